@@ -1,0 +1,94 @@
+"""The /__admin control API shared by every vendor: health, reset, API keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from mockserver import __version__, auth
+
+blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
+VENDORS_WITH_ROLES = ("launchdarkly",)
+LD_ROLES = ("reader", "writer", "admin")
+
+
+def runtime():
+    return current_app.extensions["mockserver"]
+
+
+def reply(body: Any, status: int = 200) -> Response:
+    data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+    return Response(data, status=status, mimetype="application/json" if body is not None else None)
+
+
+def problem(status: int, detail: str, field: str | None = None) -> Response:
+    return reply({"error": "bad_request" if status == 400 else "not_found" if status == 404 else "conflict",
+                  "detail": detail, "field": field}, status)
+
+
+def json_body() -> tuple[dict[str, Any] | None, Response | None]:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw) if raw else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, problem(400, f"Body is not valid JSON: {exc}")
+    if not isinstance(body, dict):
+        return None, problem(400, "Body must be a JSON object.")
+    return body, None
+
+
+@blueprint.get("/health")
+def health() -> Response:
+    rt = runtime()
+    return reply({"status": "ok", "version": __version__, "seed": rt.settings.seed,
+                  "vendors": [v.name for v in rt.vendors], "now": rt.clock.now().isoformat()})
+
+
+@blueprint.post("/reset")
+def reset() -> Response:
+    rt = runtime()
+    rt.store.reset()
+    return reply({"status": "reset", "seed": rt.settings.seed})
+
+
+@blueprint.get("/api-keys")
+def list_keys() -> Response:
+    rt = runtime()
+    with rt.store.lock:
+        return reply({"keys": list(auth.registry(rt.admin_state).values())})
+
+
+@blueprint.post("/api-keys")
+def add_key() -> Response:
+    body, error = json_body()
+    if error:
+        return error
+    vendor = body.get("vendor")
+    names = [v.name for v in runtime().vendors]
+    if vendor not in names:
+        return problem(400, f"vendor must be one of: {', '.join(names)}", "vendor")
+    key = body.get("key")
+    if not isinstance(key, str) or not key.strip() or len(key) > 512:
+        return problem(400, "key must be a non-empty string of at most 512 characters", "key")
+    scopes = body.get("scopes", ["*"])
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
+        return problem(400, "scopes must be a list of strings such as 'experiment:read'", "scopes")
+    role = body.get("role", "admin")
+    if role not in LD_ROLES:
+        return problem(400, f"role must be one of: {', '.join(LD_ROLES)}", "role")
+    grant = auth.ApiKey(key=key, vendor=vendor, scopes=tuple(scopes), role=role)
+    rt = runtime()
+    with rt.store.lock:
+        auth.register(rt.admin_state, grant)
+    return reply(grant.to_json(), 201)
+
+
+@blueprint.delete("/api-keys")
+def clear_keys() -> Response:
+    rt = runtime()
+    with rt.store.lock:
+        auth.registry(rt.admin_state).clear()
+    return reply(None, 204)

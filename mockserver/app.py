@@ -1,0 +1,172 @@
+"""create_app(settings): one straight line per request.
+
+auth → contract check of the request → vendor handler (rules and state) → contract check of
+the response. Auth comes first because the real services authenticate before they parse a body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+
+from mockserver.errors import ApiError, Problem, ProblemError
+from mockserver.runtime import Runtime
+from mockserver.settings import Settings
+from mockserver.vendors.base import Call, Reply, Vendor
+
+log = logging.getLogger("mockserver")
+_PARAM = re.compile(r"{([^}]+)}")
+JSON_TYPE = "application/json"
+REPLAY_FLAG = "mockserver.replay_user"
+
+
+def flask_rule(spec_path: str) -> str:
+    return _PARAM.sub(lambda m: f"<{m.group(1)}>", spec_path)
+
+
+def dump_json(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _header_safe(text: str) -> str:
+    return text.encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings()
+    runtime = Runtime(settings)
+    app = Flask("mockserver")
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False, DEBUG=False)
+    app.extensions["mockserver"] = runtime
+
+    for vendor in runtime.vendors:
+        for operation_id, handler in vendor.handlers.items():
+            method, path, _op, _item = vendor.contract.raw_operations[operation_id]
+            app.add_url_rule(
+                flask_rule(path),
+                endpoint=f"{vendor.name}.{operation_id}",
+                view_func=_view(runtime, vendor, operation_id, handler),
+                methods=[method],
+                strict_slashes=False,
+            )
+
+    from mockserver.admin import blueprint as admin_blueprint
+
+    app.register_blueprint(admin_blueprint)
+    for vendor in runtime.vendors:
+        if vendor.admin is not None:
+            app.register_blueprint(vendor.admin)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        vendor = runtime.vendor_for_path(request.path)
+        if vendor is None:
+            body = {"error": exc.name, "detail": exc.description}
+            return Response(dump_json(body), status=exc.code or 500, mimetype=JSON_TYPE)
+        if isinstance(exc, MethodNotAllowed):
+            problem = Problem("method_not_allowed", f'Method "{request.method}" not allowed.')
+        elif isinstance(exc, RequestEntityTooLarge):
+            problem = Problem("too_large", f"Request body exceeds the limit of {settings.max_body_bytes} bytes.")
+        elif isinstance(exc, NotFound):
+            problem = Problem("not_found", "Not found.", extra={"nearest": _nearest(vendor, request.path)})
+        else:
+            problem = Problem("validation", exc.description or exc.name)
+        status, body = vendor.render(problem)
+        response = Response(dump_json(body), status=status, mimetype=JSON_TYPE)
+        nearest = problem.extra.get("nearest")
+        if nearest:
+            response.headers["X-Mock-Nearest-Path"] = nearest
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            return _http_error(exc)
+        runtime.record_server_error(exc)
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        vendor = runtime.vendor_for_path(request.path)
+        problem = Problem("server_error", "A server error occurred.")
+        status, body = vendor.render(problem) if vendor else (500, {"error": "server_error"})
+        return Response(dump_json(body), status=status, mimetype=JSON_TYPE)
+
+    return app
+
+
+def _nearest(vendor: Vendor, path: str) -> str:
+    """The documented path that shares the longest prefix of segments with an unmatched one."""
+    wanted = [p for p in path.split("/") if p]
+    best, best_score = "", -1
+    for _method, spec_path, _op, _item in vendor.contract.raw_operations.values():
+        parts = [p for p in spec_path.split("/") if p]
+        score = 0
+        for got, want in zip(wanted, parts, strict=False):
+            if got == want or want.startswith("{"):
+                score += 2 if got == want else 1
+            else:
+                break
+        score -= abs(len(parts) - len(wanted))
+        if score > best_score:
+            best, best_score = spec_path, score
+    return best
+
+
+def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
+    contract = vendor.contract
+    mode = runtime.settings.response_validation
+
+    def view(**path_args: str) -> Response:
+        reply = _answer(path_args)
+        problems: list[str] = []
+        if mode != "off":
+            problems = contract.response_problems(
+                operation_id, reply.status, JSON_TYPE if reply.body is not None else None, reply.body
+            )
+            if problems and mode == "strict":
+                log.error("contract violation in %s: %s", operation_id, problems)
+                status, body = vendor.render(Problem(
+                    "contract_violation",
+                    f"The mock's {reply.status} response for {operation_id} breaks its contract: {problems[0]}",
+                    extra={"violations": problems},
+                ))
+                reply = Reply(status, body)
+        data = b"" if reply.body is None else dump_json(reply.body)
+        response = Response(data, status=reply.status, mimetype=JSON_TYPE if reply.body is not None else None)
+        if reply.body is None:
+            response.headers.pop("Content-Type", None)
+        for key, value in reply.headers.items():
+            response.headers[key] = value
+        if problems and mode == "warn":
+            response.headers["X-Mock-Contract-Violations"] = _header_safe(" | ".join(problems))[:4000]
+        if vendor.headers is not None:
+            vendor.headers(runtime, request, reply)
+        return response
+
+    def _answer(path_args: dict[str, str]) -> Reply:
+        try:
+            identity = vendor.authenticate(runtime, request, operation_id, path_args)
+            body = request.get_data(cache=True)
+            valid = contract.validate_request(
+                operation_id, path_args, request.args, request.headers, request.content_type, body
+            )
+            with runtime.store.lock:
+                call = Call(runtime, request, valid, identity, runtime.store.data[vendor.name],
+                            approved=REPLAY_FLAG in request.environ)
+                return handler(call)
+        except ProblemError as exc:
+            status, payload = vendor.render(exc.problem)
+            return Reply(status, payload)
+        except ApiError as exc:
+            return Reply(exc.status, exc.body, exc.headers)
+        except RequestEntityTooLarge:
+            status, payload = vendor.render(Problem(
+                "too_large", f"Request body exceeds the limit of {runtime.settings.max_body_bytes} bytes."
+            ))
+            return Reply(status, payload)
+
+    view.__name__ = f"{vendor.name}_{operation_id}"
+    return view

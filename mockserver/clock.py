@@ -1,0 +1,53 @@
+"""The one source of "now": real time, optionally frozen or shifted, so tests can pin it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO 8601 instant; a naive value is taken as UTC."""
+    value = datetime.fromisoformat(text.strip())
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    """Render like Django REST framework does: ISO 8601 with a trailing Z for UTC."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class Clock:
+    """Frozen when given an instant, otherwise real time plus an offset."""
+
+    def __init__(self, frozen: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._frozen = frozen
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self._frozen is not None:
+                return self._frozen
+            return datetime.now(UTC) + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+    def freeze(self, at: datetime | None = None) -> None:
+        with self._lock:
+            self._frozen = at or (datetime.now(UTC) + self._offset)
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen += delta
+            else:
+                self._offset += delta
+
+    def unfreeze(self) -> None:
+        with self._lock:
+            self._frozen = None
+            self._offset = timedelta(0)

@@ -1,0 +1,64 @@
+"""MockServer: the app on a real socket in a background thread, for tests and embedding."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from mockserver.app import create_app
+from mockserver.settings import Settings
+
+
+class MockServer:
+    """``with MockServer(seed=1) as server: requests.get(server.url + "/__admin/health")``.
+
+    Binds 127.0.0.1 on a free port unless told otherwise.
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        base = settings or Settings(port=0)
+        for key, value in overrides.items():
+            setattr(base, key, value)
+        base.__post_init__()
+        self.settings = base
+        self.app = create_app(base)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def runtime(self):
+        return self.app.extensions["mockserver"]
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("server is not running")
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.port}"
+
+    def start(self) -> MockServer:
+        if self._server is None:
+            self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True)
+            self._thread = threading.Thread(target=self._server.serve_forever, name="mockserver", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+            self._server = None
+            self._thread = None
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -1,0 +1,82 @@
+"""The in-memory state: one lock, plain JSON-able data per vendor, reset to the seeded world."""
+
+from __future__ import annotations
+
+import copy
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mockserver.clock import Clock
+
+Seeder = Callable[["SeedContext"], dict[str, Any]]
+
+
+class SeedContext:
+    """What a vendor seeder gets: the seed, a private RNG, and the instant the world is built at."""
+
+    def __init__(self, seed: int, anchor: Any, vendor: str) -> None:
+        self.seed = seed
+        self.anchor = anchor
+        self.rng = random.Random(f"{seed}:{vendor}")
+
+
+class Store:
+    """All mutable state. Every read and write of vendor data happens under ``lock``.
+
+    Vendor data lives in ``data[vendor]`` as plain dicts and lists, so a snapshot is a deep copy and
+    the whole state can be exported as JSON. ``reset()`` rebuilds the seeded world from scratch,
+    which is deterministic for a given seed and anchor instant.
+    """
+
+    def __init__(self, seed: int, clock: Clock, anchor: Any) -> None:
+        self.seed = seed
+        self.clock = clock
+        self.anchor = anchor
+        self.lock = threading.RLock()
+        self.data: dict[str, dict[str, Any]] = {}
+        self._seeders: dict[str, Seeder] = {}
+        self.generation = 0
+
+    def register(self, vendor: str, seeder: Seeder) -> None:
+        with self.lock:
+            self._seeders[vendor] = seeder
+            self.data[vendor] = seeder(SeedContext(self.seed, self.anchor, vendor))
+
+    def reset(self) -> None:
+        with self.lock:
+            for vendor, seeder in self._seeders.items():
+                self.data[vendor] = seeder(SeedContext(self.seed, self.anchor, vendor))
+            self.generation += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy(self.data)
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        with self.lock:
+            self.data = copy.deepcopy(snapshot)
+            self.generation += 1
+
+    @contextmanager
+    def vendor(self, name: str) -> Iterator[dict[str, Any]]:
+        with self.lock:
+            yield self.data[name]
+
+
+def next_id(state: dict[str, Any], sequence: str) -> int:
+    """Ids come from per-state sequences so a reset or restore brings them back too."""
+    seqs = state.setdefault("sequences", {})
+    seqs[sequence] = seqs.get(sequence, 0) + 1
+    return seqs[sequence]
+
+
+def next_uuid(state: dict[str, Any]) -> str:
+    """Deterministic UUID4s: a counter-seeded RNG whose position is part of the state."""
+    counter = state.setdefault("sequences", {}).get("__uuid__", 0) + 1
+    state["sequences"]["__uuid__"] = counter
+    rng = random.Random(f"{state.get('seed', 0)}:uuid:{counter}")
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))

@@ -1,0 +1,1 @@
+"""One package per vendor; each exposes ``build(runtime) -> Vendor``."""
