@@ -46,6 +46,12 @@ def load_spec(name: str) -> dict[str, Any]:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+@functools.cache
+def shared_contract(name: str) -> Contract:
+    """One Contract per spec per process: apps built in the same process share the compiled checks."""
+    return Contract(name)
+
+
 # ---------------------------------------------------------------------------------------------
 # Schema compilation
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mockserver import auth
-from mockserver.contract import Contract
+from mockserver.contract import shared_contract
 from mockserver.errors import ApiError, Problem, ProblemError
 from mockserver.vendors.base import Vendor
 from mockserver.vendors.posthog import errors, models, routes, seed
@@ -82,6 +82,6 @@ def build(runtime: Runtime) -> Vendor:
     from mockserver.vendors.posthog.admin import blueprint
 
     return Vendor(
-        name=NAME, prefix="/api/projects", contract=Contract(NAME), handlers=routes.HANDLERS,
+        name=NAME, prefix="/api/projects", contract=shared_contract(NAME), handlers=routes.HANDLERS,
         render=errors.render, authenticate=authenticate, seed=seed.seed, admin=blueprint,
     )

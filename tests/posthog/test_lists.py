@@ -1,0 +1,75 @@
+"""List endpoints: pagination, filters, ordering."""
+
+from __future__ import annotations
+
+from tests.posthog.helpers import P, assert_error
+
+
+def test_pagination_links_are_absolute_and_complete(api):
+    first = api.get(f"{P}/experiments/?limit=5").json()
+    total = first["count"]
+    assert total >= 12 and len(first["results"]) == 5
+    assert first["previous"] is None and first["next"].endswith("/api/projects/1/experiments/?limit=5&offset=5")
+    assert first["next"].startswith("http://")
+    seen = [e["id"] for e in first["results"]]
+    url = first["next"]
+    while url:
+        page = api.get(url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])).json()
+        seen += [e["id"] for e in page["results"]]
+        url = page["next"]
+    assert len(seen) == len(set(seen)) == total
+    second = api.get(f"{P}/experiments/?limit=5&offset=5").json()
+    assert second["previous"].endswith("/experiments/?limit=5")
+    third = api.get(f"{P}/experiments/?limit=5&offset=10").json()
+    assert third["previous"].endswith("/experiments/?limit=5&offset=5")
+
+
+def test_status_filters_match_computed_status(api):
+    everything = api.get(f"{P}/experiments/?limit=100").json()["results"]
+    for status in ("draft", "running", "paused", "stopped"):
+        rows = api.get(f"{P}/experiments/?status={status}").json()["results"]
+        assert rows and all(r["status"] == status for r in rows)
+        assert len(rows) == sum(1 for r in everything if r["status"] == status)
+    complete = api.get(f"{P}/experiments/?status=complete").json()["results"]
+    assert {r["id"] for r in complete} == {r["id"] for r in everything if r["status"] == "stopped"}
+    unknown = api.get(f"{P}/experiments/?status=sideways").json()
+    assert unknown["count"] == len(everything)
+
+
+def test_archived_search_creator_flag_and_order(api):
+    archived = api.get(f"{P}/experiments/?archived=true").json()["results"]
+    assert archived and all(r["archived"] for r in archived)
+    assert all(not r["archived"] for r in api.get(f"{P}/experiments/?archived=1").json()["results"])
+    one = api.get(f"{P}/experiments/?limit=1").json()["results"][0]
+    found = api.get(f"{P}/experiments/?search={one['name'][:6].lower()}").json()["results"]
+    assert one["id"] in [r["id"] for r in found]
+    by_creator = api.get(f"{P}/experiments/?created_by_id={one['created_by']['id']}").json()["results"]
+    assert by_creator and all(r["created_by"]["id"] == one["created_by"]["id"] for r in by_creator)
+    by_flag = api.get(f"{P}/experiments/?feature_flag_id={one['feature_flag']['id']}").json()["results"]
+    assert [r["id"] for r in by_flag] == [one["id"]]
+    assert_error(api.get(f"{P}/experiments/?feature_flag_id=abc"), 400, "feature_flag_id must be an integer")
+    names = [r["name"].lower() for r in api.get(f"{P}/experiments/?order=name").json()["results"]]
+    assert names == sorted(names)
+    created = [r["created_at"] for r in api.get(f"{P}/experiments/").json()["results"]]
+    assert created == sorted(created, reverse=True)
+    assert_error(api.get(f"{P}/experiments/?order=colour"), 400, "Invalid order field: 'colour'", "invalid_input")
+    for field in ("created_by", "updated_at", "start_date", "end_date", "duration", "-status"):
+        assert api.get(f"{P}/experiments/?order={field}").status_code == 200
+
+
+def test_search_applies_to_detail_routes(api):
+    one = api.get(f"{P}/experiments/?limit=1").json()["results"][0]
+    assert api.get(f"{P}/experiments/{one['id']}/?search=zzzzzz").status_code == 404
+    assert api.get(f"{P}/experiments/{one['id']}/?search={one['name'][:3]}").status_code == 200
+
+
+def test_project_scoping_and_current(api):
+    current = api.get("/api/projects/@current/experiments/").json()
+    assert current["count"] == api.get(f"{P}/experiments/").json()["count"]
+    other = api.get("/api/projects/2/experiments/").json()
+    assert other["count"] >= 1
+    assert not {r["id"] for r in other["results"]} & {r["id"] for r in current["results"]}
+    foreign = other["results"][0]["id"]
+    assert_error(api.get(f"{P}/experiments/{foreign}/"), 404, "Not found.")
+    assert_error(api.get("/api/projects/404/experiments/"), 404, "Project not found.")
+    assert_error(api.get("/api/projects/abc/experiments/"), 404, "Project not found.")
