@@ -128,11 +128,13 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
             )
             if problems and mode == "strict":
                 log.error("contract violation in %s: %s", operation_id, problems)
-                status, body = vendor.render(Problem(
-                    "contract_violation",
-                    f"The mock's {reply.status} response for {operation_id} breaks its contract: {problems[0]}",
-                    extra={"violations": problems},
-                ))
+                status, body = vendor.render(
+                    Problem(
+                        "contract_violation",
+                        f"The mock's {reply.status} response for {operation_id} breaks its contract: {problems[0]}",
+                        extra={"violations": problems},
+                    )
+                )
                 reply = Reply(status, body)
         data = b"" if reply.body is None else dump_json(reply.body)
         response = Response(data, status=reply.status, mimetype=JSON_TYPE if reply.body is not None else None)
@@ -154,8 +156,14 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
                 operation_id, path_args, request.args, request.headers, request.content_type, body
             )
             with runtime.store.lock:
-                call = Call(runtime, request, valid, identity, runtime.store.data[vendor.name],
-                            approved=REPLAY_FLAG in request.environ)
+                call = Call(
+                    runtime,
+                    request,
+                    valid,
+                    identity,
+                    runtime.store.data[vendor.name],
+                    approved=REPLAY_FLAG in request.environ,
+                )
                 return handler(call)
         except ProblemError as exc:
             status, payload = vendor.render(exc.problem)
@@ -163,9 +171,9 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
         except ApiError as exc:
             return Reply(exc.status, exc.body, exc.headers)
         except RequestEntityTooLarge:
-            status, payload = vendor.render(Problem(
-                "too_large", f"Request body exceeds the limit of {runtime.settings.max_body_bytes} bytes."
-            ))
+            status, payload = vendor.render(
+                Problem("too_large", f"Request body exceeds the limit of {runtime.settings.max_body_bytes} bytes.")
+            )
             return Reply(status, payload)
 
     view.__name__ = f"{vendor.name}_{operation_id}"

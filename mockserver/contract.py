@@ -3,7 +3,7 @@
 openapi-core is the reference engine: it loads each spec once (``Contract.openapi``) and the test
 suite proves that the per-operation fast path below accepts and rejects exactly what openapi-core's
 ``validate_request`` / ``validate_response`` do. The fast path exists because openapi-core resolves
-every ``$ref`` through jsonschema-path on every call (1.5–4 ms a request here); we resolve once per
+every ``$ref`` through jsonschema-path on every call (1.5-4 ms a request here); we resolve once per
 operation and compile each schema with jsonschema-rs, keeping openapi-core's casting, media-type
 matching and format semantics.
 """
@@ -23,6 +23,7 @@ from typing import Any
 
 import jsonschema_rs
 import yaml
+
 from mockserver.errors import Problem
 
 BOOLEAN_TRUE = ("y", "yes", "t", "true", "on", "1")
@@ -71,8 +72,18 @@ def _format_checker(checker, name: str):
 
 
 _ANNOTATION_ONLY = (
-    "duration", "hostname", "iri", "iri-reference", "json-pointer", "relative-json-pointer",
-    "uri", "uri-reference", "uri-template", "binary", "byte", "string",
+    "duration",
+    "hostname",
+    "iri",
+    "iri-reference",
+    "json-pointer",
+    "relative-json-pointer",
+    "uri",
+    "uri-reference",
+    "uri-template",
+    "binary",
+    "byte",
+    "string",
 )
 
 
@@ -87,6 +98,8 @@ def _formats() -> dict[str, Any]:
 
     asserted = {name: _format_checker(oas31_format_checker, name) for name in oas31_format_checker.checkers}
     return {**{name: (lambda _v: True) for name in _ANNOTATION_ONLY}, **asserted}
+
+
 _INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
@@ -263,7 +276,10 @@ def _schema_problem(error: Any, location: str, prefix: list[str | int] | None = 
     elif error.instance is None and kind_key in ("type", "oneOfNotValid", "anyOf"):
         code, message = "null", "This field may not be null."
     return Problem(
-        "validation", message, attr=_join(path), code=code,
+        "validation",
+        message,
+        attr=_join(path),
+        code=code,
         extra={"location": location, "path": path, "schema_message": error.message},
     )
 
@@ -320,11 +336,17 @@ class Contract:
                 continue
             seen.add(key)
             schema = prm.get("schema", {})
-            params.append(Param(
-                name=prm["name"], location=prm["in"], required=bool(prm.get("required", False)),
-                schema=resolve(schema), validator=self._compiler.compile(schema),
-                default=schema.get("default"), has_default="default" in schema,
-            ))
+            params.append(
+                Param(
+                    name=prm["name"],
+                    location=prm["in"],
+                    required=bool(prm.get("required", False)),
+                    schema=resolve(schema),
+                    validator=self._compiler.compile(schema),
+                    default=schema.get("default"),
+                    has_default="default" in schema,
+                )
+            )
         body_media = None
         body_required = False
         if "requestBody" in op:
@@ -336,9 +358,15 @@ class Contract:
             response = resolve(raw_response)
             responses[str(status)] = self._media(response["content"]) if "content" in response else None
         return Operation(
-            operation_id=operation_id, method=method, path=path, tags=list(op.get("tags", [])),
-            params=params, body_required=body_required, body_media=body_media,
-            responses=responses, spec=op,
+            operation_id=operation_id,
+            method=method,
+            path=path,
+            tags=list(op.get("tags", [])),
+            params=params,
+            body_required=body_required,
+            body_media=body_media,
+            responses=responses,
+            spec=op,
         )
 
     def _media(self, content: Mapping[str, Any]) -> dict[str, Media]:
@@ -371,32 +399,52 @@ class Contract:
                 if prm.has_default:
                     values[prm.location][prm.name] = prm.default
                 elif prm.required:
-                    raise ProblemError(Problem(
-                        "validation", f"{prm.name} {prm.location} parameter is required",
-                        attr=prm.name, code="required", extra={"location": prm.location},
-                    ))
+                    raise ProblemError(
+                        Problem(
+                            "validation",
+                            f"{prm.name} {prm.location} parameter is required",
+                            attr=prm.name,
+                            code="required",
+                            extra={"location": prm.location},
+                        )
+                    )
                 continue
             raw = source[prm.name]
             if prm.location == "query" and raw == "":
-                raise ProblemError(Problem(
-                    "validation", f"{prm.name} query parameter may not be empty.", attr=prm.name,
-                    code="blank", extra={"location": "query"},
-                ))
+                raise ProblemError(
+                    Problem(
+                        "validation",
+                        f"{prm.name} query parameter may not be empty.",
+                        attr=prm.name,
+                        code="blank",
+                        extra={"location": "query"},
+                    )
+                )
             try:
                 value = prm.cast(raw)
             except (ValueError, TypeError):
                 kind = "/".join(sorted(_types(prm.schema)))
-                raise ProblemError(Problem(
-                    "validation", f"{prm.name} must be a valid {kind}.", attr=prm.name, code="invalid",
-                    extra={"location": prm.location},
-                )) from None
+                raise ProblemError(
+                    Problem(
+                        "validation",
+                        f"{prm.name} must be a valid {kind}.",
+                        attr=prm.name,
+                        code="invalid",
+                        extra={"location": prm.location},
+                    )
+                ) from None
             error = next(iter(prm.validator.iter_errors(value)), None)
             if error is not None:
                 problem = _schema_problem(error, prm.location)
-                raise ProblemError(Problem(
-                    "validation", f"{prm.name}: {error.message}", attr=prm.name, code=problem.code,
-                    extra={"location": prm.location},
-                ))
+                raise ProblemError(
+                    Problem(
+                        "validation",
+                        f"{prm.name}: {error.message}",
+                        attr=prm.name,
+                        code=problem.code,
+                        extra={"location": prm.location},
+                    )
+                )
             values[prm.location][prm.name] = value
 
         parsed: Any = None
@@ -405,22 +453,33 @@ class Contract:
             media = _find_media(op.body_media, mimetype)
             if not body:
                 if op.body_required:
-                    raise ProblemError(Problem(
-                        "validation", "A request body is required.", code="required",
-                        extra={"location": "body"},
-                    ))
+                    raise ProblemError(
+                        Problem(
+                            "validation",
+                            "A request body is required.",
+                            code="required",
+                            extra={"location": "body"},
+                        )
+                    )
             elif media is None:
-                raise ProblemError(Problem(
-                    "unsupported_media_type", f'Unsupported media type "{mimetype or ""}" in request.',
-                    extra={"location": "body", "media_type": mimetype or ""},
-                ))
+                raise ProblemError(
+                    Problem(
+                        "unsupported_media_type",
+                        f'Unsupported media type "{mimetype or ""}" in request.',
+                        extra={"location": "body", "media_type": mimetype or ""},
+                    )
+                )
             else:
                 try:
                     parsed = parse_json(body) if _is_json(media.mime) else body
                 except (ValueError, RecursionError) as exc:
-                    raise ProblemError(Problem(
-                        "parse_error", f"JSON parse error - {exc}", extra={"location": "body"},
-                    )) from None
+                    raise ProblemError(
+                        Problem(
+                            "parse_error",
+                            f"JSON parse error - {exc}",
+                            extra={"location": "body"},
+                        )
+                    ) from None
                 has_body = True
                 if media.validator is not None:
                     error = _first_error(media.validator, parsed)
@@ -435,7 +494,8 @@ class Contract:
         op = self.operation(operation_id)
         code = str(status)
         content = (
-            op.responses[code] if code in op.responses
+            op.responses[code]
+            if code in op.responses
             else op.responses.get(code[0] + "XX", op.responses.get("default", "missing"))
         )
         if content == "missing":
@@ -447,10 +507,9 @@ class Contract:
             return [f"content type {mimetype!r} is not documented for {operation_id} {status}"]
         if media.validator is None:
             return []
-        return [
-            f"{_join(_error_path(err)) or '<body>'}: {err.message}"
-            for err in media.validator.iter_errors(body)
-        ][:10]
+        return [f"{_join(_error_path(err)) or '<body>'}: {err.message}" for err in media.validator.iter_errors(body)][
+            :10
+        ]
 
 
 def _first_error(validator: Any, value: Any) -> Any:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from openapi_core.exceptions import OpenAPIError
-from openapi_core.templating.paths.exceptions import PathNotFound, PathsNotFound
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound, PathsNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
 from mockserver.contract import Contract
@@ -71,7 +71,7 @@ def check(method: str, path: str, query: str, status: int, content_type: str | N
     response = MockResponse(body, status_code=status, content_type=content_type or "")
     try:
         contract.openapi.validate_response(request, response)
-    except (PathNotFound, PathsNotFound):
+    except (PathNotFound, PathsNotFound, OperationNotFound):
         # Unmatched routes answer the vendor's 404/405 envelope, outside any operation.
         if status not in (404, 405):
             raise SpecViolation(f"{method} {path} answered {status} but matches no documented operation") from None
@@ -79,7 +79,9 @@ def check(method: str, path: str, query: str, status: int, content_type: str | N
         cause = exc.__cause__
         detail = getattr(cause, "schema_errors", None)
         message = "; ".join(str(e.message) for e in detail) if detail else repr(cause or exc)
-        raise SpecViolation(f"{method} {path} -> {status} breaks {contract.name}.yaml: {message}\n{body[:500]!r}") from None
+        raise SpecViolation(
+            f"{method} {path} -> {status} breaks {contract.name}.yaml: {message}\n{body[:500]!r}"
+        ) from None
 
 
 def _args(query: str) -> dict[str, str]:
@@ -96,9 +98,18 @@ class FlaskClient:
         self.client = app.test_client()
         self.headers = dict(headers or {})
 
-    def request(self, method: str, url: str, *, json_body: Any = None, data: Any = None,
-                headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,
-                content_type: str | None = None, check_spec: bool = True) -> Checked:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        content_type: str | None = None,
+        check_spec: bool = True,
+    ) -> Checked:
         merged = {**self.headers, **(headers or {})}
         parts = urlsplit(url)
         query = parts.query or (urlencode(params) if params else "")
@@ -130,9 +141,18 @@ class HttpClient(FlaskClient):
         self.session = requests.Session()
         self.headers = dict(headers or {})
 
-    def request(self, method: str, url: str, *, json_body: Any = None, data: Any = None,
-                headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,
-                content_type: str | None = None, check_spec: bool = True) -> Checked:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        content_type: str | None = None,
+        check_spec: bool = True,
+    ) -> Checked:
         merged = {**self.headers, **(headers or {})}
         if content_type:
             merged["Content-Type"] = content_type

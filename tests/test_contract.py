@@ -38,16 +38,18 @@ def _path_args(template: str, path: str) -> dict[str, str]:
 def _fast_accepts(contract, op_id, path, query, content_type, body) -> bool:
     _method, template, _op, _item = contract.raw_operations[op_id]
     try:
-        contract.validate_request(op_id, _path_args(template, path), MultiDict(query), Headers(AUTH), content_type,
-                                  body)
+        contract.validate_request(
+            op_id, _path_args(template, path), MultiDict(query), Headers(AUTH), content_type, body
+        )
     except ProblemError:
         return False
     return True
 
 
 def _plain_accepts(contract, method, path, query, content_type, body) -> bool:
-    request = MockRequest("http://localhost", method.lower(), path, args=query, headers=AUTH, data=body,
-                          content_type=content_type)
+    request = MockRequest(
+        "http://localhost", method.lower(), path, args=query, headers=AUTH, data=body, content_type=content_type
+    )
     try:
         contract.openapi.validate_request(request)
     except OpenAPIError:
@@ -75,39 +77,136 @@ REQUESTS = [
     ("experiments_retrieve", "GET", f"{P}/experiments/0/", {}, None, b""),
     ("experiments_retrieve", "GET", f"{P}/experiments/-3/", {}, None, b""),
     ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json", json.dumps(GOOD_CREATE).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json; charset=utf-8",
-     json.dumps(GOOD_CREATE).encode()),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json; charset=utf-8",
+        json.dumps(GOOD_CREATE).encode(),
+    ),
     ("experiments_create", "POST", f"{P}/experiments/", {}, "text/plain", json.dumps(GOOD_CREATE).encode()),
     ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json", b""),
     ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json", b"{nope"),
     ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json", b"[]"),
     ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json", b'{"name": "x"}'),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json", b'{"name": 5, "feature_flag_key": "k"}'),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, start_date="not a date")).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, start_date="2026-01-02T03:04:05Z")).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, name="x" * 401)).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, type="desktop")).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, metrics=[{"kind": "ExperimentMetric", "metric_type": "mean",
-                                            "source": {"kind": "EventsNode", "event": "$pageview"}}])).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, metrics=[{"kind": "ExperimentTrendsQuery", "metric_type": "mean"}])).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, metrics=[{"metric_type": "median"}])).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, holdout_id="3")).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, saved_metrics_ids=[{"metadata": {"type": "primary"}}])).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, conclusion="maybe")).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, parameters={"feature_flag_variants": [{"key": "control", "split_percent": 50}]})).encode()),
-    ("experiments_create", "POST", f"{P}/experiments/", {}, "application/json",
-     json.dumps(dict(GOOD_CREATE, big=10**30)).encode()),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        b'{"name": 5, "feature_flag_key": "k"}',
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, start_date="not a date")).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, start_date="2026-01-02T03:04:05Z")).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, name="x" * 401)).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, type="desktop")).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(
+            dict(
+                GOOD_CREATE,
+                metrics=[
+                    {
+                        "kind": "ExperimentMetric",
+                        "metric_type": "mean",
+                        "source": {"kind": "EventsNode", "event": "$pageview"},
+                    }
+                ],
+            )
+        ).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, metrics=[{"kind": "ExperimentTrendsQuery", "metric_type": "mean"}])).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, metrics=[{"metric_type": "median"}])).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, holdout_id="3")).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, saved_metrics_ids=[{"metadata": {"type": "primary"}}])).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, conclusion="maybe")).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(
+            dict(GOOD_CREATE, parameters={"feature_flag_variants": [{"key": "control", "split_percent": 50}]})
+        ).encode(),
+    ),
+    (
+        "experiments_create",
+        "POST",
+        f"{P}/experiments/",
+        {},
+        "application/json",
+        json.dumps(dict(GOOD_CREATE, big=10**30)).encode(),
+    ),
     ("experiments_partial_update", "PATCH", f"{P}/experiments/3/", {}, "application/json", b'{"deleted": true}'),
     ("experiments_partial_update", "PATCH", f"{P}/experiments/3/", {}, "application/json", b'{"deleted": "yes"}'),
     ("experiments_partial_update", "PATCH", f"{P}/experiments/3/", {}, "application/json", b'{"archived": null}'),
@@ -118,34 +217,118 @@ REQUESTS = [
     ("experiments_end_create", "POST", f"{P}/experiments/3/end/", {}, "application/json", b'{"conclusion": "yay"}'),
     ("experiments_end_create", "POST", f"{P}/experiments/3/end/", {}, None, b""),
     ("experiments_ship_variant_create", "POST", f"{P}/experiments/3/ship_variant/", {}, "application/json", b"{}"),
-    ("experiments_ship_variant_create", "POST", f"{P}/experiments/3/ship_variant/", {}, "application/json",
-     b'{"variant_key": "test", "release_to_everyone": "no"}'),
-    ("experiments_copy_to_project_create", "POST", f"{P}/experiments/3/copy_to_project/", {}, "application/json",
-     b'{"target_team_id": "2"}'),
-    ("experiments_copy_to_project_create", "POST", f"{P}/experiments/3/copy_to_project/", {}, "application/json",
-     b'{"target_team_id": 2}'),
-    ("experiments_timeseries_results_retrieve", "GET", f"{P}/experiments/3/timeseries_results/",
-     {"metric_uuid": "u"}, None, b""),
-    ("experiments_timeseries_results_retrieve", "GET", f"{P}/experiments/3/timeseries_results/",
-     {"metric_uuid": "u", "fingerprint": "f"}, None, b""),
-    ("experiments_recalculate_timeseries_create", "POST", f"{P}/experiments/3/recalculate_timeseries/", {},
-     "application/json", b'{"metric": {}}'),
-    ("experiments_eligible_feature_flags_retrieve", "GET", f"{P}/experiments/eligible_feature_flags/",
-     {"limit": "5", "active": "true"}, None, b""),
-    ("experiment_holdouts_create", "POST", f"{P}/experiment_holdouts/", {}, "application/json",
-     b'{"name": "h", "filters": [{"properties": [], "rollout_percentage": 10}]}'),
-    ("experiment_holdouts_create", "POST", f"{P}/experiment_holdouts/", {}, "application/json",
-     b'{"name": "h", "filters": [], "surprise": 1}'),
-    ("experiment_holdouts_create", "POST", f"{P}/experiment_holdouts/", {}, "application/json",
-     b'{"name": "h", "filters": [{"rollout_percentage": "ten"}]}'),
-    ("experiment_holdouts_partial_update", "PATCH", f"{P}/experiment_holdouts/1/", {}, "application/json",
-     b'{"description": null}'),
-    ("experiment_saved_metrics_create", "POST", f"{P}/experiment_saved_metrics/", {}, "application/json",
-     b'{"name": "m", "query": {"kind": "ExperimentMetric", "metric_type": "mean"}}'),
-    ("experiment_saved_metrics_create", "POST", f"{P}/experiment_saved_metrics/", {}, "application/json",
-     b'{"name": "m"}'),
-    ("experiment_saved_metrics_create", "POST", f"{P}/experiment_saved_metrics/", {}, "application/json",
-     b'{"name": "m", "query": "q"}'),
+    (
+        "experiments_ship_variant_create",
+        "POST",
+        f"{P}/experiments/3/ship_variant/",
+        {},
+        "application/json",
+        b'{"variant_key": "test", "release_to_everyone": "no"}',
+    ),
+    (
+        "experiments_copy_to_project_create",
+        "POST",
+        f"{P}/experiments/3/copy_to_project/",
+        {},
+        "application/json",
+        b'{"target_team_id": "2"}',
+    ),
+    (
+        "experiments_copy_to_project_create",
+        "POST",
+        f"{P}/experiments/3/copy_to_project/",
+        {},
+        "application/json",
+        b'{"target_team_id": 2}',
+    ),
+    (
+        "experiments_timeseries_results_retrieve",
+        "GET",
+        f"{P}/experiments/3/timeseries_results/",
+        {"metric_uuid": "u"},
+        None,
+        b"",
+    ),
+    (
+        "experiments_timeseries_results_retrieve",
+        "GET",
+        f"{P}/experiments/3/timeseries_results/",
+        {"metric_uuid": "u", "fingerprint": "f"},
+        None,
+        b"",
+    ),
+    (
+        "experiments_recalculate_timeseries_create",
+        "POST",
+        f"{P}/experiments/3/recalculate_timeseries/",
+        {},
+        "application/json",
+        b'{"metric": {}}',
+    ),
+    (
+        "experiments_eligible_feature_flags_retrieve",
+        "GET",
+        f"{P}/experiments/eligible_feature_flags/",
+        {"limit": "5", "active": "true"},
+        None,
+        b"",
+    ),
+    (
+        "experiment_holdouts_create",
+        "POST",
+        f"{P}/experiment_holdouts/",
+        {},
+        "application/json",
+        b'{"name": "h", "filters": [{"properties": [], "rollout_percentage": 10}]}',
+    ),
+    (
+        "experiment_holdouts_create",
+        "POST",
+        f"{P}/experiment_holdouts/",
+        {},
+        "application/json",
+        b'{"name": "h", "filters": [], "surprise": 1}',
+    ),
+    (
+        "experiment_holdouts_create",
+        "POST",
+        f"{P}/experiment_holdouts/",
+        {},
+        "application/json",
+        b'{"name": "h", "filters": [{"rollout_percentage": "ten"}]}',
+    ),
+    (
+        "experiment_holdouts_partial_update",
+        "PATCH",
+        f"{P}/experiment_holdouts/1/",
+        {},
+        "application/json",
+        b'{"description": null}',
+    ),
+    (
+        "experiment_saved_metrics_create",
+        "POST",
+        f"{P}/experiment_saved_metrics/",
+        {},
+        "application/json",
+        b'{"name": "m", "query": {"kind": "ExperimentMetric", "metric_type": "mean"}}',
+    ),
+    (
+        "experiment_saved_metrics_create",
+        "POST",
+        f"{P}/experiment_saved_metrics/",
+        {},
+        "application/json",
+        b'{"name": "m"}',
+    ),
+    (
+        "experiment_saved_metrics_create",
+        "POST",
+        f"{P}/experiment_saved_metrics/",
+        {},
+        "application/json",
+        b'{"name": "m", "query": "q"}',
+    ),
     ("experiment_saved_metrics_list", "GET", f"{P}/experiment_saved_metrics/", {"offset": "x"}, None, b""),
 ]
 
@@ -191,8 +374,8 @@ def _mutations(body: dict) -> list[tuple[str, object]]:
 
 @pytest.fixture(scope="module")
 def sample_responses():
-    from tests.conftest import PH_KEY, make_settings
     from mockserver.app import create_app
+    from tests.conftest import PH_KEY, make_settings
 
     client = create_app(make_settings()).test_client()
     samples = []

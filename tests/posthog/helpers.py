@@ -20,8 +20,9 @@ def act(api, exp_id: int, action: str, body: Any = None, status: int = 200) -> d
     return response.json() if response.content else {}
 
 
-def assert_error(response, status: int, detail: str | None = None, code: str | None = None,
-                 attr: str | None = "__any__") -> dict[str, Any]:
+def assert_error(
+    response, status: int, detail: str | None = None, code: str | None = None, attr: str | None = "__any__"
+) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"type", "code", "detail", "attr"}, body

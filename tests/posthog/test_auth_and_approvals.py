@@ -9,17 +9,25 @@ from tests.speccheck import FlaskClient
 
 
 def _register(api, key: str, scopes: list[str]) -> None:
-    response = api.post("/__admin/api-keys", json_body={"vendor": "posthog", "key": key, "scopes": scopes},
-                        check_spec=False)
+    response = api.post(
+        "/__admin/api-keys", json_body={"vendor": "posthog", "key": key, "scopes": scopes}, check_spec=False
+    )
     assert response.status_code == 201, response.text
 
 
 def test_missing_and_alternative_credentials(api):
-    assert_error(api.get(f"{P}/experiments/", headers={"Authorization": ""}), 401,
-                 "Authentication credentials were not provided.", "not_authenticated")
+    assert_error(
+        api.get(f"{P}/experiments/", headers={"Authorization": ""}),
+        401,
+        "Authentication credentials were not provided.",
+        "not_authenticated",
+    )
     assert api.get(f"{P}/experiments/?personal_api_key=phx_query", headers={"Authorization": ""}).status_code == 200
-    response = api.post(f"{P}/experiments/", headers={"Authorization": ""},
-                        json_body={"name": "Body key", "feature_flag_key": "body-key", "personal_api_key": "phx_body"})
+    response = api.post(
+        f"{P}/experiments/",
+        headers={"Authorization": ""},
+        json_body={"name": "Body key", "feature_flag_key": "body-key", "personal_api_key": "phx_body"},
+    )
     assert response.status_code == 201, response.text
 
 
@@ -30,15 +38,26 @@ def test_scopes(api):
     reader = {"Authorization": "Bearer phx_reader"}
     assert api.get(f"{P}/experiments/", headers=reader).status_code == 200
     before = api.get(f"{P}/experiments/").json()["count"]
-    assert_error(api.post(f"{P}/experiments/", headers=reader, json_body={"name": "n", "feature_flag_key": "k"}), 403,
-                 "API key missing required scope 'experiment:write'", "permission_denied")
+    assert_error(
+        api.post(f"{P}/experiments/", headers=reader, json_body={"name": "n", "feature_flag_key": "k"}),
+        403,
+        "API key missing required scope 'experiment:write'",
+        "permission_denied",
+    )
     assert api.get(f"{P}/experiments/").json()["count"] == before
     writer = {"Authorization": "Bearer phx_writer"}
     assert api.get(f"{P}/experiments/", headers=writer).status_code == 200  # write implies read
-    assert api.post(f"{P}/experiment_holdouts/", headers=writer,
-                    json_body={"name": "h", "filters": [{"rollout_percentage": 5}]}).status_code == 201
-    assert_error(api.get(f"{P}/experiment_saved_metrics/", headers=writer), 403,
-                 "API key missing required scope 'experiment_saved_metric:read'")
+    assert (
+        api.post(
+            f"{P}/experiment_holdouts/", headers=writer, json_body={"name": "h", "filters": [{"rollout_percentage": 5}]}
+        ).status_code
+        == 201
+    )
+    assert_error(
+        api.get(f"{P}/experiment_saved_metrics/", headers=writer),
+        403,
+        "API key missing required scope 'experiment_saved_metric:read'",
+    )
     metrics = {"Authorization": "Bearer phx_metrics"}
     assert api.get(f"{P}/experiment_saved_metrics/", headers=metrics).status_code == 200
     assert_error(api.get(f"{P}/experiments/", headers=metrics), 403, "API key missing required scope 'experiment:read'")
@@ -46,15 +65,22 @@ def test_scopes(api):
 
 def test_strict_auth_refuses_unregistered_keys():
     client = FlaskClient(create_app(make_settings(strict_auth=True)), {"Authorization": "Bearer phx_unknown"})
-    assert_error(client.get(f"{P}/experiments/"), 401,
-                 "Personal API key found in request Authorization header is invalid.", "authentication_failed")
+    assert_error(
+        client.get(f"{P}/experiments/"),
+        401,
+        "Personal API key found in request Authorization header is invalid.",
+        "authentication_failed",
+    )
     _register(client, "phx_known", ["*"])
     assert client.get(f"{P}/experiments/", headers={"Authorization": "Bearer phx_known"}).status_code == 200
 
 
 def _policy(api, action_key: str, quorum: int = 1) -> None:
-    response = api.post("/__admin/posthog/approval-policies",
-                        json_body={"project_id": 1, "action_key": action_key, "quorum": quorum}, check_spec=False)
+    response = api.post(
+        "/__admin/posthog/approval-policies",
+        json_body={"project_id": 1, "action_key": action_key, "quorum": quorum},
+        check_spec=False,
+    )
     assert response.status_code == 201, response.text
 
 
@@ -72,8 +98,9 @@ def test_launch_gate_409_pending_then_approve_applies(api):
     assert again.json()["change_request_id"] == body["change_request_id"]
     listed = api.get("/__admin/posthog/change-requests", check_spec=False).json()["change_requests"]
     assert [cr["id"] for cr in listed] == [body["change_request_id"]]
-    approved = api.post(f"/__admin/posthog/change-requests/{body['change_request_id']}/approve", json_body={},
-                        check_spec=False)
+    approved = api.post(
+        f"/__admin/posthog/change-requests/{body['change_request_id']}/approve", json_body={}, check_spec=False
+    )
     assert approved.status_code == 200 and approved.json()["state"] == "applied"
     assert approved.json()["result_data"]["status"] == "running"
     assert api.get(f"{P}/experiments/{exp['id']}/").json()["status"] == "running"
@@ -86,22 +113,26 @@ def test_reject_closes_and_other_gates(api):
     _policy(api, "experiment.update")
     gated = api.post(f"{P}/experiments/{exp['id']}/pause/")
     assert gated.status_code == 409
-    rejected = api.post(f"/__admin/posthog/change-requests/{gated.json()['change_request_id']}/reject", json_body={},
-                        check_spec=False)
+    rejected = api.post(
+        f"/__admin/posthog/change-requests/{gated.json()['change_request_id']}/reject", json_body={}, check_spec=False
+    )
     assert rejected.json()["state"] == "rejected"
     assert api.get(f"{P}/experiments/{exp['id']}/").json()["status"] == "running"
     ship = api.post(f"{P}/experiments/{exp['id']}/ship_variant/", json_body={"variant_key": "test"})
     assert ship.status_code == 409
     assert api.get(f"{P}/experiments/{exp['id']}/").json()["end_date"] is None  # not ended on 409
-    approved = api.post(f"/__admin/posthog/change-requests/{ship.json()['change_request_id']}/approve", json_body={},
-                        check_spec=False).json()
+    approved = api.post(
+        f"/__admin/posthog/change-requests/{ship.json()['change_request_id']}/approve", json_body={}, check_spec=False
+    ).json()
     assert approved["state"] == "applied" and approved["result_data"]["status"] == "stopped"
 
 
 def test_flag_update_gate_and_policy_conflict(api):
     exp = create(api)
     _policy(api, "feature_flag.update")
-    variants = {"feature_flag_variants": [{"key": "control", "split_percent": 60}, {"key": "test", "split_percent": 40}]}
+    variants = {
+        "feature_flag_variants": [{"key": "control", "split_percent": 60}, {"key": "test", "split_percent": 40}]
+    }
     gated = api.patch(f"{P}/experiments/{exp['id']}/", json_body={"parameters": variants})
     assert gated.status_code == 409 and gated.json()["resource_type"] == "feature_flag"
     assert api.patch(f"{P}/experiments/{exp['id']}/", json_body={"description": "ungated"}).status_code == 200

@@ -23,8 +23,16 @@ def test_create_with_start_date_is_running(api):
 
 
 def test_create_with_custom_variants_and_split_percent(api):
-    exp = create(api, parameters={"feature_flag_variants": [
-        {"key": "Control", "split_percent": 34}, {"key": "a", "split_percent": 33}, {"key": "b", "split_percent": 33}]})
+    exp = create(
+        api,
+        parameters={
+            "feature_flag_variants": [
+                {"key": "Control", "split_percent": 34},
+                {"key": "a", "split_percent": 33},
+                {"key": "b", "split_percent": 33},
+            ]
+        },
+    )
     keys = [(v["key"], v["rollout_percentage"]) for v in exp["feature_flag"]["filters"]["multivariate"]["variants"]]
     assert keys == [("control", 34), ("a", 33), ("b", 33)]
     assert exp["parameters"]["feature_flag_variants"][0]["split_percent"] == 34
@@ -32,28 +40,80 @@ def test_create_with_custom_variants_and_split_percent(api):
 
 def test_create_rejections(api):
     cases = [
-        ({"name": "x", "feature_flag_key": "bad key!"}, "Only letters, numbers, hyphens (-) & underscores (_) are allowed.",
-         "key"),
-        ({"name": "x", "feature_flag_key": "k", "parameters": {"feature_flag_variants": [{"key": "control",
-                                                                                         "split_percent": 100}]}},
-         "Feature flag must have at least 2 variants (control and at least one test variant)", "parameters"),
-        ({"name": "x", "feature_flag_key": "k", "parameters": {"feature_flag_variants": [
-            {"key": "a", "split_percent": 50}, {"key": "b", "split_percent": 50}]}}, None, "parameters"),
-        ({"name": "x", "feature_flag_key": "k", "parameters": {"feature_flag_variants": [
-            {"key": "control", "split_percent": 50}, {"key": "b", "split_percent": 40}]}},
-         "Invalid variant definitions: Variant rollout percentages must sum to 100.", "filters"),
-        ({"name": "x", "feature_flag_key": "k", "start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"},
-         "End date must be after start date", None),
-        ({"name": "x", "feature_flag_key": "k", "holdout_id": 123456}, 'Invalid pk "123456" - object does not exist.',
-         "holdout_id"),
-        ({"name": "x", "feature_flag_key": "k", "saved_metrics_ids": [{"id": 999}]},
-         "Saved metric does not exist or does not belong to this project", "saved_metrics_ids"),
-        ({"name": "x", "feature_flag_key": "k", "surprise": True, "zeta": 1}, "Can't create keys: surprise, zeta on Experiment",
-         None),
-        ({"name": "x", "feature_flag_key": "k", "stats_config": {"method": "magic"}},
-         "Invalid stats method: 'magic'. Must be one of: bayesian, frequentist", None),
-        ({"name": "x", "feature_flag_key": "k", "filters": {"properties": [{"key": "x"}]}},
-         "Experiments do not support global filter properties", None),
+        (
+            {"name": "x", "feature_flag_key": "bad key!"},
+            "Only letters, numbers, hyphens (-) & underscores (_) are allowed.",
+            "key",
+        ),
+        (
+            {
+                "name": "x",
+                "feature_flag_key": "k",
+                "parameters": {"feature_flag_variants": [{"key": "control", "split_percent": 100}]},
+            },
+            "Feature flag must have at least 2 variants (control and at least one test variant)",
+            "parameters",
+        ),
+        (
+            {
+                "name": "x",
+                "feature_flag_key": "k",
+                "parameters": {
+                    "feature_flag_variants": [{"key": "a", "split_percent": 50}, {"key": "b", "split_percent": 50}]
+                },
+            },
+            None,
+            "parameters",
+        ),
+        (
+            {
+                "name": "x",
+                "feature_flag_key": "k",
+                "parameters": {
+                    "feature_flag_variants": [
+                        {"key": "control", "split_percent": 50},
+                        {"key": "b", "split_percent": 40},
+                    ]
+                },
+            },
+            "Invalid variant definitions: Variant rollout percentages must sum to 100.",
+            "filters",
+        ),
+        (
+            {
+                "name": "x",
+                "feature_flag_key": "k",
+                "start_date": "2026-02-01T00:00:00Z",
+                "end_date": "2026-01-01T00:00:00Z",
+            },
+            "End date must be after start date",
+            None,
+        ),
+        (
+            {"name": "x", "feature_flag_key": "k", "holdout_id": 123456},
+            'Invalid pk "123456" - object does not exist.',
+            "holdout_id",
+        ),
+        (
+            {"name": "x", "feature_flag_key": "k", "saved_metrics_ids": [{"id": 999}]},
+            "Saved metric does not exist or does not belong to this project",
+            "saved_metrics_ids",
+        ),
+        (
+            {"name": "x", "feature_flag_key": "k", "surprise": True, "zeta": 1},
+            "Can't create keys: surprise, zeta on Experiment",
+            None,
+        ),
+        (
+            {"name": "x", "feature_flag_key": "k", "stats_config": {"method": "magic"}},
+            "Invalid stats method: 'magic'. Must be one of: bayesian, frequentist",
+            None,
+        ),
+        (
+            {"name": "x", "feature_flag_key": "k", "filters": {"properties": [{"key": "x"}]}},
+            "Experiments do not support global filter properties",
+            None,
+        ),
         ({"name": "  ", "feature_flag_key": "k"}, "This field may not be blank.", "name"),
         ({"feature_flag_key": "k"}, "This field is required.", "name"),
     ]
@@ -69,8 +129,11 @@ def test_create_rejections(api):
 
 def test_create_links_existing_flag(api):
     exp = create(api, name="Reuse", feature_flag_key="ai-summary-beta")
-    assert [v["key"] for v in exp["feature_flag"]["filters"]["multivariate"]["variants"]] == ["control", "concise",
-                                                                                              "detailed"]
+    assert [v["key"] for v in exp["feature_flag"]["filters"]["multivariate"]["variants"]] == [
+        "control",
+        "concise",
+        "detailed",
+    ]
     response = api.post(f"{P}/experiments/", json_body={"name": "Bool", "feature_flag_key": "dark-mode-default"})
     assert_error(response, 400, "Feature flag must have at least 2 variants (control and at least one test variant)")
 
@@ -79,32 +142,73 @@ def test_patch_rules(api):
     exp = create(api)
     patched = api.patch(f"{P}/experiments/{exp['id']}/", json_body={"description": "new", "name": "Renamed"})
     assert patched.status_code == 200 and patched.json()["name"] == "Renamed"
-    assert_error(api.patch(f"{P}/experiments/{exp['id']}/", json_body={"type": "web"}), 400,
-                 "Can't update keys: type on Experiment")
-    assert_error(api.patch(f"{P}/experiments/{exp['id']}/", json_body={"feature_flag_key": "other"}), 400,
-                 "Can't update keys: get_feature_flag_key on Experiment")
-    assert_error(api.patch(f"{P}/experiments/{exp['id']}/", json_body={"bogus": 1}), 400,
-                 "Can't update keys: bogus on Experiment")
+    assert_error(
+        api.patch(f"{P}/experiments/{exp['id']}/", json_body={"type": "web"}),
+        400,
+        "Can't update keys: type on Experiment",
+    )
+    assert_error(
+        api.patch(f"{P}/experiments/{exp['id']}/", json_body={"feature_flag_key": "other"}),
+        400,
+        "Can't update keys: get_feature_flag_key on Experiment",
+    )
+    assert_error(
+        api.patch(f"{P}/experiments/{exp['id']}/", json_body={"bogus": 1}),
+        400,
+        "Can't update keys: bogus on Experiment",
+    )
     # draft: parameters sync the flag and are replaced whole
     variants = [{"key": "control", "split_percent": 70}, {"key": "test", "split_percent": 30}]
     synced = api.patch(f"{P}/experiments/{exp['id']}/", json_body={"parameters": {"feature_flag_variants": variants}})
     assert synced.status_code == 200
     body = synced.json()
-    assert body["parameters"] == {"feature_flag_variants": [{"key": "control", "rollout_percentage": 70, "split_percent": 70},
-                                                            {"key": "test", "rollout_percentage": 30, "split_percent": 30}]}
+    assert body["parameters"] == {
+        "feature_flag_variants": [
+            {"key": "control", "rollout_percentage": 70, "split_percent": 70},
+            {"key": "test", "rollout_percentage": 30, "split_percent": 30},
+        ]
+    }
     assert [v["rollout_percentage"] for v in body["feature_flag"]["filters"]["multivariate"]["variants"]] == [70, 30]
     act(api, exp["id"], "launch")
-    assert_error(api.patch(f"{P}/experiments/{exp['id']}/", json_body={"parameters": {"feature_flag_variants": [
-        {"key": "control", "split_percent": 50}, {"key": "new", "split_percent": 50}]}}), 400,
-        "Can't update feature_flag_variants on Experiment")
-    assert_error(api.patch(f"{P}/experiments/{exp['id']}/", json_body={"holdout_id": 1}), 400,
-                 "Can't update holdout on running Experiment")
+    assert_error(
+        api.patch(
+            f"{P}/experiments/{exp['id']}/",
+            json_body={
+                "parameters": {
+                    "feature_flag_variants": [
+                        {"key": "control", "split_percent": 50},
+                        {"key": "new", "split_percent": 50},
+                    ]
+                }
+            },
+        ),
+        400,
+        "Can't update feature_flag_variants on Experiment",
+    )
+    assert_error(
+        api.patch(f"{P}/experiments/{exp['id']}/", json_body={"holdout_id": 1}),
+        400,
+        "Can't update holdout on running Experiment",
+    )
     # running: same keys, new split, flag untouched without update_feature_flag_params
-    running = api.patch(f"{P}/experiments/{exp['id']}/", json_body={"parameters": {"feature_flag_variants": [
-        {"key": "control", "split_percent": 50}, {"key": "test", "split_percent": 50}]}}).json()
+    running = api.patch(
+        f"{P}/experiments/{exp['id']}/",
+        json_body={
+            "parameters": {
+                "feature_flag_variants": [{"key": "control", "split_percent": 50}, {"key": "test", "split_percent": 50}]
+            }
+        },
+    ).json()
     assert [v["rollout_percentage"] for v in running["feature_flag"]["filters"]["multivariate"]["variants"]] == [70, 30]
-    updated = api.patch(f"{P}/experiments/{exp['id']}/", json_body={"update_feature_flag_params": True, "parameters": {
-        "feature_flag_variants": [{"key": "control", "split_percent": 50}, {"key": "test", "split_percent": 50}]}}).json()
+    updated = api.patch(
+        f"{P}/experiments/{exp['id']}/",
+        json_body={
+            "update_feature_flag_params": True,
+            "parameters": {
+                "feature_flag_variants": [{"key": "control", "split_percent": 50}, {"key": "test", "split_percent": 50}]
+            },
+        },
+    ).json()
     assert [v["rollout_percentage"] for v in updated["feature_flag"]["filters"]["multivariate"]["variants"]] == [50, 50]
 
 
@@ -124,8 +228,10 @@ def test_patch_start_date_launches_and_soft_delete_restore(api):
 def test_put_requires_full_body(api):
     exp = create(api)
     assert_error(api.put(f"{P}/experiments/{exp['id']}/", json_body={"name": "only"}), 400, attr="feature_flag_key")
-    put = api.put(f"{P}/experiments/{exp['id']}/", json_body={"name": "Full", "feature_flag_key": exp["feature_flag_key"],
-                                                              "description": "d"})
+    put = api.put(
+        f"{P}/experiments/{exp['id']}/",
+        json_body={"name": "Full", "feature_flag_key": exp["feature_flag_key"], "description": "d"},
+    )
     assert put.status_code == 200 and put.json()["name"] == "Full"
 
 
@@ -137,13 +243,20 @@ def test_delete_is_405_with_empty_body(api):
 
 
 def test_duplicate_names_and_shared_flag(api):
-    exp = create(api, metrics=[{"kind": "ExperimentMetric", "metric_type": "mean",
-                                "source": {"kind": "EventsNode", "event": "$pageview"}}])
+    exp = create(
+        api,
+        metrics=[
+            {"kind": "ExperimentMetric", "metric_type": "mean", "source": {"kind": "EventsNode", "event": "$pageview"}}
+        ],
+    )
     first = act(api, exp["id"], "duplicate", status=201)
     second = act(api, exp["id"], "duplicate", status=201)
     third = act(api, exp["id"], "duplicate", status=201)
-    assert [first["name"], second["name"], third["name"]] == ["Pricing test (Copy)", "Pricing test (Copy) 1",
-                                                              "Pricing test (Copy) 2"]
+    assert [first["name"], second["name"], third["name"]] == [
+        "Pricing test (Copy)",
+        "Pricing test (Copy) 1",
+        "Pricing test (Copy) 2",
+    ]
     assert first["feature_flag"]["id"] == exp["feature_flag"]["id"] and first["status"] == "draft"
     assert first["metrics"][0]["uuid"] != exp["metrics"][0]["uuid"]
     assert first["primary_metrics_ordered_uuids"] == [first["metrics"][0]["uuid"]]
@@ -162,32 +275,51 @@ def test_copy_to_project(api):
 
 
 def test_exposure_cohort_timeseries_and_recalculation(api):
-    exp = create(api, metrics=[{"kind": "ExperimentMetric", "metric_type": "mean",
-                                "source": {"kind": "EventsNode", "event": "$pageview"}}])
+    exp = create(
+        api,
+        metrics=[
+            {"kind": "ExperimentMetric", "metric_type": "mean", "source": {"kind": "EventsNode", "event": "$pageview"}}
+        ],
+    )
     metric = exp["metrics"][0]
     response = api.get(f"{P}/experiments/{exp['id']}/timeseries_results/?metric_uuid={metric['uuid']}&fingerprint=x")
     assert_error(response, 400, "Experiment has not been started yet")
-    assert_error(api.post(f"{P}/experiments/{exp['id']}/recalculate_timeseries/",
-                          json_body={"metric": metric, "fingerprint": "f"}), 400,
-                 "Cannot recalculate timeseries for experiment that hasn't started")
+    assert_error(
+        api.post(
+            f"{P}/experiments/{exp['id']}/recalculate_timeseries/", json_body={"metric": metric, "fingerprint": "f"}
+        ),
+        400,
+        "Cannot recalculate timeseries for experiment that hasn't started",
+    )
     api.patch(f"{P}/experiments/{exp['id']}/", json_body={"start_date": "2026-11-15T00:00:00Z"})
     cohort = act(api, exp["id"], "create_exposure_cohort_for_experiment", status=201)["cohort"]
     assert cohort["name"] == 'Users exposed to experiment "Pricing test"'
     assert api.get(f"{P}/experiments/{exp['id']}/").json()["exposure_cohort"] == cohort["id"]
-    series = api.get(f"{P}/experiments/{exp['id']}/timeseries_results/?metric_uuid={metric['uuid']}&fingerprint=x").json()
+    series = api.get(
+        f"{P}/experiments/{exp['id']}/timeseries_results/?metric_uuid={metric['uuid']}&fingerprint=x"
+    ).json()
     assert series["status"] == "completed" and len(series["timeseries"]) >= 5
     assert all(day["baseline"]["key"] == "control" for day in series["timeseries"].values())
     assert_error(api.get(f"{P}/experiments/{exp['id']}/timeseries_results/?metric_uuid=u"), 400, attr="fingerprint")
-    first = api.post(f"{P}/experiments/{exp['id']}/recalculate_timeseries/", json_body={"metric": metric, "fingerprint": "f"})
-    again = api.post(f"{P}/experiments/{exp['id']}/recalculate_timeseries/", json_body={"metric": metric, "fingerprint": "f"})
+    first = api.post(
+        f"{P}/experiments/{exp['id']}/recalculate_timeseries/", json_body={"metric": metric, "fingerprint": "f"}
+    )
+    again = api.post(
+        f"{P}/experiments/{exp['id']}/recalculate_timeseries/", json_body={"metric": metric, "fingerprint": "f"}
+    )
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"] and first.json()["status"] == "pending"
 
 
 def test_stats_eligible_flags_and_requires_flag_implementation(api):
     stats = api.get(f"{P}/experiments/stats/").json()
-    assert set(stats) == {"launched_last_30d", "launched_previous_30d", "percent_change", "active_experiments",
-                          "completed_last_30d"}
+    assert set(stats) == {
+        "launched_last_30d",
+        "launched_previous_30d",
+        "percent_change",
+        "active_experiments",
+        "completed_last_30d",
+    }
     assert stats["active_experiments"] >= 4
     flags = api.get(f"{P}/experiments/eligible_feature_flags/?search=ai-summary").json()
     assert flags["count"] == 1 and flags["results"][0]["key"] == "ai-summary-beta"

@@ -16,8 +16,10 @@ def test_holdout_crud_and_flag_propagation(api):
     exp = create(api, holdout_id=holdout["id"])
     assert exp["holdout"]["id"] == holdout["id"]
     assert exp["feature_flag"]["filters"]["holdout"] == {"id": holdout["id"], "exclusion_percentage": 10}
-    patched = api.patch(f"{P}/experiment_holdouts/{holdout['id']}/",
-                        json_body={"filters": [{"properties": [], "rollout_percentage": 20}]})
+    patched = api.patch(
+        f"{P}/experiment_holdouts/{holdout['id']}/",
+        json_body={"filters": [{"properties": [], "rollout_percentage": 20}]},
+    )
     assert patched.status_code == 200 and patched.json()["filters"][0]["variant"] == f"holdout-{holdout['id']}"
     flag = api.get(f"{P}/experiments/{exp['id']}/").json()["feature_flag"]
     assert flag["filters"]["holdout"]["exclusion_percentage"] == 20
@@ -33,37 +35,68 @@ def test_holdout_crud_and_flag_propagation(api):
 
 def test_holdout_rules(api):
     count = api.get(f"{P}/experiment_holdouts/").json()["count"]
-    assert_error(api.post(f"{P}/experiment_holdouts/", json_body={"name": "h"}), 400,
-                 "Filters are required to create an holdout group")
-    assert_error(api.post(f"{P}/experiment_holdouts/", json_body={"name": "h", "filters": []}), 400,
-                 "Filters must not be empty.", attr="filters")
-    assert_error(api.post(f"{P}/experiment_holdouts/", json_body={"name": "h", "filters": [{"properties": []}]}), 400,
-                 "Rollout percentage must be present.")
-    assert_error(api.post(f"{P}/experiment_holdouts/", json_body={"name": "h", "filters": [{"rollout_percentage": 120}]}),
-                 400, "Rollout percentage must be between 0 and 100.")
-    assert_error(api.post(f"{P}/experiment_holdouts/", json_body={"name": "h", "filters": FILTERS, "x": 1}), 400,
-                 attr="x")
+    assert_error(
+        api.post(f"{P}/experiment_holdouts/", json_body={"name": "h"}),
+        400,
+        "Filters are required to create an holdout group",
+    )
+    assert_error(
+        api.post(f"{P}/experiment_holdouts/", json_body={"name": "h", "filters": []}),
+        400,
+        "Filters must not be empty.",
+        attr="filters",
+    )
+    assert_error(
+        api.post(f"{P}/experiment_holdouts/", json_body={"name": "h", "filters": [{"properties": []}]}),
+        400,
+        "Rollout percentage must be present.",
+    )
+    assert_error(
+        api.post(f"{P}/experiment_holdouts/", json_body={"name": "h", "filters": [{"rollout_percentage": 120}]}),
+        400,
+        "Rollout percentage must be between 0 and 100.",
+    )
+    assert_error(
+        api.post(f"{P}/experiment_holdouts/", json_body={"name": "h", "filters": FILTERS, "x": 1}), 400, attr="x"
+    )
     assert api.get(f"{P}/experiment_holdouts/").json()["count"] == count
 
 
 def test_saved_metric_crud_uniqueness_and_uuid(api):
-    created = api.post(f"{P}/experiment_saved_metrics/", json_body={"name": "Signups", "query": dict(QUERY, uuid="mine")})
+    created = api.post(
+        f"{P}/experiment_saved_metrics/", json_body={"name": "Signups", "query": dict(QUERY, uuid="mine")}
+    )
     assert created.status_code == 201
     metric = created.json()
     assert metric["query"]["uuid"] != "mine" and len(metric["query"]["uuid"]) == 36
-    assert_error(api.post(f"{P}/experiment_saved_metrics/", json_body={"name": "SIGNUPS", "query": QUERY}), 400,
-                 "A shared metric with this name already exists.", attr="name")
-    assert_error(api.post(f"{P}/experiment_saved_metrics/", json_body={"name": "n", "query": QUERY, "zzz": 1}), 400,
-                 "Can't create keys: zzz on ExperimentSavedMetric")
-    assert_error(api.post(f"{P}/experiment_saved_metrics/", json_body={"name": "n", "query": {"kind": "TrendsQuery",
-                                                                                             "metric_type": "mean"}}),
-                 400, attr="query")
+    assert_error(
+        api.post(f"{P}/experiment_saved_metrics/", json_body={"name": "SIGNUPS", "query": QUERY}),
+        400,
+        "A shared metric with this name already exists.",
+        attr="name",
+    )
+    assert_error(
+        api.post(f"{P}/experiment_saved_metrics/", json_body={"name": "n", "query": QUERY, "zzz": 1}),
+        400,
+        "Can't create keys: zzz on ExperimentSavedMetric",
+    )
+    assert_error(
+        api.post(
+            f"{P}/experiment_saved_metrics/",
+            json_body={"name": "n", "query": {"kind": "TrendsQuery", "metric_type": "mean"}},
+        ),
+        400,
+        attr="query",
+    )
     names = [m["name"].lower() for m in api.get(f"{P}/experiment_saved_metrics/").json()["results"]]
     assert names == sorted(names)
     patched = api.patch(f"{P}/experiment_saved_metrics/{metric['id']}/", json_body={"description": "d", "query": QUERY})
     assert patched.status_code == 200 and patched.json()["query"]["uuid"] == metric["query"]["uuid"]
-    assert_error(api.patch(f"{P}/experiment_saved_metrics/{metric['id']}/", json_body={"query": dict(QUERY, uuid="x")}),
-                 400, "Saved metric UUID cannot be changed")
+    assert_error(
+        api.patch(f"{P}/experiment_saved_metrics/{metric['id']}/", json_body={"query": dict(QUERY, uuid="x")}),
+        400,
+        "Saved metric UUID cannot be changed",
+    )
     put = api.put(f"{P}/experiment_saved_metrics/{metric['id']}/", json_body={"name": "Signups v2", "query": QUERY})
     assert put.status_code == 200 and put.json()["name"] == "Signups v2"
     exp = create(api, saved_metrics_ids=[{"id": metric["id"], "metadata": {"type": "secondary"}}])

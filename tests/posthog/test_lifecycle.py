@@ -52,13 +52,17 @@ FAILURES = [
     (["launch", "end"], "pause", "Experiment has already ended."),
     (["launch", "end"], "resume", "Experiment has already ended."),
     (["launch", "end", "archive"], "archive", "Experiment is already archived."),
-    (["launch", "create_exposure_cohort_for_experiment"], "create_exposure_cohort_for_experiment",
-     "Experiment already has an exposure cohort"),
+    (
+        ["launch", "create_exposure_cohort_for_experiment"],
+        "create_exposure_cohort_for_experiment",
+        "Experiment already has an exposure cohort",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("setup", "action", "message"), FAILURES, ids=[f"{'+'.join(s) or 'draft'}->{a}"
-                                                                        for s, a, _ in FAILURES])
+@pytest.mark.parametrize(
+    ("setup", "action", "message"), FAILURES, ids=[f"{'+'.join(s) or 'draft'}->{a}" for s, a, _ in FAILURES]
+)
 def test_lifecycle_precondition_failures(api, setup, action, message):
     exp = create(api)
     for step in setup:
@@ -75,9 +79,13 @@ def test_every_rule_message_is_exercised():
     exercised = {m for _s, _a, m in FAILURES}
     launch_messages = {m for _c, m in RULES["launch"]}
     missing = {m for rules in RULES.values() for _c, m in rules} - exercised - launch_messages
-    missing -= {"Experiment does not have a feature flag linked.", "Experiment does not have a linked feature flag.",
-                "Experiment does not have a feature flag", "Experiment has not been started yet",
-                "Cannot recalculate timeseries for experiment that hasn't started"}
+    missing -= {
+        "Experiment does not have a feature flag linked.",
+        "Experiment does not have a linked feature flag.",
+        "Experiment does not have a feature flag",
+        "Experiment has not been started yet",
+        "Cannot recalculate timeseries for experiment that hasn't started",
+    }
     assert not missing
     assert TRANSITIONS["launch"] == (("draft",), "running")
 
@@ -87,24 +95,36 @@ def test_launch_guards_on_linked_flag(client):
     exp = create(client, feature_flag_key="guarded")
     flag = state["flags"][str(exp["feature_flag"]["id"])]
     flag["filters"]["multivariate"]["variants"] = [{"key": "only", "rollout_percentage": 100}]
-    assert_error(client.post(f"{P}/experiments/{exp['id']}/launch/"), 400,
-                 "Feature flag must have at least 2 variants (control and at least one test variant)")
-    flag["filters"]["multivariate"]["variants"] = [{"key": "a", "rollout_percentage": 50},
-                                                   {"key": "b", "rollout_percentage": 50}]
-    assert_error(client.post(f"{P}/experiments/{exp['id']}/launch/"), 400,
-                 "Feature flag must have a variant with key 'control'")
+    assert_error(
+        client.post(f"{P}/experiments/{exp['id']}/launch/"),
+        400,
+        "Feature flag must have at least 2 variants (control and at least one test variant)",
+    )
+    flag["filters"]["multivariate"]["variants"] = [
+        {"key": "a", "rollout_percentage": 50},
+        {"key": "b", "rollout_percentage": 50},
+    ]
+    assert_error(
+        client.post(f"{P}/experiments/{exp['id']}/launch/"), 400, "Feature flag must have a variant with key 'control'"
+    )
     flag["deleted"] = True
-    assert_error(client.post(f"{P}/experiments/{exp['id']}/launch/"), 400,
-                 "Experiment cannot be launched because its feature flag has been deleted.")
+    assert_error(
+        client.post(f"{P}/experiments/{exp['id']}/launch/"),
+        400,
+        "Experiment cannot be launched because its feature flag has been deleted.",
+    )
 
 
 def test_ship_variant_rolls_out_winner_and_ends(api):
     exp = create(api)
     act(api, exp["id"], "launch")
-    shipped = act(api, exp["id"], "ship_variant", {"variant_key": "test", "release_to_everyone": True,
-                                                    "conclusion": "won"})
+    shipped = act(
+        api, exp["id"], "ship_variant", {"variant_key": "test", "release_to_everyone": True, "conclusion": "won"}
+    )
     assert shipped["status"] == "stopped" and shipped["conclusion"] == "won"
-    variants = {v["key"]: v["rollout_percentage"] for v in shipped["feature_flag"]["filters"]["multivariate"]["variants"]}
+    variants = {
+        v["key"]: v["rollout_percentage"] for v in shipped["feature_flag"]["filters"]["multivariate"]["variants"]
+    }
     assert variants == {"control": 0, "test": 100}
     assert shipped["feature_flag"]["filters"]["groups"][0]["rollout_percentage"] == 100
     response = api.post(f"{P}/experiments/{exp['id']}/ship_variant/", json_body={"variant_key": "nope"})

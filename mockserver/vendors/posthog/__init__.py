@@ -82,6 +82,12 @@ def build(runtime: Runtime) -> Vendor:
     from mockserver.vendors.posthog.admin import blueprint
 
     return Vendor(
-        name=NAME, prefix="/api/projects", contract=shared_contract(NAME), handlers=routes.HANDLERS,
-        render=errors.render, authenticate=authenticate, seed=seed.seed, admin=blueprint,
+        name=NAME,
+        prefix="/api/projects",
+        contract=shared_contract(NAME),
+        handlers=routes.HANDLERS,
+        render=errors.render,
+        authenticate=authenticate,
+        seed=seed.seed,
+        admin=blueprint,
     )

@@ -62,8 +62,11 @@ def list_change_requests() -> Response:
     wanted = request.args.get("state")
     with runtime().store.lock:
         state = _state()
-        rows = [approvals.change_request_json(state, cr) for cr in state["change_requests"].values()
-                if not wanted or cr["state"] == wanted]
+        rows = [
+            approvals.change_request_json(state, cr)
+            for cr in state["change_requests"].values()
+            if not wanted or cr["state"] == wanted
+        ]
     return reply({"change_requests": rows})
 
 
@@ -101,7 +104,9 @@ def _apply(cr) -> None:
     intent = cr["intent"]
     client = current_app.test_client()
     response = client.open(
-        intent["path"], method=intent["method"], query_string=intent.get("query_string") or None,
+        intent["path"],
+        method=intent["method"],
+        query_string=intent.get("query_string") or None,
         data=None if intent.get("body") is None else json.dumps(intent["body"]),
         content_type="application/json" if intent.get("body") is not None else None,
         environ_overrides={REPLAY_KEY: str(cr["created_by_id"])},
@@ -111,8 +116,12 @@ def _apply(cr) -> None:
     cr = state["change_requests"][cr["id"]]
     cr["updated_at"] = now
     if response.status_code < 400:
-        cr.update(state="applied", applied_at=now, applied_by_id=1,
-                  result_data=response.get_json(silent=True) if response.data else None)
+        cr.update(
+            state="applied",
+            applied_at=now,
+            applied_by_id=1,
+            result_data=response.get_json(silent=True) if response.data else None,
+        )
     else:
         cr.update(state="failed", apply_error=response.get_data(as_text=True)[:2000])
 

@@ -26,12 +26,20 @@ ACTION_KEYS = {
 OPEN_STATES = ("pending", "approved")
 
 
-def add_policy(state: dict[str, Any], project_id: int, action_key: str, quorum: int,
-               users: list[int], roles: list[str], now) -> dict[str, Any]:
+def add_policy(
+    state: dict[str, Any], project_id: int, action_key: str, quorum: int, users: list[int], roles: list[str], now
+) -> dict[str, Any]:
     pid = next_id(state, "approval_policy")
     policy = {
-        "id": pid, "project_id": project_id, "action_key": action_key, "quorum": quorum, "users": users,
-        "roles": roles, "enabled": True, "allow_self_approve": False, "expires_after_days": 14,
+        "id": pid,
+        "project_id": project_id,
+        "action_key": action_key,
+        "quorum": quorum,
+        "users": users,
+        "roles": roles,
+        "enabled": True,
+        "allow_self_approve": False,
+        "expires_after_days": 14,
         "created_at": iso(now),
     }
     state["approval_policies"][str(pid)] = policy
@@ -39,12 +47,24 @@ def add_policy(state: dict[str, Any], project_id: int, action_key: str, quorum: 
 
 
 def _policies(state: dict[str, Any], team_id: int, keys: list[str]) -> list[dict[str, Any]]:
-    return [p for p in state["approval_policies"].values()
-            if p["enabled"] and p["project_id"] == team_id and p["action_key"] in keys]
+    return [
+        p
+        for p in state["approval_policies"].values()
+        if p["enabled"] and p["project_id"] == team_id and p["action_key"] in keys
+    ]
 
 
-def gate(state: dict[str, Any], *, team_id: int, action_keys: list[str], resource_id: Any,
-         intent: dict[str, Any], user_id: int, now, approved: bool) -> None:
+def gate(
+    state: dict[str, Any],
+    *,
+    team_id: int,
+    action_keys: list[str],
+    resource_id: Any,
+    intent: dict[str, Any],
+    user_id: int,
+    now,
+    approved: bool,
+) -> None:
     """Raise the 409 (or a 400 conflict) when a policy holds this change; return when it may go on."""
     if approved or not action_keys:
         return
@@ -52,47 +72,84 @@ def gate(state: dict[str, Any], *, team_id: int, action_keys: list[str], resourc
     if not matching:
         return
     if len({p["action_key"] for p in matching}) > 1:
-        raise ApiError(400, {
-            "code": "policy_conflict", "error": "This change matches multiple approval policies",
-            "conflicting_policies": [{"id": str(p["id"]), "name": p["action_key"]} for p in matching],
-            "guidance": "Split your changes into separate API calls to address each policy independently",
-        })
+        raise ApiError(
+            400,
+            {
+                "code": "policy_conflict",
+                "error": "This change matches multiple approval policies",
+                "conflicting_policies": [{"id": str(p["id"]), "name": p["action_key"]} for p in matching],
+                "guidance": "Split your changes into separate API calls to address each policy independently",
+            },
+        )
     policy = matching[0]
     action_key = policy["action_key"]
     resource_type = ACTION_KEYS[action_key][0]
     rid = None if resource_id is None else str(resource_id)
     for cr in state["change_requests"].values():
-        if cr["team_id"] == team_id and cr["action_key"] == action_key and cr["resource_id"] == rid \
-                and cr["state"] in OPEN_STATES:
-            raise ApiError(409, _body(state, cr, "change_request_pending",
-                                      "A pending approval request already exists for this action", {}))
+        if (
+            cr["team_id"] == team_id
+            and cr["action_key"] == action_key
+            and cr["resource_id"] == rid
+            and cr["state"] in OPEN_STATES
+        ):
+            raise ApiError(
+                409,
+                _body(
+                    state, cr, "change_request_pending", "A pending approval request already exists for this action", {}
+                ),
+            )
     cr_id = next_uuid(state)
     created = iso(now)
     cr = {
-        "id": cr_id, "team_id": team_id, "action_key": action_key, "action_version": 1,
-        "resource_type": resource_type, "resource_id": rid, "intent": copy.deepcopy(intent),
+        "id": cr_id,
+        "team_id": team_id,
+        "action_key": action_key,
+        "action_version": 1,
+        "resource_type": resource_type,
+        "resource_id": rid,
+        "intent": copy.deepcopy(intent),
         "intent_display": {"description": ACTION_KEYS[action_key][1]},
         "policy_snapshot": {
-            "quorum": policy["quorum"], "users": list(policy["users"]), "roles": list(policy["roles"]),
-            "allow_self_approve": policy["allow_self_approve"], "conditions": {},
-            "bypass_org_membership_levels": [], "bypass_roles": [],
+            "quorum": policy["quorum"],
+            "users": list(policy["users"]),
+            "roles": list(policy["roles"]),
+            "allow_self_approve": policy["allow_self_approve"],
+            "conditions": {},
+            "bypass_org_membership_levels": [],
+            "bypass_roles": [],
         },
-        "validation_status": "valid", "validation_errors": None, "validated_at": created, "state": "pending",
-        "created_by_id": user_id, "applied_by_id": None, "created_at": created, "updated_at": created,
-        "expires_at": iso(now + timedelta(days=policy["expires_after_days"])), "applied_at": None,
-        "apply_error": "", "result_data": None, "approvals": [],
+        "validation_status": "valid",
+        "validation_errors": None,
+        "validated_at": created,
+        "state": "pending",
+        "created_by_id": user_id,
+        "applied_by_id": None,
+        "created_at": created,
+        "updated_at": created,
+        "expires_at": iso(now + timedelta(days=policy["expires_after_days"])),
+        "applied_at": None,
+        "apply_error": "",
+        "result_data": None,
+        "approvals": [],
     }
     state["change_requests"][cr_id] = cr
     required = {"quorum": policy["quorum"], "users": list(policy["users"]), "roles": list(policy["roles"])}
-    raise ApiError(409, _body(state, cr, "approval_required",
-                              "A change request has been created and is pending approval.", required))
+    raise ApiError(
+        409,
+        _body(state, cr, "approval_required", "A change request has been created and is pending approval.", required),
+    )
 
 
 def _body(state, cr, code: str, detail: str, required: dict[str, Any]) -> dict[str, Any]:
     return {
-        "code": code, "status": "approval_required", "detail": detail, "message": detail,
-        "resource_type": cr["resource_type"], "resource_id": cr["resource_id"],
-        "change_request_id": cr["id"], "change_request": change_request_json(state, cr),
+        "code": code,
+        "status": "approval_required",
+        "detail": detail,
+        "message": detail,
+        "resource_type": cr["resource_type"],
+        "resource_id": cr["resource_id"],
+        "change_request_id": cr["id"],
+        "change_request": change_request_json(state, cr),
         "required_approvers": required,
     }
 
@@ -104,16 +161,22 @@ def change_request_json(state: dict[str, Any], cr: dict[str, Any]) -> dict[str, 
     out["approvals"] = [dict(a, created_by=serializers.user(state, a["created_by_id"])) for a in cr["approvals"]]
     for approval in out["approvals"]:
         approval.pop("created_by_id", None)
-    out.update(can_approve=cr["state"] == "pending", can_cancel=cr["state"] == "pending", is_requester=True,
-               user_decision=None)
+    out.update(
+        can_approve=cr["state"] == "pending", can_cancel=cr["state"] == "pending", is_requester=True, user_decision=None
+    )
     return out
 
 
 def decide(state: dict[str, Any], cr: dict[str, Any], decision: str, user_id: int, reason: str, now) -> None:
-    cr["approvals"].append({
-        "id": next_uuid(state), "created_by_id": user_id, "decision": decision, "reason": reason,
-        "created_at": iso(now),
-    })
+    cr["approvals"].append(
+        {
+            "id": next_uuid(state),
+            "created_by_id": user_id,
+            "decision": decision,
+            "reason": reason,
+            "created_at": iso(now),
+        }
+    )
     cr["updated_at"] = iso(now)
     if decision == "rejected":
         cr["state"] = "rejected"

@@ -74,9 +74,17 @@ def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetim
     else:
         rollout = (params or {}).get("rollout_percentage", 100)
         flag = m.insert_flag(
-            state, team_id, key, f"Feature Flag for Experiment {name}", variants or m.DEFAULT_VARIANTS,
-            active=start is not None, created_at=created, created_by_id=user_id, rollout=rollout,
-            holdout=m.holdout_block(holdout), aggregation=(params or {}).get("aggregation_group_type_index"),
+            state,
+            team_id,
+            key,
+            f"Feature Flag for Experiment {name}",
+            variants or m.DEFAULT_VARIANTS,
+            active=start is not None,
+            created_at=created,
+            created_by_id=user_id,
+            rollout=rollout,
+            holdout=m.holdout_block(holdout),
+            aggregation=(params or {}).get("aggregation_group_type_index"),
             payloads=(params or {}).get("feature_flag_payloads"),
             continuity=bool((params or {}).get("ensure_experience_continuity") or False),
         )
@@ -86,14 +94,30 @@ def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetim
         ]
     taken: set[str] = set()
     exp = m.new_experiment_record(
-        state, team_id=team_id, name=name, description=body.get("description") or "", flag=flag,
-        created_by_id=user_id, created_at=created, parameters=params,
+        state,
+        team_id=team_id,
+        name=name,
+        description=body.get("description") or "",
+        flag=flag,
+        created_by_id=user_id,
+        created_at=created,
+        parameters=params,
         metrics=m.assign_metric_uuids(state, body.get("metrics"), taken),
     )
     exp["metrics_secondary"] = m.assign_metric_uuids(state, body.get("metrics_secondary"), taken)
     exp.update(start_date=start, end_date=end, holdout_id=holdout["id"] if holdout else None)
-    for field in ("archived", "type", "conclusion", "conclusion_comment", "secondary_metrics", "filters",
-                  "scheduling_config", "only_count_matured_users", "running_time_calculation", "excluded_variants"):
+    for field in (
+        "archived",
+        "type",
+        "conclusion",
+        "conclusion_comment",
+        "secondary_metrics",
+        "filters",
+        "scheduling_config",
+        "only_count_matured_users",
+        "running_time_calculation",
+        "excluded_variants",
+    ):
         if body.get(field) is not None:
             exp[field] = copy.deepcopy(body[field])
     if body.get("exposure_criteria") is not None:
@@ -112,8 +136,17 @@ def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetim
 # Update (PUT / PATCH)
 
 
-def update(state, team_id: int, exp_id: int, body: dict[str, Any], user_id: int, now: datetime,
-           approved: bool, intent: dict[str, Any], search: str | None = None) -> dict[str, Any]:
+def update(
+    state,
+    team_id: int,
+    exp_id: int,
+    body: dict[str, Any],
+    user_id: int,
+    now: datetime,
+    approved: bool,
+    intent: dict[str, Any],
+    search: str | None = None,
+) -> dict[str, Any]:
     exp = m.get(state, "experiments", exp_id, team_id)
     restoring = exp.get("deleted") and "deleted" in body and not body["deleted"]
     if exp.get("deleted") and not restoring:
@@ -134,9 +167,9 @@ def update(state, team_id: int, exp_id: int, body: dict[str, Any], user_id: int,
     params = copy.deepcopy(body["parameters"]) if "parameters" in body else None
     new_variants = m.normalise_variants(params)
     current_variants = m.flag_variants(flag)
-    if launched and new_variants is not None:
-        if sorted(v["key"] for v in new_variants) != sorted(v["key"] for v in current_variants):
-            raise invalid("Can't update feature_flag_variants on Experiment")
+    new_keys = sorted(v["key"] for v in new_variants or [])
+    if launched and new_variants is not None and new_keys != sorted(v["key"] for v in current_variants):
+        raise invalid("Can't update feature_flag_variants on Experiment")
     holdout_changes = "holdout_id" in body and body["holdout_id"] != exp.get("holdout_id")
     if launched and holdout_changes:
         raise invalid("Can't update holdout on running Experiment")
@@ -144,8 +177,11 @@ def update(state, team_id: int, exp_id: int, body: dict[str, Any], user_id: int,
     m.check_filters(body.get("filters"))
     m.check_metrics(body)
     m.check_stats_config(body.get("stats_config"))
-    links = m.check_saved_metric_ids(state, team_id, body["saved_metrics_ids"]) \
-        if body.get("saved_metrics_ids") is not None else None
+    links = (
+        m.check_saved_metric_ids(state, team_id, body["saved_metrics_ids"])
+        if body.get("saved_metrics_ids") is not None
+        else None
+    )
     start = m.parse_date(body["start_date"], "start_date") if "start_date" in body else exp.get("start_date")
     end = m.parse_date(body["end_date"], "end_date") if "end_date" in body else exp.get("end_date")
     m.check_dates(start, end)
@@ -153,10 +189,13 @@ def update(state, team_id: int, exp_id: int, body: dict[str, Any], user_id: int,
     if launching:
         lifecycle.require("launch", exp, flag)
     if restoring and flag is not None and flag.get("deleted"):
-        raise invalid("Cannot restore experiment: the linked feature flag has been deleted. Restore the "
-                      "feature flag first, then restore the experiment.")
-    syncs_flag = flag is not None and (params or holdout_changes) and \
-        (not launched or body.get("update_feature_flag_params"))
+        raise invalid(
+            "Cannot restore experiment: the linked feature flag has been deleted. Restore the "
+            "feature flag first, then restore the experiment."
+        )
+    syncs_flag = (
+        flag is not None and (params or holdout_changes) and (not launched or body.get("update_feature_flag_params"))
+    )
     if syncs_flag and new_variants:
         m.check_variant_sum(new_variants)
     split_changes = new_variants is not None and syncs_flag and _split(new_variants) != _split(current_variants)
@@ -166,15 +205,34 @@ def update(state, team_id: int, exp_id: int, body: dict[str, Any], user_id: int,
         gate_keys.append("experiment.update")
     if syncs_flag:
         gate_keys.append("feature_flag.update")
-    approvals.gate(state, team_id=team_id, action_keys=gate_keys,
-                   resource_id=flag["id"] if syncs_flag and not split_changes else exp["id"],
-                   intent=intent, user_id=user_id, now=now, approved=approved)
+    approvals.gate(
+        state,
+        team_id=team_id,
+        action_keys=gate_keys,
+        resource_id=flag["id"] if syncs_flag and not split_changes else exp["id"],
+        intent=intent,
+        user_id=user_id,
+        now=now,
+        approved=approved,
+    )
 
     # -- everything checked: write
     stamp = iso(now)
-    for field in ("name", "description", "archived", "secondary_metrics", "filters", "exposure_criteria",
-                  "stats_config", "scheduling_config", "conclusion", "conclusion_comment",
-                  "only_count_matured_users", "running_time_calculation", "excluded_variants"):
+    for field in (
+        "name",
+        "description",
+        "archived",
+        "secondary_metrics",
+        "filters",
+        "exposure_criteria",
+        "stats_config",
+        "scheduling_config",
+        "conclusion",
+        "conclusion_comment",
+        "only_count_matured_users",
+        "running_time_calculation",
+        "excluded_variants",
+    ):
         if field in body:
             exp[field] = copy.deepcopy(body[field])
     if "deleted" in body:
@@ -200,7 +258,9 @@ def update(state, team_id: int, exp_id: int, body: dict[str, Any], user_id: int,
         flag["active"] = True
     if syncs_flag:
         if params:
-            flag["filters"].setdefault("multivariate", {})["variants"] = copy.deepcopy(new_variants or m.DEFAULT_VARIANTS)
+            flag["filters"].setdefault("multivariate", {})["variants"] = copy.deepcopy(
+                new_variants or m.DEFAULT_VARIANTS
+            )
             flag["filters"]["groups"][0]["rollout_percentage"] = params.get("rollout_percentage", 100)
             flag["filters"]["aggregation_group_type_index"] = params.get("aggregation_group_type_index")
         held = state["holdouts"].get(str(exp.get("holdout_id")))
@@ -218,20 +278,46 @@ def _split(variants: list[dict[str, Any]]) -> dict[str, Any]:
 # Lifecycle actions
 
 
-def act(state, team_id: int, exp_id: int, action: str, body: dict[str, Any], user_id: int, now: datetime,
-        approved: bool, intent: dict[str, Any], search: str | None = None) -> dict[str, Any]:
+def act(
+    state,
+    team_id: int,
+    exp_id: int,
+    action: str,
+    body: dict[str, Any],
+    user_id: int,
+    now: datetime,
+    approved: bool,
+    intent: dict[str, Any],
+    search: str | None = None,
+) -> dict[str, Any]:
     exp = m.live_experiment(state, exp_id, team_id, search)
     flag = m.flag_of(state, exp)
     lifecycle.require(action, exp, flag)
     stamp = iso(now)
     if action == "launch":
-        approvals.gate(state, team_id=team_id, action_keys=["experiment.launch"], resource_id=exp["id"],
-                       intent=intent, user_id=user_id, now=now, approved=approved)
+        approvals.gate(
+            state,
+            team_id=team_id,
+            action_keys=["experiment.launch"],
+            resource_id=exp["id"],
+            intent=intent,
+            user_id=user_id,
+            now=now,
+            approved=approved,
+        )
         exp["start_date"] = stamp
         flag["active"] = True
     elif action in ("pause", "resume"):
-        approvals.gate(state, team_id=team_id, action_keys=["experiment.pause"], resource_id=exp["id"],
-                       intent=intent, user_id=user_id, now=now, approved=approved)
+        approvals.gate(
+            state,
+            team_id=team_id,
+            action_keys=["experiment.pause"],
+            resource_id=exp["id"],
+            intent=intent,
+            user_id=user_id,
+            now=now,
+            approved=approved,
+        )
         flag["active"] = action == "resume"
     elif action == "end":
         exp["end_date"] = stamp
@@ -255,16 +341,28 @@ def _ship(state, exp, flag, body, stamp, team_id, user_id, now, approved, intent
     variants = m.flag_variants(flag)
     if not any(v.get("key") == key for v in variants):
         raise invalid(f"Variant '{key}' not found on feature flag.")
-    approvals.gate(state, team_id=team_id, action_keys=["experiment.update"], resource_id=exp["id"],
-                   intent=intent, user_id=user_id, now=now, approved=approved)
+    approvals.gate(
+        state,
+        team_id=team_id,
+        action_keys=["experiment.update"],
+        resource_id=exp["id"],
+        intent=intent,
+        user_id=user_id,
+        now=now,
+        approved=approved,
+    )
     flag["filters"]["multivariate"]["variants"] = [
         dict(v, rollout_percentage=100 if v.get("key") == key else 0) for v in variants
     ]
     if body.get("release_to_everyone"):
-        flag["filters"]["groups"].insert(0, {
-            "properties": [], "rollout_percentage": 100,
-            "description": "Added automatically when the experiment was ended to keep only one variant.",
-        })
+        flag["filters"]["groups"].insert(
+            0,
+            {
+                "properties": [],
+                "rollout_percentage": 100,
+                "description": "Added automatically when the experiment was ended to keep only one variant.",
+            },
+        )
     flag["version"] = flag.get("version", 1) + 1
     if exp.get("end_date") is None:
         exp["end_date"] = stamp
@@ -277,8 +375,9 @@ def _ship(state, exp, flag, body, stamp, team_id, user_id, now, approved, intent
 # Copies
 
 
-def copy_experiment(state, source: dict[str, Any], target_team: int, body: dict[str, Any], user_id: int,
-                    now: datetime) -> dict[str, Any]:
+def copy_experiment(
+    state, source: dict[str, Any], target_team: int, body: dict[str, Any], user_id: int, now: datetime
+) -> dict[str, Any]:
     source_flag = m.flag_of(state, source)
     key = body.get("feature_flag_key") or (source_flag["key"] if source_flag else None)
     if key is None or not m.FLAG_KEY.match(key):
@@ -291,8 +390,16 @@ def copy_experiment(state, source: dict[str, Any], target_team: int, body: dict[
         m.check_existing_flag(flag)
     stamp = iso(now)
     if flag is None:
-        flag = m.insert_flag(state, target_team, key, f"Feature Flag for Experiment {name}", variants,
-                             active=False, created_at=stamp, created_by_id=user_id)
+        flag = m.insert_flag(
+            state,
+            target_team,
+            key,
+            f"Feature Flag for Experiment {name}",
+            variants,
+            active=False,
+            created_at=stamp,
+            created_by_id=user_id,
+        )
     taken: set[str] = set()
     remap: dict[str, str] = {}
 
@@ -308,17 +415,36 @@ def copy_experiment(state, source: dict[str, Any], target_team: int, body: dict[
         return out
 
     exp = m.new_experiment_record(
-        state, team_id=target_team, name=name, description=source.get("description"), flag=flag,
-        created_by_id=user_id, created_at=stamp, parameters=copy.deepcopy(source.get("parameters")),
+        state,
+        team_id=target_team,
+        name=name,
+        description=source.get("description"),
+        flag=flag,
+        created_by_id=user_id,
+        created_at=stamp,
+        parameters=copy.deepcopy(source.get("parameters")),
         metrics=fresh(source.get("metrics")),
     )
     exp["metrics_secondary"] = fresh(source.get("metrics_secondary"))
-    for field in ("filters", "stats_config", "scheduling_config", "exposure_criteria", "only_count_matured_users",
-                  "type"):
+    for field in (
+        "filters",
+        "stats_config",
+        "scheduling_config",
+        "exposure_criteria",
+        "only_count_matured_users",
+        "type",
+    ):
         exp[field] = copy.deepcopy(source.get(field))
     if same_project:
-        m.link_saved_metrics(state, exp, [{"id": link["saved_metric"], "metadata": link.get("metadata")}
-                                          for link in source.get("saved_metrics", [])], stamp)
+        m.link_saved_metrics(
+            state,
+            exp,
+            [
+                {"id": link["saved_metric"], "metadata": link.get("metadata")}
+                for link in source.get("saved_metrics", [])
+            ],
+            stamp,
+        )
     for attr in ("primary_metrics_ordered_uuids", "secondary_metrics_ordered_uuids"):
         exp[attr] = [remap.get(u, u) for u in source.get(attr) or []]
     m.sync_ordering(exp, state)
@@ -351,6 +477,7 @@ def _sort_key(state, field: str, now: datetime):
         if field == "name":
             return exp["name"].lower()
         return exp.get(field) or ""
+
     return key
 
 
@@ -392,16 +519,19 @@ def stats(state, team_id: int, now: datetime) -> dict[str, Any]:
     def within(value, low, high):
         return value is not None and now - timedelta(days=high) <= parse_instant(value) < now - timedelta(days=low)
 
-    live = [e for e in state["experiments"].values()
-            if e["team_id"] == team_id and not e.get("deleted") and not e.get("archived")]
+    live = [
+        e
+        for e in state["experiments"].values()
+        if e["team_id"] == team_id and not e.get("deleted") and not e.get("archived")
+    ]
     last = sum(1 for e in live if within(e.get("start_date"), 0, 30))
     previous = sum(1 for e in live if within(e.get("start_date"), 30, 60))
-    if previous:
-        change = round((last - previous) / previous * 100, 1)
-    else:
-        change = 100.0 if last else 0.0
+    # PostHog reports +100% when nothing launched in the previous window but something did now.
+    change = round((last - previous) / previous * 100, 1) if previous else (100.0 if last else 0.0)
     return {
-        "launched_last_30d": last, "launched_previous_30d": previous, "percent_change": change,
+        "launched_last_30d": last,
+        "launched_previous_30d": previous,
+        "percent_change": change,
         "active_experiments": sum(1 for e in live if e.get("start_date") and not e.get("end_date")),
         "completed_last_30d": sum(1 for e in live if within(e.get("end_date"), 0, 30)),
     }
@@ -413,14 +543,38 @@ def exposure_cohort(state, exp: dict[str, Any], user_id: int, now: datetime) -> 
     cid = next_id(state, "cohort")
     event = ((exp.get("exposure_criteria") or {}).get("exposure_config") or {}).get("event") or "$feature_flag_called"
     cohort = {
-        "id": cid, "team_id": exp["team_id"], "name": f'Users exposed to experiment "{exp["name"]}"',
-        "description": "", "is_static": False, "is_calculating": True, "deleted": False, "count": None,
-        "filters": {"properties": {"type": "OR", "values": [{"type": "AND", "values": [{
-            "type": "behavioral", "key": event, "value": "performed_event", "event_type": "events",
-            "explicit_datetime": exp["start_date"],
-            "event_filters": [{"key": "$feature_flag", "type": "event", "value": flag["key"]}],
-        }]}]}},
-        "created_by_id": user_id, "created_at": iso(now), "last_calculation": None, "errors_calculating": 0,
+        "id": cid,
+        "team_id": exp["team_id"],
+        "name": f'Users exposed to experiment "{exp["name"]}"',
+        "description": "",
+        "is_static": False,
+        "is_calculating": True,
+        "deleted": False,
+        "count": None,
+        "filters": {
+            "properties": {
+                "type": "OR",
+                "values": [
+                    {
+                        "type": "AND",
+                        "values": [
+                            {
+                                "type": "behavioral",
+                                "key": event,
+                                "value": "performed_event",
+                                "event_type": "events",
+                                "explicit_datetime": exp["start_date"],
+                                "event_filters": [{"key": "$feature_flag", "type": "event", "value": flag["key"]}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        },
+        "created_by_id": user_id,
+        "created_at": iso(now),
+        "last_calculation": None,
+        "errors_calculating": 0,
     }
     state["cohorts"][str(cid)] = cohort
     exp["exposure_cohort"] = cid
@@ -454,19 +608,30 @@ def timeseries(state, exp: dict[str, Any], metric_uuid: str, fingerprint_: str, 
     days: dict[str, Any] = {}
     day = start
     while day <= stop and len(days) < 366:
-        days[day.isoformat()] = _day_result(state["seed"], exp["id"], metric_uuid, day.isoformat(), variants,
-                                            (day - start).days + 1) if known else None
+        days[day.isoformat()] = (
+            _day_result(state["seed"], exp["id"], metric_uuid, day.isoformat(), variants, (day - start).days + 1)
+            if known
+            else None
+        )
         day += timedelta(days=1)
-    pending = [r for r in state["timeseries_requests"].values()
-               if r["experiment_id"] == exp["id"] and r["fingerprint"] == fingerprint_
-               and _recalc_status(r, now) == "pending"]
+    pending = [
+        r
+        for r in state["timeseries_requests"].values()
+        if r["experiment_id"] == exp["id"] and r["fingerprint"] == fingerprint_ and _recalc_status(r, now) == "pending"
+    ]
     computed = [d for d in days.values() if d is not None]
     overall = "completed" if days and len(computed) == len(days) else ("pending" if not computed else "partial")
     created = exp["start_date"]
     return {
-        "experiment_id": exp["id"], "metric_uuid": metric_uuid, "status": overall, "timeseries": days,
-        "errors": None, "computed_at": iso(now) if computed else None, "created_at": created,
-        "updated_at": iso(now), "recalculation_status": "pending" if pending else None,
+        "experiment_id": exp["id"],
+        "metric_uuid": metric_uuid,
+        "status": overall,
+        "timeseries": days,
+        "errors": None,
+        "computed_at": iso(now) if computed else None,
+        "created_at": created,
+        "updated_at": iso(now),
+        "recalculation_status": "pending" if pending else None,
         "recalculation_created_at": pending[-1]["created_at"] if pending else None,
     }
 
@@ -478,8 +643,14 @@ def _day_result(seed: int, exp_id: int, metric_uuid: str, day: str, variants: li
     for key in variants:
         samples = 180 * age + rng.randrange(0, 60)
         rate = 0.08 + rng.random() * 0.04
-        results.append({"key": key, "number_of_samples": samples, "sum": round(samples * rate, 2),
-                        "sum_squares": round(samples * rate * 1.3, 2)})
+        results.append(
+            {
+                "key": key,
+                "number_of_samples": samples,
+                "sum": round(samples * rate, 2),
+                "sum_squares": round(samples * rate * 1.3, 2),
+            }
+        )
     baseline, *others = results
     for other in others:
         other["chance_to_win"] = round(0.3 + rng.random() * 0.6, 4)
@@ -493,8 +664,13 @@ def recalculate(state, exp: dict[str, Any], body: dict[str, Any], now: datetime)
         if req["experiment_id"] == exp["id"] and req["fingerprint"] == fp and _recalc_status(req, now) == "pending":
             return _recalc_json(req, now), False
     rid = next_uuid(state)
-    req = {"id": rid, "experiment_id": exp["id"], "metric_uuid": (body.get("metric") or {}).get("uuid"),
-           "fingerprint": fp, "created_at": iso(now)}
+    req = {
+        "id": rid,
+        "experiment_id": exp["id"],
+        "metric_uuid": (body.get("metric") or {}).get("uuid"),
+        "fingerprint": fp,
+        "created_at": iso(now),
+    }
     state["timeseries_requests"][rid] = req
     return _recalc_json(req, now), True
 

@@ -42,20 +42,43 @@ def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetim
         raise invalid("This field may not be blank.", "name", "blank")
     hid = next_id(state, "holdout")
     stamp = iso(now)
-    holdout = {"id": hid, "team_id": team_id, "name": body["name"], "description": body.get("description"),
-               "filters": filters, "created_by_id": user_id, "created_at": stamp, "updated_at": stamp}
+    holdout = {
+        "id": hid,
+        "team_id": team_id,
+        "name": body["name"],
+        "description": body.get("description"),
+        "filters": filters,
+        "created_by_id": user_id,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
     _stamp(holdout)
     state["holdouts"][str(hid)] = holdout
     return holdout
 
 
-def update(state, holdout: dict[str, Any], body: dict[str, Any], user_id: int, now: datetime,
-           approved: bool, intent: dict[str, Any]) -> dict[str, Any]:
+def update(
+    state,
+    holdout: dict[str, Any],
+    body: dict[str, Any],
+    user_id: int,
+    now: datetime,
+    approved: bool,
+    intent: dict[str, Any],
+) -> dict[str, Any]:
     filters = _check_filters(body["filters"]) if "filters" in body else None
     if "name" in body and not str(body["name"]).strip():
         raise invalid("This field may not be blank.", "name", "blank")
-    approvals.gate(state, team_id=holdout["team_id"], action_keys=["experiment_holdout.update"],
-                   resource_id=holdout["id"], intent=intent, user_id=user_id, now=now, approved=approved)
+    approvals.gate(
+        state,
+        team_id=holdout["team_id"],
+        action_keys=["experiment_holdout.update"],
+        resource_id=holdout["id"],
+        intent=intent,
+        user_id=user_id,
+        now=now,
+        approved=approved,
+    )
     for field in ("name", "description"):
         if field in body:
             holdout[field] = body[field]
@@ -68,10 +91,17 @@ def update(state, holdout: dict[str, Any], body: dict[str, Any], user_id: int, n
     return holdout
 
 
-def delete(state, holdout: dict[str, Any], user_id: int, now: datetime, approved: bool,
-           intent: dict[str, Any]) -> None:
-    approvals.gate(state, team_id=holdout["team_id"], action_keys=["experiment_holdout.delete"],
-                   resource_id=holdout["id"], intent=intent, user_id=user_id, now=now, approved=approved)
+def delete(state, holdout: dict[str, Any], user_id: int, now: datetime, approved: bool, intent: dict[str, Any]) -> None:
+    approvals.gate(
+        state,
+        team_id=holdout["team_id"],
+        action_keys=["experiment_holdout.delete"],
+        resource_id=holdout["id"],
+        intent=intent,
+        user_id=user_id,
+        now=now,
+        approved=approved,
+    )
     for exp in linked(state, holdout["id"]):
         exp["holdout_id"] = None
         m.apply_holdout_to_flag(state, m.flag_of(state, exp), None)

@@ -43,17 +43,31 @@ _has_flag: Check = (lambda s: s.flag is not None, "Experiment does not have a fe
 RULES: dict[str, tuple[Check, ...]] = {
     "launch": (
         (lambda s: not s.launched, "Experiment has already been launched."),
-        (lambda s: s.flag is not None and not s.flag.get("deleted"),
-         "Experiment cannot be launched because its feature flag has been deleted."),
-        (lambda s: len(flag_variants(s.flag)) >= 2,
-         "Feature flag must have at least 2 variants (control and at least one test variant)"),
-        (lambda s: any(v.get("key") == "control" for v in flag_variants(s.flag)),
-         "Feature flag must have a variant with key 'control'"),
+        (
+            lambda s: s.flag is not None and not s.flag.get("deleted"),
+            "Experiment cannot be launched because its feature flag has been deleted.",
+        ),
+        (
+            lambda s: len(flag_variants(s.flag)) >= 2,
+            "Feature flag must have at least 2 variants (control and at least one test variant)",
+        ),
+        (
+            lambda s: any(v.get("key") == "control" for v in flag_variants(s.flag)),
+            "Feature flag must have a variant with key 'control'",
+        ),
     ),
-    "pause": (_launched, _not_ended, _has_flag,
-              (lambda s: bool(s.flag and s.flag.get("active")), "Experiment is already paused.")),
-    "resume": (_launched, _not_ended, _has_flag,
-               (lambda s: bool(s.flag and not s.flag.get("active")), "Experiment is not paused.")),
+    "pause": (
+        _launched,
+        _not_ended,
+        _has_flag,
+        (lambda s: bool(s.flag and s.flag.get("active")), "Experiment is already paused."),
+    ),
+    "resume": (
+        _launched,
+        _not_ended,
+        _has_flag,
+        (lambda s: bool(s.flag and not s.flag.get("active")), "Experiment is not paused."),
+    ),
     "end": (_launched, _not_ended),
     "ship_variant": (_launched, (lambda s: s.flag is not None, "Experiment does not have a linked feature flag.")),
     "reset": ((lambda s: s.launched, "Experiment is already in draft state."),),

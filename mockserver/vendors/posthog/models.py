@@ -22,23 +22,77 @@ DEFAULT_VARIANTS = [
 ]
 FLAG_KEY = re.compile(r"^[a-zA-Z0-9_-]+$")
 CREATABLE = {
-    "name", "description", "start_date", "end_date", "feature_flag_key", "feature_flag", "parameters",
-    "running_time_calculation", "excluded_variants", "archived", "deleted", "type", "conclusion",
-    "conclusion_comment", "holdout_id", "secondary_metrics", "saved_metrics_ids", "filters",
-    "exposure_criteria", "metrics", "metrics_secondary", "stats_config", "scheduling_config",
-    "allow_unknown_events", "_create_in_folder", "primary_metrics_ordered_uuids",
-    "secondary_metrics_ordered_uuids", "only_count_matured_users", "update_feature_flag_params",
+    "name",
+    "description",
+    "start_date",
+    "end_date",
+    "feature_flag_key",
+    "feature_flag",
+    "parameters",
+    "running_time_calculation",
+    "excluded_variants",
+    "archived",
+    "deleted",
+    "type",
+    "conclusion",
+    "conclusion_comment",
+    "holdout_id",
+    "secondary_metrics",
+    "saved_metrics_ids",
+    "filters",
+    "exposure_criteria",
+    "metrics",
+    "metrics_secondary",
+    "stats_config",
+    "scheduling_config",
+    "allow_unknown_events",
+    "_create_in_folder",
+    "primary_metrics_ordered_uuids",
+    "secondary_metrics_ordered_uuids",
+    "only_count_matured_users",
+    "update_feature_flag_params",
 }
 UPDATABLE = {
-    "name", "description", "start_date", "end_date", "filters", "parameters", "running_time_calculation",
-    "excluded_variants", "archived", "deleted", "secondary_metrics", "holdout_id", "exposure_criteria",
-    "metrics", "metrics_secondary", "stats_config", "scheduling_config", "conclusion", "conclusion_comment",
-    "primary_metrics_ordered_uuids", "secondary_metrics_ordered_uuids", "saved_metrics_ids",
-    "only_count_matured_users", "update_feature_flag_params", "allow_unknown_events", "feature_flag",
+    "name",
+    "description",
+    "start_date",
+    "end_date",
+    "filters",
+    "parameters",
+    "running_time_calculation",
+    "excluded_variants",
+    "archived",
+    "deleted",
+    "secondary_metrics",
+    "holdout_id",
+    "exposure_criteria",
+    "metrics",
+    "metrics_secondary",
+    "stats_config",
+    "scheduling_config",
+    "conclusion",
+    "conclusion_comment",
+    "primary_metrics_ordered_uuids",
+    "secondary_metrics_ordered_uuids",
+    "saved_metrics_ids",
+    "only_count_matured_users",
+    "update_feature_flag_params",
+    "allow_unknown_events",
+    "feature_flag",
 }
 READ_ONLY = {
-    "id", "feature_flag", "holdout", "exposure_cohort", "created_by", "created_at", "updated_at",
-    "status", "is_legacy", "user_access_level", "saved_metrics", "flag_cleanup_task_id",
+    "id",
+    "feature_flag",
+    "holdout",
+    "exposure_cohort",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "status",
+    "is_legacy",
+    "user_access_level",
+    "saved_metrics",
+    "flag_cleanup_task_id",
     "can_freeze_exposure",
 }
 STATS_METHODS = ("bayesian", "frequentist")
@@ -46,9 +100,19 @@ STATS_METHODS = ("bayesian", "frequentist")
 
 def empty_state(seed: int) -> dict[str, Any]:
     return {
-        "seed": seed, "sequences": {}, "organization": {}, "projects": {}, "users": {}, "flags": {},
-        "holdouts": {}, "saved_metrics": {}, "experiments": {}, "cohorts": {}, "timeseries_requests": {},
-        "approval_policies": {}, "change_requests": {},
+        "seed": seed,
+        "sequences": {},
+        "organization": {},
+        "projects": {},
+        "users": {},
+        "flags": {},
+        "holdouts": {},
+        "saved_metrics": {},
+        "experiments": {},
+        "cohorts": {},
+        "timeseries_requests": {},
+        "approval_policies": {},
+        "change_requests": {},
     }
 
 
@@ -69,13 +133,23 @@ def mean_metric(event: str, math: str = "total", math_property: str | None = Non
     source: dict[str, Any] = {"kind": "EventsNode", "event": event, "math": math}
     if math_property:
         source["math_property"] = math_property
-    return {"kind": "ExperimentMetric", "metric_type": "mean", "name": f"{event} ({math})", "goal": "increase",
-            "source": source}
+    return {
+        "kind": "ExperimentMetric",
+        "metric_type": "mean",
+        "name": f"{event} ({math})",
+        "goal": "increase",
+        "source": source,
+    }
 
 
 def funnel_metric(events: list[str]) -> dict[str, Any]:
-    return {"kind": "ExperimentMetric", "metric_type": "funnel", "name": " → ".join(events), "goal": "increase",
-            "series": [{"kind": "EventsNode", "event": e} for e in events]}
+    return {
+        "kind": "ExperimentMetric",
+        "metric_type": "funnel",
+        "name": " → ".join(events),
+        "goal": "increase",
+        "series": [{"kind": "EventsNode", "event": e} for e in events],
+    }
 
 
 def fingerprint(metric: dict[str, Any], exp: dict[str, Any]) -> str:
@@ -148,8 +222,22 @@ def status_of(exp: dict[str, Any], flag: dict[str, Any] | None) -> str:
 # Flags, holdouts, saved-metric links
 
 
-def insert_flag(state, team_id, key, name, variants, *, active, created_at, created_by_id,
-                rollout=100, holdout=None, aggregation=None, payloads=None, continuity=False) -> dict[str, Any]:
+def insert_flag(
+    state,
+    team_id,
+    key,
+    name,
+    variants,
+    *,
+    active,
+    created_at,
+    created_by_id,
+    rollout=100,
+    holdout=None,
+    aggregation=None,
+    payloads=None,
+    continuity=False,
+) -> dict[str, Any]:
     fid = next_id(state, "flag")
     filters: dict[str, Any] = {"groups": [{"properties": [], "rollout_percentage": rollout}]}
     if variants:
@@ -159,10 +247,21 @@ def insert_flag(state, team_id, key, name, variants, *, active, created_at, crea
     if payloads:
         filters["payloads"] = payloads
     flag = {
-        "id": fid, "team_id": team_id, "name": name, "key": key, "filters": filters, "deleted": False,
-        "active": active, "ensure_experience_continuity": continuity, "has_encrypted_payloads": False,
-        "version": 1, "evaluation_runtime": "all", "bucketing_identifier": "distinct_id",
-        "evaluation_contexts": [], "created_at": created_at, "created_by_id": created_by_id,
+        "id": fid,
+        "team_id": team_id,
+        "name": name,
+        "key": key,
+        "filters": filters,
+        "deleted": False,
+        "active": active,
+        "ensure_experience_continuity": continuity,
+        "has_encrypted_payloads": False,
+        "version": 1,
+        "evaluation_runtime": "all",
+        "bucketing_identifier": "distinct_id",
+        "evaluation_contexts": [],
+        "created_at": created_at,
+        "created_by_id": created_by_id,
     }
     state["flags"][str(fid)] = flag
     return flag
@@ -199,8 +298,10 @@ def sync_ordering(exp: dict[str, Any], state: dict[str, Any]) -> None:
     """Keep the ordered-uuid arrays in step with inline and linked metrics, and refresh fingerprints."""
     for metric in (exp.get("metrics") or []) + (exp.get("metrics_secondary") or []):
         metric["fingerprint"] = fingerprint(metric, exp)
-    for kind, inline_key, order_key in (("primary", "metrics", "primary_metrics_ordered_uuids"),
-                                        ("secondary", "metrics_secondary", "secondary_metrics_ordered_uuids")):
+    for kind, inline_key, order_key in (
+        ("primary", "metrics", "primary_metrics_ordered_uuids"),
+        ("secondary", "metrics_secondary", "secondary_metrics_ordered_uuids"),
+    ):
         wanted = [m["uuid"] for m in exp.get(inline_key) or [] if m.get("uuid")]
         for link in exp.get("saved_metrics", []):
             if (link.get("metadata") or {}).get("type", "primary") == kind:
@@ -211,19 +312,42 @@ def sync_ordering(exp: dict[str, Any], state: dict[str, Any]) -> None:
         exp[order_key] = current + [u for u in wanted if u not in current]
 
 
-def new_experiment_record(state, *, team_id, name, description, flag, created_by_id, created_at,
-                          parameters=None, metrics=None) -> dict[str, Any]:
+def new_experiment_record(
+    state, *, team_id, name, description, flag, created_by_id, created_at, parameters=None, metrics=None
+) -> dict[str, Any]:
     eid = next_id(state, "experiment")
     exp = {
-        "id": eid, "team_id": team_id, "name": name, "description": description, "start_date": None,
-        "end_date": None, "feature_flag_id": flag["id"] if flag else None, "holdout_id": None,
-        "exposure_cohort": None, "parameters": parameters, "secondary_metrics": [], "saved_metrics": [],
-        "filters": {}, "archived": False, "deleted": False, "created_by_id": created_by_id,
-        "created_at": created_at, "updated_at": created_at, "type": "product",
-        "exposure_criteria": {"filterTestAccounts": True}, "metrics": metrics or [], "metrics_secondary": [],
-        "stats_config": {"method": "bayesian"}, "scheduling_config": None, "conclusion": None,
-        "conclusion_comment": None, "primary_metrics_ordered_uuids": [], "secondary_metrics_ordered_uuids": [],
-        "only_count_matured_users": False, "running_time_calculation": None, "excluded_variants": None,
+        "id": eid,
+        "team_id": team_id,
+        "name": name,
+        "description": description,
+        "start_date": None,
+        "end_date": None,
+        "feature_flag_id": flag["id"] if flag else None,
+        "holdout_id": None,
+        "exposure_cohort": None,
+        "parameters": parameters,
+        "secondary_metrics": [],
+        "saved_metrics": [],
+        "filters": {},
+        "archived": False,
+        "deleted": False,
+        "created_by_id": created_by_id,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "type": "product",
+        "exposure_criteria": {"filterTestAccounts": True},
+        "metrics": metrics or [],
+        "metrics_secondary": [],
+        "stats_config": {"method": "bayesian"},
+        "scheduling_config": None,
+        "conclusion": None,
+        "conclusion_comment": None,
+        "primary_metrics_ordered_uuids": [],
+        "secondary_metrics_ordered_uuids": [],
+        "only_count_matured_users": False,
+        "running_time_calculation": None,
+        "excluded_variants": None,
     }
     state["experiments"][str(eid)] = exp
     return exp
@@ -241,7 +365,9 @@ def parse_date(value: Any, attr: str) -> str | None:
     except ValueError:
         raise invalid(
             "Datetime has wrong format. Use one of these formats instead: "
-            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].", attr, "invalid",
+            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+            attr,
+            "invalid",
         ) from None
 
 
@@ -264,7 +390,8 @@ def normalise_variants(parameters: dict[str, Any] | None) -> list[dict[str, Any]
         if "split_percent" not in variant and "rollout_percentage" not in variant:
             raise invalid(
                 "Each variant must include split_percent (recommended) or rollout_percentage (deprecated).",
-                "parameters", "invalid",
+                "parameters",
+                "invalid",
             )
         item = {k: v for k, v in variant.items() if k != "split_percent"}
         if "split_percent" in variant:
@@ -277,13 +404,18 @@ def normalise_variants(parameters: dict[str, Any] | None) -> list[dict[str, Any]
     if len(out) > 20:
         raise invalid("Feature flag variants must be less than 21", "parameters", "invalid")
     if len(out) < 2:
-        raise invalid("Feature flag must have at least 2 variants (control and at least one test variant)",
-                      "parameters", "invalid")
+        raise invalid(
+            "Feature flag must have at least 2 variants (control and at least one test variant)",
+            "parameters",
+            "invalid",
+        )
     if not any(v["key"] == "control" for v in out):
         keys = [v["key"] for v in out]
         raise invalid(
             f"Feature flag variants must contain a variant with key 'control' (lowercase, exactly). "
-            f"Got keys: {keys!r}. Rename the baseline variant's 'key' to 'control'.", "parameters", "invalid",
+            f"Got keys: {keys!r}. Rename the baseline variant's 'key' to 'control'.",
+            "parameters",
+            "invalid",
         )
     return out
 
@@ -291,8 +423,7 @@ def normalise_variants(parameters: dict[str, Any] | None) -> list[dict[str, Any]
 def check_variant_sum(variants: list[dict[str, Any]]) -> None:
     total = sum(v.get("rollout_percentage") or 0 for v in variants)
     if round(total, 6) != 100:
-        raise invalid("Invalid variant definitions: Variant rollout percentages must sum to 100.", "filters",
-                      "invalid")
+        raise invalid("Invalid variant definitions: Variant rollout percentages must sum to 100.", "filters", "invalid")
 
 
 def check_existing_flag(flag: dict[str, Any]) -> None:
@@ -309,7 +440,9 @@ def check_metrics(body: dict[str, Any]) -> None:
             if metric.get("metric_type") == "funnel" and not metric.get("series"):
                 raise invalid(
                     f"Invalid metric at index {index}: funnel metrics require at least one step. The "
-                    "experiment exposure event is added as the initial step automatically.", attr, "invalid",
+                    "experiment exposure event is added as the initial step automatically.",
+                    attr,
+                    "invalid",
                 )
 
 
@@ -337,8 +470,9 @@ def check_saved_metric_ids(state, team_id: int, items: Any) -> list[dict[str, An
     for item in items or []:
         metric = state["saved_metrics"].get(str(item.get("id")))
         if metric is None or metric["team_id"] != team_id:
-            raise invalid("Saved metric does not exist or does not belong to this project", "saved_metrics_ids",
-                          "invalid")
+            raise invalid(
+                "Saved metric does not exist or does not belong to this project", "saved_metrics_ids", "invalid"
+            )
         metadata = item.get("metadata") or {"type": "primary"}
         if "type" not in metadata:
             raise invalid("Metadata must have a type key", "saved_metrics_ids", "invalid")

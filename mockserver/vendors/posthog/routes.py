@@ -21,9 +21,13 @@ def _body(call: Call) -> dict[str, Any]:
 
 def _intent(call: Call) -> dict[str, Any]:
     """Enough of the request to replay it once its change request is approved."""
-    return {"operation_id": call.valid.operation.operation_id, "method": call.request.method,
-            "path": call.request.path, "query_string": call.request.query_string.decode("latin-1"),
-            "body": call.body if call.valid.has_body else None}
+    return {
+        "operation_id": call.valid.operation.operation_id,
+        "method": call.request.method,
+        "path": call.request.path,
+        "query_string": call.request.query_string.decode("latin-1"),
+        "body": call.body if call.valid.has_body else None,
+    }
 
 
 def _page(call: Call, rows: list[Any], render) -> dict[str, Any]:
@@ -35,8 +39,11 @@ def _page(call: Call, rows: list[Any], render) -> dict[str, Any]:
     nxt = with_query(base, args, limit=limit, offset=page.next_offset) if page.next_offset is not None else None
     prev = None
     if page.previous_offset is not None:
-        prev = with_query(base, args, limit=limit, offset=page.previous_offset or None) \
-            if page.previous_offset else with_query(base, [(k, v) for k, v in args if k != "offset"], limit=limit)
+        prev = (
+            with_query(base, args, limit=limit, offset=page.previous_offset or None)
+            if page.previous_offset
+            else with_query(base, [(k, v) for k, v in args if k != "offset"], limit=limit)
+        )
     return {"count": page.total, "next": nxt, "previous": prev, "results": [render(r) for r in page.items]}
 
 
@@ -53,8 +60,11 @@ def _user(call: Call) -> int:
 
 def holdouts_list(call: Call) -> Reply:
     search = (call.query.get("search") or "").lower()
-    rows = [h for h in call.state["holdouts"].values() if h["team_id"] == _team(call)
-            and (not search or search in h["name"].lower())]
+    rows = [
+        h
+        for h in call.state["holdouts"].values()
+        if h["team_id"] == _team(call) and (not search or search in h["name"].lower())
+    ]
     rows.sort(key=lambda h: (h["created_at"], h["id"]), reverse=True)
     return Reply(200, _page(call, rows, lambda h: s.holdout(call.state, h)))
 
@@ -85,8 +95,12 @@ def holdouts_destroy(call: Call) -> Reply:
 
 def saved_metrics_list(call: Call) -> Reply:
     search = (call.query.get("search") or "").lower()
-    rows = [r for r in call.state["saved_metrics"].values() if r["team_id"] == _team(call)
-            and (not search or search in r["name"].lower() or search in (r.get("description") or "").lower())]
+    rows = [
+        r
+        for r in call.state["saved_metrics"].values()
+        if r["team_id"] == _team(call)
+        and (not search or search in r["name"].lower() or search in (r.get("description") or "").lower())
+    ]
     rows.sort(key=lambda r: (r["name"].lower(), r["id"]))
     return Reply(200, _page(call, rows, lambda r: s.saved_metric(call.state, r)))
 
@@ -132,8 +146,17 @@ def experiments_retrieve(call: Call) -> Reply:
 
 
 def experiments_update(call: Call) -> Reply:
-    exp = experiments.update(call.state, _team(call), call.path["id"], _body(call), _user(call), call.now,
-                             call.approved, _intent(call), call.request.args.get("search"))
+    exp = experiments.update(
+        call.state,
+        _team(call),
+        call.path["id"],
+        _body(call),
+        _user(call),
+        call.now,
+        call.approved,
+        _intent(call),
+        call.request.args.get("search"),
+    )
     return Reply(200, s.experiment(call.state, exp))
 
 
@@ -143,8 +166,18 @@ def experiments_destroy(call: Call) -> Reply:
 
 def _action(name: str):
     def handler(call: Call) -> Reply:
-        exp = experiments.act(call.state, _team(call), call.path["id"], name, _body(call), _user(call), call.now,
-                              call.approved, _intent(call), call.request.args.get("search"))
+        exp = experiments.act(
+            call.state,
+            _team(call),
+            call.path["id"],
+            name,
+            _body(call),
+            _user(call),
+            call.now,
+            call.approved,
+            _intent(call),
+            call.request.args.get("search"),
+        )
         return Reply(200, s.experiment(call.state, exp))
 
     handler.__name__ = f"experiments_{name}"
@@ -168,8 +201,9 @@ def experiments_exposure_cohort(call: Call) -> Reply:
 
 
 def experiments_timeseries(call: Call) -> Reply:
-    body = experiments.timeseries(call.state, _experiment(call), call.query["metric_uuid"], call.query["fingerprint"],
-                                  call.now)
+    body = experiments.timeseries(
+        call.state, _experiment(call), call.query["metric_uuid"], call.query["fingerprint"], call.now
+    )
     return Reply(200, body)
 
 
@@ -216,8 +250,9 @@ def experiments_eligible_feature_flags(call: Call) -> Reply:
         rows.append(flag)
     field = order.lstrip("-")
     rows.sort(key=lambda f: (f[field], f["id"]), reverse=order.startswith("-"))
-    return Reply(200, {"results": [s.full_flag(call.state, f) for f in rows[offset:offset + limit]],
-                       "count": len(rows)})
+    return Reply(
+        200, {"results": [s.full_flag(call.state, f) for f in rows[offset : offset + limit]], "count": len(rows)}
+    )
 
 
 HANDLERS = {

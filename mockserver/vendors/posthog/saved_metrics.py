@@ -25,8 +25,11 @@ def _keys(body: dict[str, Any], verb: str) -> None:
 def _check_query(query: dict[str, Any]) -> None:
     kind = query.get("kind")
     if kind in LEGACY_KINDS:
-        raise invalid(f"Invalid metric: legacy metric kind '{kind}' is not supported. Use 'ExperimentMetric' instead.",
-                      "query", "invalid")
+        raise invalid(
+            f"Invalid metric: legacy metric kind '{kind}' is not supported. Use 'ExperimentMetric' instead.",
+            "query",
+            "invalid",
+        )
     if kind != "ExperimentMetric":
         raise invalid("Invalid metric: metric kind must be 'ExperimentMetric'", "query", "invalid")
     if query.get("metric_type") not in ("mean", "funnel", "ratio", "retention"):
@@ -49,9 +52,17 @@ def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetim
     query["uuid"] = next_uuid(state)
     mid = next_id(state, "saved_metric")
     stamp = iso(now)
-    row = {"id": mid, "team_id": team_id, "name": body["name"], "description": body.get("description"),
-           "query": query, "created_by_id": user_id, "created_at": stamp, "updated_at": stamp,
-           "tags": list(body.get("tags") or [])}
+    row = {
+        "id": mid,
+        "team_id": team_id,
+        "name": body["name"],
+        "description": body.get("description"),
+        "query": query,
+        "created_by_id": user_id,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "tags": list(body.get("tags") or []),
+    }
     state["saved_metrics"][str(mid)] = row
     return row
 
@@ -65,8 +76,10 @@ def update(state, row: dict[str, Any], body: dict[str, Any], now: datetime) -> d
     query = None
     if "query" in body:
         if row["query"].get("kind") in LEGACY_KINDS:
-            raise invalid("This saved metric uses a legacy query format and cannot be updated. Please create a new "
-                          "saved metric with the ExperimentMetric format instead.")
+            raise invalid(
+                "This saved metric uses a legacy query format and cannot be updated. Please create a new "
+                "saved metric with the ExperimentMetric format instead."
+            )
         query = copy.deepcopy(body["query"])
         _check_query(query)
         if query.get("uuid") not in (None, row["query"].get("uuid")):

@@ -17,25 +17,54 @@ from mockserver.vendors.posthog import models
 _FAKER = Faker("en_US")
 
 THEMES = [
-    "Checkout button copy", "Onboarding checklist", "Pricing page layout", "Signup form length",
-    "Search ranking model", "Homepage hero video", "Free trial length", "Recommendation carousel",
-    "Reminder email timing", "Mobile navigation redesign", "Dashboard empty state", "Upgrade modal",
-    "Referral banner", "Annual plan discount", "Cart abandonment nudge", "Product tour",
-    "Invite teammates prompt", "Billing page trust badges",
+    "Checkout button copy",
+    "Onboarding checklist",
+    "Pricing page layout",
+    "Signup form length",
+    "Search ranking model",
+    "Homepage hero video",
+    "Free trial length",
+    "Recommendation carousel",
+    "Reminder email timing",
+    "Mobile navigation redesign",
+    "Dashboard empty state",
+    "Upgrade modal",
+    "Referral banner",
+    "Annual plan discount",
+    "Cart abandonment nudge",
+    "Product tour",
+    "Invite teammates prompt",
+    "Billing page trust badges",
 ]
 EVENTS = [
-    "$pageview", "signed_up", "checkout_started", "purchase_completed", "subscription_upgraded",
-    "search_performed", "invite_sent", "onboarding_completed",
+    "$pageview",
+    "signed_up",
+    "checkout_started",
+    "purchase_completed",
+    "subscription_upgraded",
+    "search_performed",
+    "invite_sent",
+    "onboarding_completed",
 ]
 ROLES = ["engineering", "data", "product", "founder", "leadership", "marketing", "sales", "other"]
 
 # (status the experiment is seeded in, archived, deleted)
 PLAN = [
-    ("draft", False, False), ("draft", False, False), ("draft", False, False),
-    ("running", False, False), ("running", False, False), ("running", False, False),
-    ("running", False, False), ("paused", False, False), ("paused", False, False),
-    ("stopped", False, False), ("stopped", False, False), ("stopped", True, False),
-    ("stopped", True, False), ("running", False, True), ("draft", False, False),
+    ("draft", False, False),
+    ("draft", False, False),
+    ("draft", False, False),
+    ("running", False, False),
+    ("running", False, False),
+    ("running", False, False),
+    ("running", False, False),
+    ("paused", False, False),
+    ("paused", False, False),
+    ("stopped", False, False),
+    ("stopped", False, False),
+    ("stopped", True, False),
+    ("stopped", True, False),
+    ("running", False, True),
+    ("draft", False, False),
 ]
 
 
@@ -50,18 +79,24 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
     for _ in range(2):
         pid = next_id(state, "project")
         state["projects"][str(pid)] = {
-            "id": pid, "name": ["Web app", "Mobile app"][pid - 1],
-            "organization": org_uuid, "api_token": f"phc_{fake.pystr(min_chars=32, max_chars=32)}",
+            "id": pid,
+            "name": ["Web app", "Mobile app"][pid - 1],
+            "organization": org_uuid,
+            "api_token": f"phc_{fake.pystr(min_chars=32, max_chars=32)}",
         }
 
     for index in range(5):
         uid = next_id(state, "user")
         first, last = fake.first_name(), fake.last_name()
         state["users"][str(uid)] = {
-            "id": uid, "uuid": next_uuid(state), "distinct_id": fake.pystr(min_chars=24, max_chars=24),
-            "first_name": first, "last_name": last,
+            "id": uid,
+            "uuid": next_uuid(state),
+            "distinct_id": fake.pystr(min_chars=24, max_chars=24),
+            "first_name": first,
+            "last_name": last,
             "email": f"{first.lower()}.{last.lower()}@{fake.domain_name()}",
-            "is_email_verified": index % 4 != 3, "hedgehog_config": None,
+            "is_email_verified": index % 4 != 3,
+            "hedgehog_config": None,
             "role_at_organization": ROLES[rng.randrange(len(ROLES))],
         }
     user_ids = [int(u) for u in state["users"]]
@@ -74,9 +109,14 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
         hid = next_id(state, "holdout")
         created = at(120 - hid * 7)
         state["holdouts"][str(hid)] = {
-            "id": hid, "team_id": 1, "name": name, "description": fake.sentence(nb_words=10),
+            "id": hid,
+            "team_id": 1,
+            "name": name,
+            "description": fake.sentence(nb_words=10),
             "filters": [{"properties": [], "rollout_percentage": pct, "variant": f"holdout-{hid}"}],
-            "created_by_id": user_ids[hid % len(user_ids)], "created_at": created, "updated_at": created,
+            "created_by_id": user_ids[hid % len(user_ids)],
+            "created_at": created,
+            "updated_at": created,
         }
 
     # Shared metrics
@@ -91,9 +131,15 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
         query = dict(query, uuid=next_uuid(state))
         created = at(100 - mid * 5)
         state["saved_metrics"][str(mid)] = {
-            "id": mid, "team_id": 1, "name": name, "description": fake.sentence(nb_words=8),
-            "query": query, "created_by_id": user_ids[mid % len(user_ids)], "created_at": created,
-            "updated_at": created, "tags": [["growth"], ["revenue"], [], ["activation"]][mid - 1],
+            "id": mid,
+            "team_id": 1,
+            "name": name,
+            "description": fake.sentence(nb_words=8),
+            "query": query,
+            "created_by_id": user_ids[mid % len(user_ids)],
+            "created_at": created,
+            "updated_at": created,
+            "tags": [["growth"], ["revenue"], [], ["activation"]][mid - 1],
         }
 
     # Flags that back no experiment: candidates for linking and for eligible_feature_flags.
@@ -102,19 +148,32 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
         ("ai-summary-beta", ["control", "concise", "detailed"]),
         ("dark-mode-default", None),
     ):
-        models.insert_flag(state, 1, key, f"{key.replace('-', ' ').capitalize()}",
-                           models.variant_list(variants) if variants else None,
-                           active=True, created_at=at(200), created_by_id=user_ids[0])
-    models.insert_flag(state, 2, "mobile-onboarding-v2", "Mobile onboarding v2",
-                       models.variant_list(["control", "test"]), active=True, created_at=at(150),
-                       created_by_id=user_ids[1])
+        models.insert_flag(
+            state,
+            1,
+            key,
+            f"{key.replace('-', ' ').capitalize()}",
+            models.variant_list(variants) if variants else None,
+            active=True,
+            created_at=at(200),
+            created_by_id=user_ids[0],
+        )
+    models.insert_flag(
+        state,
+        2,
+        "mobile-onboarding-v2",
+        "Mobile onboarding v2",
+        models.variant_list(["control", "test"]),
+        active=True,
+        created_at=at(150),
+        created_by_id=user_ids[1],
+    )
 
     themes = list(THEMES)
     rng.shuffle(themes)
     for index, (status, archived, deleted) in enumerate(PLAN):
         _seed_experiment(state, rng, fake, themes[index], status, archived, deleted, index, at, user_ids)
-    _seed_experiment(state, rng, fake, "Onboarding video length", "running", False, False, 99, at,
-                     user_ids, team_id=2)
+    _seed_experiment(state, rng, fake, "Onboarding video length", "running", False, False, 99, at, user_ids, team_id=2)
     return state
 
 
@@ -129,22 +188,41 @@ def _seed_experiment(state, rng, fake, name, status, archived, deleted, index, a
     if status == "stopped":
         end = at(max(created_days - 30, 1))
     flag = models.insert_flag(
-        state, team_id, key, f"Feature Flag for Experiment {name}", variants,
-        active=status in ("running", "stopped"), created_at=at(created_days), created_by_id=user_ids[index % 5],
+        state,
+        team_id,
+        key,
+        f"Feature Flag for Experiment {name}",
+        variants,
+        active=status in ("running", "stopped"),
+        created_at=at(created_days),
+        created_by_id=user_ids[index % 5],
     )
-    primary = [models.mean_metric(EVENTS[rng.randrange(len(EVENTS))]),
-               models.funnel_metric(["$pageview", EVENTS[2 + rng.randrange(len(EVENTS) - 2)]])]
+    primary = [
+        models.mean_metric(EVENTS[rng.randrange(len(EVENTS))]),
+        models.funnel_metric(["$pageview", EVENTS[2 + rng.randrange(len(EVENTS) - 2)]]),
+    ]
     for metric in primary:
         metric["uuid"] = next_uuid(state)
     holdout_id = 1 if index in (3, 9) and team_id == 1 else None
     exp = models.new_experiment_record(
-        state, team_id=team_id, name=name, description=fake.paragraph(nb_sentences=2),
-        flag=flag, created_by_id=user_ids[(index + 1) % len(user_ids)], created_at=at(created_days),
+        state,
+        team_id=team_id,
+        name=name,
+        description=fake.paragraph(nb_sentences=2),
+        flag=flag,
+        created_by_id=user_ids[(index + 1) % len(user_ids)],
+        created_at=at(created_days),
         parameters={"feature_flag_variants": variants, "minimum_detectable_effect": 5},
         metrics=primary,
     )
-    exp.update(start_date=start, end_date=end, archived=archived, deleted=deleted, holdout_id=holdout_id,
-               updated_at=at(max(created_days - 31, 0.5)))
+    exp.update(
+        start_date=start,
+        end_date=end,
+        archived=archived,
+        deleted=deleted,
+        holdout_id=holdout_id,
+        updated_at=at(max(created_days - 31, 0.5)),
+    )
     if status == "stopped":
         exp["conclusion"] = ["won", "inconclusive", "lost", "stopped_early"][index % 4]
         exp["conclusion_comment"] = fake.sentence(nb_words=9)
@@ -152,7 +230,11 @@ def _seed_experiment(state, rng, fake, name, status, archived, deleted, index, a
         models.apply_holdout_to_flag(state, flag, state["holdouts"][str(holdout_id)])
     if team_id == 1 and index < 8:
         metric_id = 1 + index % 4
-        models.link_saved_metrics(state, exp, [{"id": metric_id, "metadata": {"type": "primary" if index % 2 else "secondary"}}],
-                                  exp["created_at"])
+        models.link_saved_metrics(
+            state,
+            exp,
+            [{"id": metric_id, "metadata": {"type": "primary" if index % 2 else "secondary"}}],
+            exp["created_at"],
+        )
     models.sync_ordering(exp, state)
     return exp

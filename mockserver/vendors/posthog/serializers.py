@@ -15,11 +15,18 @@ def user(state: dict[str, Any], user_id: int | None) -> dict[str, Any] | None:
 
 def minimal_flag(flag: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": flag["id"], "team_id": flag["team_id"], "name": flag["name"], "key": flag["key"],
-        "filters": copy.deepcopy(flag["filters"]), "deleted": flag["deleted"], "active": flag["active"],
+        "id": flag["id"],
+        "team_id": flag["team_id"],
+        "name": flag["name"],
+        "key": flag["key"],
+        "filters": copy.deepcopy(flag["filters"]),
+        "deleted": flag["deleted"],
+        "active": flag["active"],
         "ensure_experience_continuity": flag["ensure_experience_continuity"],
-        "has_encrypted_payloads": flag["has_encrypted_payloads"], "version": flag["version"],
-        "evaluation_runtime": flag["evaluation_runtime"], "bucketing_identifier": flag["bucketing_identifier"],
+        "has_encrypted_payloads": flag["has_encrypted_payloads"],
+        "version": flag["version"],
+        "evaluation_runtime": flag["evaluation_runtime"],
+        "bucketing_identifier": flag["bucketing_identifier"],
         "evaluation_contexts": list(flag["evaluation_contexts"]),
     }
 
@@ -32,17 +39,27 @@ def full_flag(state: dict[str, Any], flag: dict[str, Any]) -> dict[str, Any]:
 
 def holdout(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": row["id"], "name": row["name"], "description": row.get("description"),
-        "filters": copy.deepcopy(row["filters"]), "created_by": user(state, row.get("created_by_id")),
-        "created_at": row["created_at"], "updated_at": row["updated_at"], "user_access_level": "editor",
+        "id": row["id"],
+        "name": row["name"],
+        "description": row.get("description"),
+        "filters": copy.deepcopy(row["filters"]),
+        "created_by": user(state, row.get("created_by_id")),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "user_access_level": "editor",
     }
 
 
 def saved_metric(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": row["id"], "name": row["name"], "description": row.get("description"),
-        "query": copy.deepcopy(row["query"]), "created_by": user(state, row.get("created_by_id")),
-        "created_at": row["created_at"], "updated_at": row["updated_at"], "tags": list(row.get("tags") or []),
+        "id": row["id"],
+        "name": row["name"],
+        "description": row.get("description"),
+        "query": copy.deepcopy(row["query"]),
+        "created_by": user(state, row.get("created_by_id")),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "tags": list(row.get("tags") or []),
         "user_access_level": "editor",
     }
 
@@ -64,11 +81,17 @@ def _links(state: dict[str, Any], exp: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         query = copy.deepcopy(metric["query"])
         query.setdefault("fingerprint", None)
-        out.append({
-            "id": link["id"], "experiment": exp["id"], "saved_metric": link["saved_metric"],
-            "metadata": copy.deepcopy(link.get("metadata") or {}), "created_at": link["created_at"],
-            "query": query, "name": metric["name"],
-        })
+        out.append(
+            {
+                "id": link["id"],
+                "experiment": exp["id"],
+                "saved_metric": link["saved_metric"],
+                "metadata": copy.deepcopy(link.get("metadata") or {}),
+                "created_at": link["created_at"],
+                "query": query,
+                "name": metric["name"],
+            }
+        )
     return out
 
 
@@ -76,19 +99,29 @@ def experiment_basic(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, An
     flag = flag_of(state, exp)
     holdout_row = state["holdouts"].get(str(exp.get("holdout_id")))
     return {
-        "id": exp["id"], "name": exp["name"], "description": exp.get("description"),
-        "start_date": exp.get("start_date"), "end_date": exp.get("end_date"),
+        "id": exp["id"],
+        "name": exp["name"],
+        "description": exp.get("description"),
+        "start_date": exp.get("start_date"),
+        "end_date": exp.get("end_date"),
         "feature_flag_key": flag["key"] if flag else None,
         "feature_flag": minimal_flag(flag) if flag else None,
         "holdout": holdout(state, holdout_row) if holdout_row else None,
-        "exposure_cohort": exp.get("exposure_cohort"), "parameters": _parameters(exp),
+        "exposure_cohort": exp.get("exposure_cohort"),
+        "parameters": _parameters(exp),
         "running_time_calculation": copy.deepcopy(exp.get("running_time_calculation")),
         "excluded_variants": copy.deepcopy(exp.get("excluded_variants")),
-        "archived": exp.get("archived", False), "deleted": exp.get("deleted", False),
-        "created_by": user(state, exp.get("created_by_id")), "created_at": exp["created_at"],
-        "updated_at": exp["updated_at"], "type": exp.get("type"), "conclusion": exp.get("conclusion"),
-        "conclusion_comment": exp.get("conclusion_comment"), "status": status_of(exp, flag),
-        "is_legacy": False, "user_access_level": "editor",
+        "archived": exp.get("archived", False),
+        "deleted": exp.get("deleted", False),
+        "created_by": user(state, exp.get("created_by_id")),
+        "created_at": exp["created_at"],
+        "updated_at": exp["updated_at"],
+        "type": exp.get("type"),
+        "conclusion": exp.get("conclusion"),
+        "conclusion_comment": exp.get("conclusion_comment"),
+        "status": status_of(exp, flag),
+        "is_legacy": False,
+        "user_access_level": "editor",
     }
 
 
@@ -109,8 +142,11 @@ def experiment(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, Any]:
         primary_metrics_ordered_uuids=list(exp.get("primary_metrics_ordered_uuids") or []),
         secondary_metrics_ordered_uuids=list(exp.get("secondary_metrics_ordered_uuids") or []),
         only_count_matured_users=exp.get("only_count_matured_users", False),
-        status=status, is_legacy=is_legacy, can_freeze_exposure=status == "running",
-        flag_cleanup_task_id=None, user_access_level=access,
+        status=status,
+        is_legacy=is_legacy,
+        can_freeze_exposure=status == "running",
+        flag_cleanup_task_id=None,
+        user_access_level=access,
     )
     return out
 

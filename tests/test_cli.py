@@ -1,0 +1,102 @@
+"""The `mockserver serve` command as a user runs it: a real process on a free port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from mockserver.cli import _parser, settings_from
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 15) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if requests.get(url + "/__admin/health", timeout=0.5).status_code == 200:
+                return time.monotonic() - start
+        except requests.ConnectionError:
+            time.sleep(0.02)
+    raise AssertionError("server did not become healthy")
+
+
+@pytest.fixture
+def serve():
+    procs = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen]:
+        port = free_port()
+        full_env = {**os.environ, **(env or {})}
+        if not any(a == "--port" for a in args) and "MOCKSERVER_PORT" not in (env or {}):
+            args = (*args, "--port", str(port))
+        else:
+            port = int(args[args.index("--port") + 1]) if "--port" in args else int(env["MOCKSERVER_PORT"])
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", *args],
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        procs.append(proc)
+        return f"http://127.0.0.1:{port}", proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def test_serve_answers_and_stops_on_sigterm(serve):
+    url, proc = serve("--seed", "42", "--now", "2026-11-20T12:00:00Z")
+    elapsed = wait_healthy(url, proc)
+    assert elapsed < 10
+    health = requests.get(url + "/__admin/health").json()
+    assert health["status"] == "ok" and health["seed"] == 42
+    listed = requests.get(url + "/api/projects/1/experiments/", headers={"Authorization": "Bearer phx_x"})
+    assert listed.status_code == 200 and listed.json()["count"] >= 12
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+def test_environment_variables_configure_the_server(serve):
+    port = free_port()
+    url, proc = serve(env={"MOCKSERVER_PORT": str(port), "MOCKSERVER_SEED": "9", "MOCKSERVER_HOST": "127.0.0.1"})
+    wait_healthy(url, proc)
+    assert requests.get(url + "/__admin/health").json()["seed"] == 9
+
+
+def test_flags_override_environment():
+    args = _parser().parse_args(["serve", "--seed", "3", "--response-validation", "warn", "--strict-auth"])
+    settings = settings_from(args, {"MOCKSERVER_SEED": "5", "MOCKSERVER_PORT": "9000"})
+    assert (settings.seed, settings.port, settings.response_validation, settings.strict_auth) == (3, 9000, "warn", True)
+    assert settings.host == "127.0.0.1"
+
+
+def test_bad_settings_exit_with_a_message():
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "70000"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2 and "port" in result.stderr
+
+
+def test_routes_and_check_commands():
+    routes = subprocess.run([sys.executable, "-m", "mockserver", "routes"], capture_output=True, text=True, timeout=60)
+    assert routes.returncode == 0 and "/api/projects/<project_id>/experiments/<id>/launch/" in routes.stdout
+    check = subprocess.run([sys.executable, "-m", "mockserver", "check"], capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0 and "ok  posthog.yaml" in check.stdout
