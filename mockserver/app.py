@@ -118,6 +118,7 @@ def _nearest(vendor: Vendor, path: str) -> str:
 def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
     contract = vendor.contract
     mode = runtime.settings.response_validation
+    check_requests = runtime.settings.request_validation
 
     def view(**path_args: str) -> Response:
         reply = _answer(path_args)
@@ -153,7 +154,7 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
             identity = vendor.authenticate(runtime, request, operation_id, path_args)
             body = request.get_data(cache=True)
             valid = contract.validate_request(
-                operation_id, path_args, request.args, request.headers, request.content_type, body
+                operation_id, path_args, request.args, request.headers, request.content_type, body, check_requests
             )
             with runtime.store.lock:
                 call = Call(
