@@ -204,8 +204,47 @@ def main() -> int:
         ratio = best(on) / best(off)
         failures += ratio < 0.5
         print(f"{name:22} {best(on):9.0f} {best(off):9.0f} {ratio:7.2f}")
+    per_call(apps["on"])
     print("\nall ratios >= 0.5" if not failures else f"\n{failures} ratio(s) below 0.5")
     return 0
+
+
+def per_call(app) -> None:
+    """Cost of one check, plain openapi-core against the compiled fast path, on the same messages."""
+    from openapi_core.testing import MockRequest, MockResponse
+    from werkzeug.datastructures import Headers, MultiDict
+
+    contract = app.extensions["mockserver"].vendors[0].contract
+    client = app.test_client()
+    print("\nper check (µs): plain openapi-core validate_request / validate_response vs the fast path")
+    print(f"{'workload':22} {'req plain':>10} {'req fast':>9} {'resp plain':>11} {'resp fast':>10}")
+    cases = {
+        "detail GET": ("experiments_retrieve", "GET", "/api/projects/1/experiments/4/", {}, None, {"id": "4"}),
+        "list GET (limit=10)": ("experiments_list", "GET", "/api/projects/1/experiments/", {"limit": "10"}, None, {}),
+        "create POST": ("experiments_create", "POST", "/api/projects/1/experiments/", {}, "create", {}),
+    }
+    for name, (op_id, method, path, query, kind, ids) in cases.items():
+        body = body_for(kind) or b""
+        response = client.open(path, method=method, headers=AUTH, query_string=query, data=body or None,
+                               content_type="application/json" if body else None)
+        status, payload, raw = response.status_code, response.get_json(), response.get_data()
+        request = MockRequest("http://localhost", method.lower(), path, args=query, headers=AUTH, data=body,
+                              content_type="application/json" if body else None)
+        mock_response = MockResponse(raw, status_code=status, content_type="application/json")
+        path_args = {"project_id": "1", **ids}
+
+        def timed(fn, n=200):
+            began = time.perf_counter()
+            for _ in range(n):
+                fn()
+            return (time.perf_counter() - began) / n * 1e6
+
+        req_plain = timed(lambda: contract.openapi.validate_request(request), 50)
+        req_fast = timed(lambda: contract.validate_request(op_id, path_args, MultiDict(query), Headers(AUTH),
+                                                           "application/json" if body else None, body))
+        resp_plain = timed(lambda: contract.openapi.validate_response(request, mock_response), 50)
+        resp_fast = timed(lambda: contract.response_problems(op_id, status, "application/json", payload))
+        print(f"{name:22} {req_plain:10.0f} {req_fast:9.0f} {resp_plain:11.0f} {resp_fast:10.0f}")
 
 
 if __name__ == "__main__":
