@@ -90,13 +90,10 @@ def _args(query: str) -> dict[str, str]:
     return dict(parse_qsl(query, keep_blank_values=True))
 
 
-class FlaskClient:
-    """Flask test client (no socket) with spec checks."""
+class _Client:
+    """Shared request shaping and spec checks; subclasses only send."""
 
-    def __init__(self, app: Any, headers: dict[str, str] | None = None) -> None:
-        self.app = app
-        self.client = app.test_client()
-        self.headers = dict(headers or {})
+    headers: dict[str, str]
 
     def request(
         self,
@@ -113,19 +110,16 @@ class FlaskClient:
         merged = {**self.headers, **(headers or {})}
         parts = urlsplit(url)
         query = parts.query or (urlencode(params) if params else "")
-        kwargs: dict[str, Any] = {"headers": merged, "query_string": query}
         if json_body is not None:
-            kwargs["data"] = json.dumps(json_body)
-            kwargs["content_type"] = "application/json"
-        elif data is not None:
-            kwargs["data"] = data
-            if content_type:
-                kwargs["content_type"] = content_type
-        response = self.client.open(parts.path, method=method, **kwargs)
-        result = Checked(response.status_code, response.headers, response.get_data(), method, parts.path)
+            data, content_type = json.dumps(json_body).encode(), "application/json"
+        status, response_headers, content, mimetype = self._send(method, parts.path, query, merged, data, content_type)
+        result = Checked(status, response_headers, content, method, parts.path)
         if check_spec:
-            check(method, parts.path, query, result.status_code, response.mimetype or None, result.content)
+            check(method, parts.path, query, status, mimetype, content)
         return result
+
+    def _send(self, method, path, query, headers, data, content_type) -> tuple[int, Any, bytes, str | None]:
+        raise NotImplementedError
 
     def __getattr__(self, verb: str):
         if verb in ("get", "post", "put", "patch", "delete"):
@@ -133,7 +127,23 @@ class FlaskClient:
         raise AttributeError(verb)
 
 
-class HttpClient(FlaskClient):
+class FlaskClient(_Client):
+    """Flask test client (no socket) with spec checks."""
+
+    def __init__(self, app: Any, headers: dict[str, str] | None = None) -> None:
+        self.app = app
+        self.client = app.test_client()
+        self.headers = dict(headers or {})
+
+    def _send(self, method, path, query, headers, data, content_type):
+        kwargs: dict[str, Any] = {"headers": headers, "query_string": query, "data": data}
+        if content_type:
+            kwargs["content_type"] = content_type
+        response = self.client.open(path, method=method, **kwargs)
+        return response.status_code, response.headers, response.get_data(), response.mimetype or None
+
+
+class HttpClient(_Client):
     """Real HTTP on loopback (requests), same interface and checks."""
 
     def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
@@ -141,34 +151,13 @@ class HttpClient(FlaskClient):
         self.session = requests.Session()
         self.headers = dict(headers or {})
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        json_body: Any = None,
-        data: Any = None,
-        headers: dict[str, str] | None = None,
-        params: dict[str, Any] | None = None,
-        content_type: str | None = None,
-        check_spec: bool = True,
-    ) -> Checked:
-        merged = {**self.headers, **(headers or {})}
+    def _send(self, method, path, query, headers, data, content_type):
         if content_type:
-            merged["Content-Type"] = content_type
-        kwargs: dict[str, Any] = {"headers": merged, "params": params, "timeout": 10}
-        if json_body is not None:
-            kwargs["data"] = json.dumps(json_body)
-            merged["Content-Type"] = "application/json"
-        elif data is not None:
-            kwargs["data"] = data
-        response = self.session.request(method, self.base_url + url, **kwargs)
-        parts = urlsplit(response.url)
+            headers = {**headers, "Content-Type": content_type}
+        url = self.base_url + path + (f"?{query}" if query else "")
+        response = self.session.request(method, url, headers=headers, data=data, timeout=10)
         mimetype = (response.headers.get("Content-Type") or "").split(";")[0] or None
-        result = Checked(response.status_code, response.headers, response.content, method, parts.path)
-        if check_spec:
-            check(method, parts.path, parts.query, result.status_code, mimetype, result.content)
-        return result
+        return response.status_code, response.headers, response.content, mimetype
 
 
 def iter_ops(contract: Contract) -> Iterator[tuple[str, str, str]]:

@@ -7,7 +7,8 @@ request with the gate passed, so the result is exactly what the ungated request 
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from mockserver.clock import iso
@@ -54,19 +55,25 @@ def _policies(state: dict[str, Any], team_id: int, keys: list[str]) -> list[dict
     ]
 
 
-def gate(
-    state: dict[str, Any],
-    *,
-    team_id: int,
-    action_keys: list[str],
-    resource_id: Any,
-    intent: dict[str, Any],
-    user_id: int,
-    now,
-    approved: bool,
-) -> None:
-    """Raise the 409 (or a 400 conflict) when a policy holds this change; return when it may go on."""
-    if approved or not action_keys:
+@dataclass(frozen=True)
+class Gate:
+    """Who is asking and how to replay the request: what a gated operation needs to open a change request."""
+
+    state: dict[str, Any]
+    team_id: int
+    user_id: int
+    now: datetime
+    intent: dict[str, Any]
+    approved: bool = False  # replaying an approved change request: every gate is open
+
+    def check(self, action_keys: list[str], resource_id: Any) -> None:
+        """Raise the 409 (or a 400 conflict) when a policy holds this change; return when it may go on."""
+        _check(self, action_keys, resource_id)
+
+
+def _check(g: Gate, action_keys: list[str], resource_id: Any) -> None:
+    state, team_id, now = g.state, g.team_id, g.now
+    if g.approved or not action_keys:
         return
     matching = _policies(state, team_id, action_keys)
     if not matching:
@@ -107,7 +114,7 @@ def gate(
         "action_version": 1,
         "resource_type": resource_type,
         "resource_id": rid,
-        "intent": copy.deepcopy(intent),
+        "intent": copy.deepcopy(g.intent),
         "intent_display": {"description": ACTION_KEYS[action_key][1]},
         "policy_snapshot": {
             "quorum": policy["quorum"],
@@ -122,7 +129,7 @@ def gate(
         "validation_errors": None,
         "validated_at": created,
         "state": "pending",
-        "created_by_id": user_id,
+        "created_by_id": g.user_id,
         "applied_by_id": None,
         "created_at": created,
         "updated_at": created,

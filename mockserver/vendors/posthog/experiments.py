@@ -141,12 +141,10 @@ def update(
     team_id: int,
     exp_id: int,
     body: dict[str, Any],
-    user_id: int,
-    now: datetime,
-    approved: bool,
-    intent: dict[str, Any],
+    gate: approvals.Gate,
     search: str | None = None,
 ) -> dict[str, Any]:
+    now = gate.now
     exp = m.get(state, "experiments", exp_id, team_id)
     restoring = exp.get("deleted") and "deleted" in body and not body["deleted"]
     if exp.get("deleted") and not restoring:
@@ -205,16 +203,7 @@ def update(
         gate_keys.append("experiment.update")
     if syncs_flag:
         gate_keys.append("feature_flag.update")
-    approvals.gate(
-        state,
-        team_id=team_id,
-        action_keys=gate_keys,
-        resource_id=flag["id"] if syncs_flag and not split_changes else exp["id"],
-        intent=intent,
-        user_id=user_id,
-        now=now,
-        approved=approved,
-    )
+    gate.check(gate_keys, flag["id"] if syncs_flag and not split_changes else exp["id"])
 
     # -- everything checked: write
     stamp = iso(now)
@@ -284,47 +273,27 @@ def act(
     exp_id: int,
     action: str,
     body: dict[str, Any],
-    user_id: int,
-    now: datetime,
-    approved: bool,
-    intent: dict[str, Any],
+    gate: approvals.Gate,
     search: str | None = None,
 ) -> dict[str, Any]:
+    now = gate.now
     exp = m.live_experiment(state, exp_id, team_id, search)
     flag = m.flag_of(state, exp)
     lifecycle.require(action, exp, flag)
     stamp = iso(now)
     if action == "launch":
-        approvals.gate(
-            state,
-            team_id=team_id,
-            action_keys=["experiment.launch"],
-            resource_id=exp["id"],
-            intent=intent,
-            user_id=user_id,
-            now=now,
-            approved=approved,
-        )
+        gate.check(["experiment.launch"], exp["id"])
         exp["start_date"] = stamp
         flag["active"] = True
     elif action in ("pause", "resume"):
-        approvals.gate(
-            state,
-            team_id=team_id,
-            action_keys=["experiment.pause"],
-            resource_id=exp["id"],
-            intent=intent,
-            user_id=user_id,
-            now=now,
-            approved=approved,
-        )
+        gate.check(["experiment.pause"], exp["id"])
         flag["active"] = action == "resume"
     elif action == "end":
         exp["end_date"] = stamp
         exp["conclusion"] = body.get("conclusion")
         exp["conclusion_comment"] = body.get("conclusion_comment")
     elif action == "ship_variant":
-        _ship(state, exp, flag, body, stamp, team_id, user_id, now, approved, intent)
+        _ship(exp, flag, body, stamp, gate)
     elif action == "reset":
         exp.update(start_date=None, end_date=None, archived=False, conclusion=None, conclusion_comment=None)
     elif action == "archive":
@@ -336,21 +305,12 @@ def act(
     return exp
 
 
-def _ship(state, exp, flag, body, stamp, team_id, user_id, now, approved, intent) -> None:
+def _ship(exp, flag, body, stamp, gate) -> None:
     key = body["variant_key"]
     variants = m.flag_variants(flag)
     if not any(v.get("key") == key for v in variants):
         raise invalid(f"Variant '{key}' not found on feature flag.")
-    approvals.gate(
-        state,
-        team_id=team_id,
-        action_keys=["experiment.update"],
-        resource_id=exp["id"],
-        intent=intent,
-        user_id=user_id,
-        now=now,
-        approved=approved,
-    )
+    gate.check(["experiment.update"], exp["id"])
     flag["filters"]["multivariate"]["variants"] = [
         dict(v, rollout_percentage=100 if v.get("key") == key else 0) for v in variants
     ]

@@ -61,24 +61,12 @@ def update(
     state,
     holdout: dict[str, Any],
     body: dict[str, Any],
-    user_id: int,
-    now: datetime,
-    approved: bool,
-    intent: dict[str, Any],
+    gate: approvals.Gate,
 ) -> dict[str, Any]:
     filters = _check_filters(body["filters"]) if "filters" in body else None
     if "name" in body and not str(body["name"]).strip():
         raise invalid("This field may not be blank.", "name", "blank")
-    approvals.gate(
-        state,
-        team_id=holdout["team_id"],
-        action_keys=["experiment_holdout.update"],
-        resource_id=holdout["id"],
-        intent=intent,
-        user_id=user_id,
-        now=now,
-        approved=approved,
-    )
+    gate.check(["experiment_holdout.update"], holdout["id"])
     for field in ("name", "description"):
         if field in body:
             holdout[field] = body[field]
@@ -87,21 +75,12 @@ def update(
         _stamp(holdout)
         for exp in linked(state, holdout["id"]):
             m.apply_holdout_to_flag(state, m.flag_of(state, exp), holdout)
-    holdout["updated_at"] = iso(now)
+    holdout["updated_at"] = iso(gate.now)
     return holdout
 
 
-def delete(state, holdout: dict[str, Any], user_id: int, now: datetime, approved: bool, intent: dict[str, Any]) -> None:
-    approvals.gate(
-        state,
-        team_id=holdout["team_id"],
-        action_keys=["experiment_holdout.delete"],
-        resource_id=holdout["id"],
-        intent=intent,
-        user_id=user_id,
-        now=now,
-        approved=approved,
-    )
+def delete(state, holdout: dict[str, Any], gate: approvals.Gate) -> None:
+    gate.check(["experiment_holdout.delete"], holdout["id"])
     for exp in linked(state, holdout["id"]):
         exp["holdout_id"] = None
         m.apply_holdout_to_flag(state, m.flag_of(state, exp), None)

@@ -6,7 +6,7 @@ from typing import Any
 
 from mockserver.pagination import paginate, with_query
 from mockserver.vendors.base import Call, Reply
-from mockserver.vendors.posthog import experiments, holdouts, saved_metrics
+from mockserver.vendors.posthog import approvals, experiments, holdouts, saved_metrics
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog import serializers as s
 from mockserver.vendors.posthog.errors import invalid
@@ -19,15 +19,16 @@ def _body(call: Call) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != "personal_api_key"}
 
 
-def _intent(call: Call) -> dict[str, Any]:
-    """Enough of the request to replay it once its change request is approved."""
-    return {
+def _gate(call: Call) -> approvals.Gate:
+    """The approval gate for this request, carrying enough of it to replay once approved."""
+    intent = {
         "operation_id": call.valid.operation.operation_id,
         "method": call.request.method,
         "path": call.request.path,
         "query_string": call.request.query_string.decode("latin-1"),
         "body": call.body if call.valid.has_body else None,
     }
+    return approvals.Gate(call.state, _team(call), _user(call), call.now, intent, call.approved)
 
 
 def _page(call: Call, rows: list[Any], render) -> dict[str, Any]:
@@ -80,13 +81,13 @@ def holdouts_retrieve(call: Call) -> Reply:
 
 def holdouts_update(call: Call) -> Reply:
     row = m.get(call.state, "holdouts", call.path["id"], _team(call))
-    row = holdouts.update(call.state, row, _body(call), _user(call), call.now, call.approved, _intent(call))
+    row = holdouts.update(call.state, row, _body(call), _gate(call))
     return Reply(200, s.holdout(call.state, row))
 
 
 def holdouts_destroy(call: Call) -> Reply:
     row = m.get(call.state, "holdouts", call.path["id"], _team(call))
-    holdouts.delete(call.state, row, _user(call), call.now, call.approved, _intent(call))
+    holdouts.delete(call.state, row, _gate(call))
     return Reply(204)
 
 
@@ -151,10 +152,7 @@ def experiments_update(call: Call) -> Reply:
         _team(call),
         call.path["id"],
         _body(call),
-        _user(call),
-        call.now,
-        call.approved,
-        _intent(call),
+        _gate(call),
         call.request.args.get("search"),
     )
     return Reply(200, s.experiment(call.state, exp))
@@ -172,10 +170,7 @@ def _action(name: str):
             call.path["id"],
             name,
             _body(call),
-            _user(call),
-            call.now,
-            call.approved,
-            _intent(call),
+            _gate(call),
             call.request.args.get("search"),
         )
         return Reply(200, s.experiment(call.state, exp))
