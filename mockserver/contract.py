@@ -404,52 +404,20 @@ class Contract:
                 if prm.has_default:
                     values[prm.location][prm.name] = prm.default
                 elif prm.required:
-                    raise ProblemError(
-                        Problem(
-                            "validation",
-                            f"{prm.name} {prm.location} parameter is required",
-                            attr=prm.name,
-                            code="required",
-                            extra={"location": prm.location},
-                        )
-                    )
+                    raise _param_error(prm, f"{prm.name} {prm.location} parameter is required", "required")
                 continue
             raw = source[prm.name]
             if prm.location == "query" and raw == "":
-                raise ProblemError(
-                    Problem(
-                        "validation",
-                        f"{prm.name} query parameter may not be empty.",
-                        attr=prm.name,
-                        code="blank",
-                        extra={"location": "query"},
-                    )
-                )
+                raise _param_error(prm, f"{prm.name} query parameter may not be empty.", "blank")
             try:
                 value = prm.cast(raw)
             except (ValueError, TypeError):
                 kind = "/".join(sorted(_types(prm.schema)))
-                raise ProblemError(
-                    Problem(
-                        "validation",
-                        f"{prm.name} must be a valid {kind}.",
-                        attr=prm.name,
-                        code="invalid",
-                        extra={"location": prm.location},
-                    )
-                ) from None
+                raise _param_error(prm, f"{prm.name} must be a valid {kind}.", "invalid") from None
             error = _first_error(prm.validator, value) if check else None
             if error is not None:
-                problem = _schema_problem(error, prm.location)
-                raise ProblemError(
-                    Problem(
-                        "validation",
-                        f"{prm.name}: {error.message}",
-                        attr=prm.name,
-                        code=problem.code,
-                        extra={"location": prm.location},
-                    )
-                )
+                code = _schema_problem(error, prm.location).code or "invalid"
+                raise _param_error(prm, f"{prm.name}: {error.message}", code)
             values[prm.location][prm.name] = value
 
         parsed: Any = None
@@ -515,6 +483,12 @@ class Contract:
         return [f"{_join(_error_path(err)) or '<body>'}: {err.message}" for err in media.validator.iter_errors(body)][
             :10
         ]
+
+
+def _param_error(prm: Param, message: str, code: str) -> Exception:
+    from mockserver.errors import ProblemError
+
+    return ProblemError(Problem("validation", message, attr=prm.name, code=code, extra={"location": prm.location}))
 
 
 def _first_error(validator: Any, value: Any) -> Any:
