@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from mockserver.errors import ApiError, Problem, ProblemError
@@ -61,12 +61,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     for vendor in runtime.vendors:
         if vendor.admin is not None:
             app.register_blueprint(vendor.admin)
+    _install_hooks(app, runtime)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         vendor = runtime.vendor_for_path(request.path)
         if vendor is None:
-            body = {"error": exc.name, "detail": exc.description}
+            body = {"error": exc.name.lower().replace(" ", "_"), "detail": exc.description, "field": None}
             return Response(dump_json(body), status=exc.code or 500, mimetype=JSON_TYPE)
         if isinstance(exc, MethodNotAllowed):
             problem = Problem("method_not_allowed", f'Method "{request.method}" not allowed.')
@@ -95,6 +96,25 @@ def create_app(settings: Settings | None = None) -> Flask:
         return Response(dump_json(body), status=status, mimetype=JSON_TYPE)
 
     return app
+
+
+def _install_hooks(app: Flask, runtime: Runtime) -> None:
+    """Journal, admin contract, CORS/latency/no-auth, faults (before_request runs in this order)."""
+    from mockserver import faults, frontend, journal
+    from mockserver.admin import validation
+
+    journal.install(app, runtime)
+    validation.install(app, runtime)
+    frontend.install(app, runtime)
+    faults.install(app, runtime)
+
+    @app.after_request
+    def _persist(response: Response) -> Response:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            runtime.persist()
+        return response
+
+    app.wsgi_app = faults.DropConnection(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def _nearest(vendor: Vendor, path: str) -> str:
@@ -127,6 +147,7 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
             problems = contract.response_problems(
                 operation_id, reply.status, JSON_TYPE if reply.body is not None else None, reply.body
             )
+            g.mock_violations = problems
             if problems and mode == "strict":
                 log.error("contract violation in %s: %s", operation_id, problems)
                 status, body = vendor.render(
@@ -141,12 +162,12 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
         response = Response(data, status=reply.status, mimetype=JSON_TYPE if reply.body is not None else None)
         if reply.body is None:
             response.headers.pop("Content-Type", None)
+        if vendor.headers is not None:
+            vendor.headers(runtime, request, reply)  # may add to reply.headers, copied next
         for key, value in reply.headers.items():
             response.headers[key] = value
         if problems and mode == "warn":
             response.headers["X-Mock-Contract-Violations"] = _header_safe(" | ".join(problems))[:4000]
-        if vendor.headers is not None:
-            vendor.headers(runtime, request, reply)
         return response
 
     def _answer(path_args: dict[str, str]) -> Reply:
@@ -167,6 +188,7 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
                 )
                 return handler(call)
         except ProblemError as exc:
+            g.mock_problem = exc.problem  # for the request journal
             status, payload = vendor.render(exc.problem)
             return Reply(status, payload)
         except ApiError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -20,23 +21,88 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8010; 0 picks a free one; MOCKSERVER_PORT)")
     serve.add_argument("--seed", type=int, help="seed of the generated data (default 42; MOCKSERVER_SEED)")
     serve.add_argument("--now", help="freeze the clock at this ISO 8601 instant (MOCKSERVER_NOW)")
-    serve.add_argument("--response-validation", choices=RESPONSE_VALIDATION_MODES,
-                       help="what to do when the mock's own response breaks its contract (default strict)")
-    serve.add_argument("--strict-auth", action="store_true", default=None,
-                       help="refuse API keys that were not registered through /__admin/api-keys")
+    serve.add_argument(
+        "--response-validation",
+        choices=RESPONSE_VALIDATION_MODES,
+        help="what to do when the mock's own response breaks its contract (default strict)",
+    )
+    serve.add_argument(
+        "--strict-auth",
+        action="store_true",
+        default=None,
+        help="refuse API keys that were not registered through /__admin/api-keys",
+    )
+    serve.add_argument(
+        "--launchdarkly-require-beta",
+        action="store_true",
+        default=None,
+        help="answer LaunchDarkly calls without LD-API-Version: beta with 403, as before experiments "
+        "left beta (MOCKSERVER_LAUNCHDARKLY_REQUIRE_BETA)",
+    )
     serve.add_argument("--max-body-bytes", type=int, help="largest request body accepted (default 1 MiB)")
-    serve.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    serve.add_argument(
+        "--fixture",
+        help="start from a named fixture (demo, empty, approval-required, "
+        "running-experiments) or a fixture file (MOCKSERVER_FIXTURE)",
+    )
+    serve.add_argument(
+        "--state-file",
+        help="load the state from PATH at start and save it there after every change (MOCKSERVER_STATE_FILE)",
+    )
+    serve.add_argument("--journal-size", type=int, help="requests kept in the journal (default 1000)")
+    serve.add_argument("--latency", help="delay every vendor response by MIN-MAX ms, e.g. 50-200 (MOCKSERVER_LATENCY)")
+    serve.add_argument(
+        "--no-auth",
+        action="store_true",
+        default=None,
+        help="treat vendor requests without credentials as a full-access key (MOCKSERVER_NO_AUTH)",
+    )
+    serve.add_argument("--cors-origins", help='allowed CORS origins, comma-separated; "*" (default) or "off"')
+    serve.add_argument("--cors-headers", help="extra request headers browsers may send, comma-separated")
+    serve.add_argument(
+        "--cors-credentials",
+        action="store_true",
+        default=None,
+        help="allow cookies and credentials in CORS requests (the origin is echoed back)",
+    )
+    serve.add_argument("--threads", type=int, help="worker threads of the server (default 8; MOCKSERVER_THREADS)")
+    serve.add_argument(
+        "--log-level",
+        default=os.environ.get("MOCKSERVER_LOG_LEVEL", "WARNING"),
+        help="logging level (default WARNING; MOCKSERVER_LOG_LEVEL)",
+    )
     sub.add_parser("routes", help="list every served route")
+    sub.add_parser("fixtures", help="list the named fixtures")
     sub.add_parser("check", help="validate the bundled specs with openapi-spec-validator")
     return parser
 
 
 def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:
     values: dict[str, Any] = env_overrides(environ)
-    for name in ("host", "port", "seed", "response_validation", "strict_auth", "max_body_bytes"):
+    for name in (
+        "host",
+        "port",
+        "seed",
+        "response_validation",
+        "strict_auth",
+        "max_body_bytes",
+        "fixture",
+        "state_file",
+        "journal_size",
+        "no_auth",
+        "cors_origins",
+        "cors_headers",
+        "cors_credentials",
+        "threads",
+        "launchdarkly_require_beta",
+    ):
         given = getattr(args, name, None)
         if given is not None:
             values[name] = given
+    if getattr(args, "latency", None) is not None:
+        from mockserver.settings import parse_latency
+
+        values["latency"] = parse_latency(args.latency)
     if getattr(args, "now", None):
         from mockserver.clock import parse_instant
 
@@ -45,24 +111,45 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
 
 
 def serve(settings: Settings) -> int:
-    from werkzeug.serving import make_server
+    """Run under waitress: one process (the state is in memory), a pool of threads.
 
+    Chosen by benchmarks/wsgi_servers.py over cheroot and gunicorn (gthread, 1 worker): the
+    fastest of the three here, pure Python, and no master/worker split whose worker restarts
+    would lose the state. SIGTERM and SIGINT stop it cleanly with exit status 0.
+    """
+    from waitress import create_server
+
+    from mockserver.admin.snapshot import SnapshotError
     from mockserver.app import create_app
 
-    app = create_app(settings)
-    server = make_server(settings.host, settings.port, app, threaded=True)
+    try:
+        app = create_app(settings)
+    except (SnapshotError, OSError) as exc:  # a bad fixture or state file, an unwritable state file
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+    server = create_server(
+        app,
+        host=settings.host,
+        port=settings.port,
+        threads=settings.threads,
+        ident="mockserver",
+        clear_untrusted_proxy_headers=True,
+    )
 
     def _stop(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _stop)
-    print(f"mockserver listening on http://{settings.host}:{server.server_port} (seed {settings.seed})", flush=True)
+    signal.signal(signal.SIGINT, _stop)
+    port = getattr(server, "effective_port", settings.port)
+    print(f"mockserver listening on http://{settings.host}:{port} (seed {settings.seed})", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
+        server.run()
+    except SystemExit:
         pass
     finally:
-        server.server_close()
+        server.close()
+    print("mockserver stopped", flush=True)
     return 0
 
 
@@ -83,6 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
             methods = ",".join(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS")))
             print(f"{methods:8} {rule.rule}")
+        return 0
+    if args.command == "fixtures":
+        from mockserver.admin.snapshot import fixture_names, read_fixture
+
+        for name in fixture_names():
+            print(f"{name:22} {read_fixture(name).get('description', '')}")
         return 0
     if args.command == "check":
         from openapi_spec_validator import validate

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import importlib.util
 import json
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,12 @@ _JSON_MEDIA = ("application/json",)
 def specs_dir() -> Path:
     """The bundled specs: the installed ``mockserver.specs`` package, else the checkout's specs/."""
     try:
-        located = Path(str(resources.files("mockserver.specs")))
-        if (located / "posthog.yaml").is_file():
-            return located
+        found = importlib.util.find_spec("mockserver.specs")
     except ModuleNotFoundError:
-        pass
+        found = None
+    for location in (found.submodule_search_locations or []) if found else []:
+        if (Path(location) / "posthog.yaml").is_file():
+            return Path(location)
     return Path(__file__).resolve().parent.parent / "specs"
 
 
@@ -115,7 +116,7 @@ def _rewrite(node: Any) -> Any:
             else:
                 out[key] = _rewrite(value)
         fmt = node.get("format")
-        if fmt in _INT_BOUNDS and _types(node) & {"integer", "number"}:
+        if isinstance(fmt, str) and fmt in _INT_BOUNDS and _types(node) & {"integer", "number"}:
             low, high = _INT_BOUNDS[fmt]
             out.setdefault("minimum", low)
             out.setdefault("maximum", high)

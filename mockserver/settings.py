@@ -20,7 +20,17 @@ class Settings:
     response_validation: str = "strict"
     request_validation: bool = True  # False only for the benchmark baseline: handlers then trust the client
     strict_auth: bool = False
+    launchdarkly_require_beta: bool = False
     max_body_bytes: int = 1024 * 1024
+    fixture: str | None = None  # a name from fixtures/ or a path to a fixture JSON file
+    state_file: str | None = None  # load at start, saved atomically after every change
+    journal_size: int = 1000
+    latency: tuple[int, int] | None = None  # (min, max) ms added to every vendor response
+    no_auth: bool = False  # requests without credentials act as a full-access key
+    cors_origins: str = "*"  # comma-separated origins, "*" for any, "off" to disable CORS
+    cors_headers: str = ""  # extra request headers a browser may send, comma-separated
+    cors_credentials: bool = False
+    threads: int = 8  # worker threads of the production server (`mockserver serve`)
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -33,12 +43,41 @@ class Settings:
             raise ValueError(f"port must be between 0 and 65535, not {self.port}")
         if self.max_body_bytes < 1:
             raise ValueError("max_body_bytes must be positive")
+        if isinstance(self.latency, str):
+            self.latency = parse_latency(self.latency)
+        if self.latency is not None and not 0 <= self.latency[0] <= self.latency[1]:
+            raise ValueError(f"latency must be MIN-MAX milliseconds with 0 <= MIN <= MAX, not {self.latency}")
+        if self.no_auth and self.strict_auth:
+            raise ValueError("no_auth and strict_auth contradict each other; choose one")
+        if self.journal_size < 1:
+            raise ValueError("journal_size must be at least 1")
+        if self.threads < 1:
+            raise ValueError("threads must be at least 1")
+
+
+def parse_latency(text: str) -> tuple[int, int] | None:
+    """``"50-200"`` -> (50, 200); ``"100"`` -> (100, 100); ``""`` or ``"0"`` -> None."""
+    text = text.strip()
+    if not text or text == "0":
+        return None
+    low, sep, high = text.partition("-")
+    try:
+        bounds = (int(low), int(high) if sep else int(low))
+    except ValueError:
+        raise ValueError(f"latency must look like 50-200 or 100 (milliseconds), not {text!r}") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise ValueError(f"latency must be MIN-MAX milliseconds with 0 <= MIN <= MAX, not {text!r}")
+    return bounds
 
 
 def _coerce(name: str, raw: str) -> object:
-    if name in ("port", "seed", "max_body_bytes"):
+    if name in ("port", "seed", "max_body_bytes", "journal_size", "threads"):
         return int(raw)
-    if name in ("strict_auth", "request_validation"):
+    if name == "latency":
+        return parse_latency(raw)
+    if name in ("fixture", "state_file"):
+        return raw.strip() or None
+    if name in ("strict_auth", "request_validation", "no_auth", "cors_credentials"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if name == "now":
         return parse_instant(raw) if raw.strip() else None

@@ -40,16 +40,36 @@ class Store:
         self.data: dict[str, dict[str, Any]] = {}
         self._seeders: dict[str, Seeder] = {}
         self.generation = 0
+        # Set when a fixture was loaded at start: seed -> the data reset() returns to.
+        self.baseline: Callable[[int], dict[str, dict[str, Any]]] | None = None
 
     def register(self, vendor: str, seeder: Seeder) -> None:
         with self.lock:
             self._seeders[vendor] = seeder
             self.data[vendor] = seeder(SeedContext(self.seed, self.anchor, vendor))
 
-    def reset(self) -> None:
+    @property
+    def seeders(self) -> dict[str, Seeder]:
+        return dict(self._seeders)
+
+    def seeded(self, seed: int | None = None, only: list[str] | None = None) -> dict[str, dict[str, Any]]:
+        """A freshly generated world (or some parts of it) for ``seed``; not installed."""
+        seed = self.seed if seed is None else seed
+        return {
+            vendor: seeder(SeedContext(seed, self.anchor, vendor))
+            for vendor, seeder in self._seeders.items()
+            if only is None or vendor in only
+        }
+
+    def reset(self, seed: int | None = None) -> None:
+        """Back to the baseline: the start fixture when one was loaded, else the seeded world.
+
+        ``seed`` switches the seed from now on (a fixture's seeded parts follow it too).
+        """
         with self.lock:
-            for vendor, seeder in self._seeders.items():
-                self.data[vendor] = seeder(SeedContext(self.seed, self.anchor, vendor))
+            if seed is not None:
+                self.seed = seed
+            self.data = self.baseline(self.seed) if self.baseline is not None else self.seeded()
             self.generation += 1
 
     def snapshot(self) -> dict[str, Any]:

@@ -37,15 +37,20 @@ def consistent(state: dict) -> list[str]:
 def worker(base: str, n: int, errors: list, acknowledged: dict) -> None:
     session = requests.Session()
     for i in range(ROUNDS):
-        r = session.post(f"{base}{P}/experiments/", headers=AUTH,
-                         json={"name": f"Load {n}-{i}", "feature_flag_key": f"load-{n}-{i}"}, timeout=30)
+        r = session.post(
+            f"{base}{P}/experiments/",
+            headers=AUTH,
+            json={"name": f"Load {n}-{i}", "feature_flag_key": f"load-{n}-{i}"},
+            timeout=30,
+        )
         if r.status_code != 201:
             errors.append(("create", r.status_code, r.text[:200]))
             continue
         exp_id = r.json()["id"]
         description = f"thread {n} round {i}"
-        r = session.patch(f"{base}{P}/experiments/{exp_id}/", headers=AUTH, json={"description": description},
-                          timeout=30)
+        r = session.patch(
+            f"{base}{P}/experiments/{exp_id}/", headers=AUTH, json={"description": description}, timeout=30
+        )
         if r.status_code != 200:
             errors.append(("patch", r.status_code, r.text[:200]))
         for action in ("launch", "pause", "resume", "end"):
@@ -92,13 +97,18 @@ def test_resets_during_traffic_leave_a_consistent_state():
         def traffic(n: int):
             session = requests.Session()
             for i in range(ROUNDS):
-                r = session.post(f"{server.url}{P}/experiments/", headers=AUTH,
-                                 json={"name": f"R {n}-{i}", "feature_flag_key": f"r-{n}-{i}"}, timeout=30)
+                r = session.post(
+                    f"{server.url}{P}/experiments/",
+                    headers=AUTH,
+                    json={"name": f"R {n}-{i}", "feature_flag_key": f"r-{n}-{i}"},
+                    timeout=30,
+                )
                 if r.status_code >= 500:
                     errors.append(("create", r.status_code, r.text[:200]))
                 if r.status_code == 201:
-                    launched = session.post(f"{server.url}{P}/experiments/{r.json()['id']}/launch/", headers=AUTH,
-                                            timeout=30)
+                    launched = session.post(
+                        f"{server.url}{P}/experiments/{r.json()['id']}/launch/", headers=AUTH, timeout=30
+                    )
                     # After a reset the id may be gone (404) or reused by another thread's draft (400).
                     if launched.status_code not in (200, 400, 404):
                         errors.append(("launch", launched.status_code, launched.text[:200]))

@@ -33,3 +33,19 @@ def test_posthog_walkthrough(live_server):
     assert '"status":"running"' in out and '"status":"stopped"' in out
     assert '"archived":true' in out
     assert out.rstrip().endswith("405")
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_launchdarkly_walkthrough(live_server):
+    live_server.runtime.store.reset()
+    script = block_after("### Walk-through: create → iteration → start → get → stop → archive").replace(
+        "http://127.0.0.1:8010", live_server.url
+    )
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert '"key":"layout-test"' in out and '"status":"not_started"' in out
+    assert "Stop the running iteration (stopIteration) before archiving the experiment" in out
+    assert '"status":"stopped"' in out and '"archivedDate"' in out
+    assert "}200\n" in out and "HTTP/1.1 429" in out
+    live_server.runtime.store.reset()

@@ -1,4 +1,8 @@
-"""The /__admin control API shared by every vendor: health, reset, API keys."""
+"""The /__admin control API shared by every vendor.
+
+This module holds health, reset and API keys plus the helpers; state, journal, faults and clock
+live beside it and register on the same blueprint. The contract is specs/admin.yaml.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +28,8 @@ def reply(body: Any, status: int = 200) -> Response:
 
 
 def problem(status: int, detail: str, field: str | None = None) -> Response:
-    return reply({"error": "bad_request" if status == 400 else "not_found" if status == 404 else "conflict",
-                  "detail": detail, "field": field}, status)
+    error = {400: "bad_request", 404: "not_found", 409: "conflict"}.get(status, "error")
+    return reply({"error": error, "detail": detail, "field": field}, status)
 
 
 def json_body() -> tuple[dict[str, Any] | None, Response | None]:
@@ -43,15 +47,29 @@ def json_body() -> tuple[dict[str, Any] | None, Response | None]:
 @blueprint.get("/health")
 def health() -> Response:
     rt = runtime()
-    return reply({"status": "ok", "version": __version__, "seed": rt.settings.seed,
-                  "vendors": [v.name for v in rt.vendors], "now": rt.clock.now().isoformat()})
+    return reply(
+        {
+            "status": "ok",
+            "version": __version__,
+            "seed": rt.settings.seed,
+            "vendors": [v.name for v in rt.vendors],
+            "now": rt.clock.now().isoformat(),
+        }
+    )
 
 
 @blueprint.post("/reset")
 def reset() -> Response:
+    """State, clock, faults and journal back to the start (the start fixture, if one was loaded).
+
+    An optional ``{"seed": 7}`` switches the seed for this and later resets.
+    """
+    body, error = json_body()
+    if error:
+        return error
     rt = runtime()
-    rt.store.reset()
-    return reply({"status": "reset", "seed": rt.settings.seed})
+    rt.reset(body.get("seed"))
+    return reply({"status": "reset", "seed": rt.store.seed})
 
 
 @blueprint.get("/api-keys")
@@ -92,3 +110,7 @@ def clear_keys() -> Response:
     with rt.store.lock:
         auth.registry(rt.admin_state).clear()
     return reply(None, 204)
+
+
+# The rest of the control API registers on the same blueprint.
+from mockserver.admin import clock, faults, journal, state  # noqa: E402, F401

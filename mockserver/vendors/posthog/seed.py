@@ -173,7 +173,7 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
     rng.shuffle(themes)
     for index, (status, archived, deleted) in enumerate(PLAN):
         _seed_experiment(state, rng, fake, themes[index], status, archived, deleted, index, at, user_ids)
-    _seed_experiment(state, rng, fake, "Onboarding video length", "running", False, False, 99, at, user_ids, team_id=2)
+    _seed_experiment(state, rng, fake, "Onboarding video length", "running", False, False, 12, at, user_ids, team_id=2)
     return state
 
 

@@ -1,0 +1,234 @@
+"""Fault rules: make matching vendor requests slow, fail, or lose their connection.
+
+A rule matches on method, a path glob or an operationId, and then delays (``latency_ms``),
+answers ``status`` (with the vendor's own error body unless ``body`` is given) or drops the
+connection. ``times`` limits how often it fires and ``probability`` makes it flaky; the dice
+come from a generator seeded with the server's seed, so a flaky run can be replayed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.journal import path_matches
+
+RULE_FIELDS = (
+    "method",
+    "path",
+    "operation_id",
+    "status",
+    "body",
+    "latency_ms",
+    "drop_connection",
+    "times",
+    "probability",
+)
+
+
+class FaultError(ValueError):
+    """A rule that cannot work; ``field`` names the culprit."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+        self.detail = detail
+
+
+@dataclass
+class Hit:
+    """What the app should do for one request: wait, then maybe answer or drop."""
+
+    rule_id: int
+    delay_ms: float
+    status: int | None
+    body: Any
+    has_body: bool
+    drop_connection: bool
+
+
+def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
+    """Check what the JSON Schema cannot say; return the stored rule (without id or counters)."""
+    unknown = sorted(set(body) - set(RULE_FIELDS))
+    if unknown:
+        raise FaultError(unknown[0], f"unknown field {unknown[0]!r}; fields are: {', '.join(RULE_FIELDS)}")
+    if not body.get("path") and not body.get("operation_id"):
+        raise FaultError("path", "a fault needs a path glob or an operation_id to match")
+    if "body" in body and body.get("status") is None:
+        raise FaultError("body", "body needs a status to be sent with")
+    if body.get("status") is None and body.get("latency_ms") is None and not body.get("drop_connection"):
+        raise FaultError("status", "a fault needs a status, a latency_ms or drop_connection: true")
+    latency = body.get("latency_ms")
+    if isinstance(latency, list) and latency[0] > latency[1]:
+        raise FaultError("latency_ms", "latency_ms as [min, max] needs min <= max")
+    rule = {name: body.get(name) for name in RULE_FIELDS}
+    rule["method"] = rule["method"].upper() if rule["method"] else None
+    rule["drop_connection"] = bool(rule["drop_connection"])
+    rule["probability"] = 1.0 if rule["probability"] is None else float(rule["probability"])
+    rule["has_body"] = "body" in body
+    return rule
+
+
+class Faults:
+    def __init__(self, seed: int = 0) -> None:
+        self._rules: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._rng = random.Random(f"{seed}:faults")
+
+    def add(self, body: dict[str, Any]) -> dict[str, Any]:
+        rule = parse_rule(body)
+        with self._lock:
+            rule.update(id=next(self._ids), fired=0)
+            self._rules.append(rule)
+            return public(rule)
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [public(r) for r in self._rules]
+
+    def remove(self, rule_id: int) -> bool:
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [r for r in self._rules if r["id"] != rule_id]
+            return len(self._rules) != before
+
+    def clear(self, seed: int | None = None) -> None:
+        with self._lock:
+            self._rules.clear()
+            if seed is not None:
+                self._rng = random.Random(f"{seed}:faults")
+
+    def match(self, method: str, path: str, operation_id: str | None) -> Hit | None:
+        """The first live rule that matches and wins its dice roll; counts it as fired."""
+        with self._lock:
+            for rule in self._rules:
+                if rule["times"] is not None and rule["fired"] >= rule["times"]:
+                    continue
+                if rule["method"] and rule["method"] != method:
+                    continue
+                if rule["operation_id"] and rule["operation_id"] != operation_id:
+                    continue
+                if rule["path"] and not path_matches(rule["path"], path):
+                    continue
+                if rule["probability"] < 1.0 and self._rng.random() >= rule["probability"]:
+                    continue
+                rule["fired"] += 1
+                latency = rule["latency_ms"]
+                delay = self._rng.uniform(latency[0], latency[1]) if isinstance(latency, list) else float(latency or 0)
+                return Hit(rule["id"], delay, rule["status"], rule["body"], rule["has_body"], rule["drop_connection"])
+        return None
+
+
+def public(rule: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in rule.items() if k != "has_body"}
+    if not rule["has_body"]:
+        out.pop("body", None)
+    out["remaining"] = None if rule["times"] is None else max(rule["times"] - rule["fired"], 0)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving: a Flask hook that applies the first matching rule, and the WSGI wrapper that drops
+
+
+_KIND_BY_STATUS = {
+    400: "validation",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def render_status(vendor: Any, status: int) -> Any:
+    """The vendor's own error body for ``status``, with the status the rule asked for."""
+    from mockserver.errors import Problem
+
+    kind = _KIND_BY_STATUS.get(status, "server_error")
+    detail = f"Injected fault: HTTP {status}."
+    _rendered_status, body = vendor.render(Problem(kind, detail))
+    return body
+
+
+def install(app: Any, runtime: Any) -> None:
+    from flask import Response, g, request
+
+    from mockserver.journal import DROP_KEY
+
+    @app.before_request
+    def _apply_fault() -> Any:
+        if request.path.startswith("/__admin") or request.method == "OPTIONS":
+            return None
+        endpoint = request.url_rule.endpoint if request.url_rule is not None else ""
+        vendor = runtime.vendor_for_path(request.path)
+        operation_id = endpoint.partition(".")[2] if vendor and "." in endpoint else None
+        hit = runtime.faults.match(request.method, request.path, operation_id)
+        if hit is None:
+            return None
+        g.mock_fault_id = hit.rule_id
+        if hit.delay_ms > 0:
+            time.sleep(hit.delay_ms / 1000)
+        if hit.drop_connection:
+            request.environ[DROP_KEY] = True
+            return Response(b"", status=503)
+        if hit.status is None:
+            return None  # latency only: the request goes on as usual
+        if hit.has_body:
+            body = hit.body
+        elif vendor is not None:
+            body = render_status(vendor, hit.status)
+        else:
+            body = {"error": "fault", "detail": f"Injected fault: HTTP {hit.status}."}
+        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        response = Response(data, status=hit.status, mimetype="application/json" if body is not None else None)
+        response.headers["X-Mock-Fault"] = str(hit.rule_id)
+        if hit.status == 429:
+            response.headers["Retry-After"] = "1"
+        return response
+
+
+class DropConnection:
+    """WSGI wrapper: when a fault asked for it, close the socket without sending a byte."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        from mockserver.journal import DROP_KEY
+
+        def guarded(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if environ.get(DROP_KEY):
+                return lambda _data: None
+            return start_response(status, headers, exc_info)
+
+        result = self.wsgi_app(environ, guarded)
+        if environ.get(DROP_KEY):
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            drop(environ)
+        return result
+
+
+def drop(environ: dict[str, Any]) -> None:
+    """Each server hides its socket differently; without one (the test client) the caller gets the error."""
+    if "waitress.client_disconnected" in environ:
+        from waitress.channel import ClientDisconnected
+
+        raise ClientDisconnected("mockserver fault: connection dropped")
+    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionResetError("mockserver fault: connection dropped")

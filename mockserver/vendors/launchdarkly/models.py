@@ -1,0 +1,180 @@
+"""LaunchDarkly state: projects, environments, flags, metrics, metric groups, settings.
+
+Lookups raise the vendor's 404; the serializers here are shared by experiments, iterations,
+results and flags so every reference renders the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from mockserver.vendors.launchdarkly.errors import not_found
+
+JSON = "application/json"
+KEY = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
+
+
+def empty_state(seed: int) -> dict[str, Any]:
+    return {
+        "seed": seed,
+        "sequences": {},
+        "members": [],
+        "projects": {},
+        "flags": {},
+        "metrics": {},
+        "metric_groups": {},
+        "experiments": {},
+        "settings": {},
+        "legacy_resets": {},
+        "rate_limits": [],
+        "rate_windows": {},
+    }
+
+
+def millis(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def link(href: str) -> dict[str, str]:
+    return {"href": href, "type": JSON}
+
+
+def scoped(*parts: str) -> str:
+    """Store keys: projects scope flags, metrics and groups; environments scope experiments."""
+    return "/".join(parts)
+
+
+# -- lookups ------------------------------------------------------------------------------------
+
+
+def project(state: dict[str, Any], project_key: str) -> dict[str, Any]:
+    found = state["projects"].get(project_key)
+    if found is None:
+        raise not_found(f"Unknown project '{project_key}'")
+    return found
+
+
+def environment(state: dict[str, Any], project_key: str, env_key: str) -> dict[str, Any]:
+    env = project(state, project_key)["environments"].get(env_key)
+    if env is None:
+        raise not_found(f"Unknown environment '{env_key}' in project '{project_key}'")
+    return env
+
+
+def flag(state: dict[str, Any], project_key: str, flag_key: str) -> dict[str, Any]:
+    project(state, project_key)
+    found = state["flags"].get(scoped(project_key, flag_key))
+    if found is None:
+        raise not_found(f"Unknown flag '{flag_key}' in project '{project_key}'")
+    return found
+
+
+def metric(state: dict[str, Any], project_key: str, metric_key: str) -> dict[str, Any]:
+    project(state, project_key)
+    found = state["metrics"].get(scoped(project_key, metric_key))
+    if found is None:
+        raise not_found(f"Unknown metric '{metric_key}' in project '{project_key}'")
+    return found
+
+
+def metric_group(state: dict[str, Any], project_key: str, group_key: str) -> dict[str, Any]:
+    project(state, project_key)
+    found = state["metric_groups"].get(scoped(project_key, group_key))
+    if found is None:
+        raise not_found(f"Unknown metric group '{group_key}' in project '{project_key}'")
+    return found
+
+
+def experiment(state: dict[str, Any], project_key: str, env_key: str, exp_key: str) -> dict[str, Any]:
+    environment(state, project_key, env_key)
+    found = state["experiments"].get(scoped(project_key, env_key, exp_key))
+    if found is None:
+        raise not_found(f"Unknown experiment '{exp_key}' in {project_key}/{env_key}")
+    return found
+
+
+# -- shared representations ---------------------------------------------------------------------
+
+
+def metric_links(project_key: str, key: str) -> dict[str, Any]:
+    return {"self": link(f"/api/v2/metrics/{project_key}/{key}")}
+
+
+def metric_v2(project_key: str, m: dict[str, Any]) -> dict[str, Any]:
+    """MetricV2Rep: what iterations show for a single metric."""
+    out = {
+        "key": m["key"],
+        "_versionId": m["_versionId"],
+        "name": m["name"],
+        "kind": m["kind"],
+        "isNumeric": m["isNumeric"],
+        "eventKey": m["eventKey"],
+        "_links": metric_links(project_key, m["key"]),
+    }
+    if m.get("unitAggregationType"):
+        out["unitAggregationType"] = m["unitAggregationType"]
+    if m.get("analysisType"):
+        out["analysisType"] = m["analysisType"]
+    return out
+
+
+def metric_in_group(project_key: str, m: dict[str, Any], name_in_group: str | None = None) -> dict[str, Any]:
+    out = metric_v2(project_key, m)
+    if name_in_group:
+        out["nameInGroup"] = name_in_group
+    out["randomizationUnits"] = list(m.get("randomizationUnits", []))
+    return out
+
+
+def group_metrics(state: dict[str, Any], project_key: str, group: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        metric_in_group(project_key, state["metrics"][scoped(project_key, item["key"])], item.get("nameInGroup"))
+        for item in group["metrics"]
+    ]
+
+
+def dependent_metric(state: dict[str, Any], project_key: str, key: str, is_group: bool) -> dict[str, Any]:
+    """DependentMetricOrMetricGroupRep: a metric or a metric group, as listed in an iteration."""
+    if is_group:
+        group = state["metric_groups"][scoped(project_key, key)]
+        return {
+            "key": key,
+            "_versionId": group["_versionId"],
+            "name": group["name"],
+            "kind": group["kind"],
+            "isGroup": True,
+            "_links": {"self": link(f"/api/v2/projects/{project_key}/metric-groups/{key}")},
+            "metrics": group_metrics(state, project_key, group),
+        }
+    m = state["metrics"][scoped(project_key, key)]
+    out = metric_v2(project_key, m)
+    out.pop("unitAggregationType", None)
+    out["isGroup"] = False
+    return out
+
+
+def funnel_rep(state: dict[str, Any], project_key: str, key: str) -> dict[str, Any]:
+    group = state["metric_groups"][scoped(project_key, key)]
+    return {
+        "key": key,
+        "name": group["name"],
+        "kind": group["kind"],
+        "_links": {"self": link(f"/api/v2/projects/{project_key}/metric-groups/{key}")},
+        "metrics": group_metrics(state, project_key, group),
+    }
+
+
+def variation_index(flag_row: dict[str, Any], variation_id: str) -> int | None:
+    for index, variation in enumerate(flag_row["variations"]):
+        if variation["_id"] == variation_id:
+            return index
+    return None
+
+
+def find_rule(env_config: dict[str, Any], rule_id: str) -> dict[str, Any] | None:
+    for rule in env_config.get("rules", []):
+        if rule.get("_id") == rule_id:
+            return rule
+    return None

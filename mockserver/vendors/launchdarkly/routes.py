@@ -1,0 +1,190 @@
+"""LaunchDarkly HTTP handlers, one per operationId: read the call, ask the model, shape the reply."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from mockserver.pagination import paginate
+from mockserver.vendors.base import Call, Reply
+from mockserver.vendors.launchdarkly import experiments, flags, iterations, results, semantic_patch, settings
+from mockserver.vendors.launchdarkly import models as m
+from mockserver.vendors.launchdarkly.errors import invalid, not_found
+
+
+def _now(call: Call) -> int:
+    return m.millis(call.now)
+
+
+def _member(call: Call) -> str:
+    return call.state["members"][0]
+
+
+def _experiment(call: Call) -> dict[str, Any]:
+    p = call.path
+    return m.experiment(call.state, p["projectKey"], p["environmentKey"], p["experimentKey"])
+
+
+def _href(path: str, args: list[tuple[str, str]], **updates: Any) -> str:
+    kept = [(k, v) for k, v in args if k not in updates] + [(k, str(v)) for k, v in updates.items()]
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def _collection(call: Call, env_key: str | None) -> Reply:
+    project_key = call.path["projectKey"]
+    m.project(call.state, project_key)
+    if env_key is not None:
+        m.environment(call.state, project_key, env_key)
+    expand = experiments.parse_csv(call.query.get("expand"), experiments.EXPANDS_LIST, "expand")
+    rows = experiments.listing(call.state, project_key, env_key, call.query)
+    limit, offset = call.query["limit"], call.query.get("offset", 0)
+    page = paginate(rows, limit, offset)
+    args = [(k, v) for k, v in call.request.args.items(multi=True) if k not in ("limit", "offset")]
+    path = call.request.path
+    links = {"self": m.link(_href(path, args, limit=limit, offset=offset))}
+    if page.total > limit or offset:
+        last = max(0, (page.total - 1) // limit * limit)
+        links["first"] = m.link(_href(path, args, limit=limit, offset=0))
+        links["last"] = m.link(_href(path, args, limit=limit, offset=last))
+        if page.next_offset is not None:
+            links["next"] = m.link(_href(path, args, limit=limit, offset=page.next_offset))
+        if page.previous_offset is not None:
+            links["prev"] = m.link(_href(path, args, limit=limit, offset=page.previous_offset))
+    items = [experiments.rep(call.state, e, expand) for e in page.items]
+    return Reply(200, {"items": items, "total_count": page.total, "_links": links})
+
+
+def get_experiments(call: Call) -> Reply:
+    return _collection(call, call.path["environmentKey"])
+
+
+def get_experiments_any_env(call: Call) -> Reply:
+    return _collection(call, None)
+
+
+def create_experiment(call: Call) -> Reply:
+    p = call.path
+    m.environment(call.state, p["projectKey"], p["environmentKey"])
+    exp = experiments.create(call.state, p["projectKey"], p["environmentKey"], call.body, _member(call), _now(call))
+    return Reply(201, experiments.rep(call.state, exp, ["treatments", "secondaryMetrics", "draftIteration"]))
+
+
+def get_experiment(call: Call) -> Reply:
+    exp = _experiment(call)
+    expand = experiments.parse_csv(call.query.get("expand"), experiments.EXPANDS_ONE, "expand")
+    return Reply(200, experiments.rep(call.state, exp, expand))
+
+
+def patch_experiment(call: Call) -> Reply:
+    exp = semantic_patch.apply(call.state, _experiment(call), call.body, _now(call))
+    return Reply(200, experiments.rep(call.state, exp, ["treatments", "secondaryMetrics"]))
+
+
+def create_iteration(call: Call) -> Reply:
+    exp = _experiment(call)
+    iteration = experiments.add_iteration(call.state, exp, call.body, _now(call))
+    return Reply(200, iterations.rep(call.state, exp["projectKey"], iteration))
+
+
+def _iteration(call: Call, exp: dict[str, Any]) -> dict[str, Any]:
+    wanted = call.query.get("iterationId")
+    if wanted is None:
+        found = iterations.current_of(exp)
+        if found is None:
+            raise not_found("The experiment has no current iteration")
+        return found
+    found = iterations.find(exp, wanted)
+    if found is None:
+        raise not_found(f"Unknown iteration '{wanted}' for experiment '{exp['key']}'")
+    return found
+
+
+def _traffic(call: Call) -> bool:
+    return "traffic" in experiments.parse_csv(call.query.get("expand"), ("traffic",), "expand")
+
+
+def get_experiment_results(call: Call) -> Reply:
+    exp = _experiment(call)
+    traffic = _traffic(call)
+    it = _iteration(call, exp)
+    key = call.path["metricKey"]
+    metric = m.metric(call.state, exp["projectKey"], key)
+    if not any(e["key"] == key and not e["isGroup"] for e in it["metrics"]):
+        raise not_found(f"Metric '{key}' is not measured by iteration '{it['_id']}'")
+    body = results.metric_results(call.state, exp, it, metric, _now(call), traffic, call.request.path)
+    return Reply(200, body)
+
+
+def get_experiment_results_for_metric_group(call: Call) -> Reply:
+    exp = _experiment(call)
+    traffic = _traffic(call)
+    it = _iteration(call, exp)
+    key = call.path["metricGroupKey"]
+    group = m.metric_group(call.state, exp["projectKey"], key)
+    if not any(e["key"] == key and e["isGroup"] for e in it["metrics"]):
+        raise not_found(f"Metric group '{key}' is not measured by iteration '{it['_id']}'")
+    project_key = exp["projectKey"]
+    rows = []
+    for item in group["metrics"]:
+        metric = call.state["metrics"][m.scoped(project_key, item["key"])]
+        href = f"{call.request.path}#{item['key']}"
+        rows.append(
+            {
+                "metric": m.metric_in_group(project_key, metric, item.get("nameInGroup")),
+                "results": results.metric_results(call.state, exp, it, metric, _now(call), traffic, href),
+            }
+        )
+    return Reply(200, {"_links": {"self": m.link(call.request.path)}, "metrics": rows})
+
+
+def get_experimentation_settings(call: Call) -> Reply:
+    return Reply(200, settings.rep(call.state, call.path["projectKey"]))
+
+
+def put_experimentation_settings(call: Call) -> Reply:
+    settings.replace(call.state, call.path["projectKey"], call.body)
+    return Reply(200, settings.rep(call.state, call.path["projectKey"]))
+
+
+def get_legacy_experiment_results(call: Call) -> Reply:
+    return Reply(200, flags.legacy_results(call.state, call.path, call.query, _now(call)))
+
+
+def reset_experiment(call: Call) -> Reply:
+    flags.reset_legacy(call.state, call.path, _now(call))
+    return Reply(204)
+
+
+def get_feature_flag(call: Call) -> Reply:
+    row = m.flag(call.state, call.path["projectKey"], call.path["featureFlagKey"])
+    return Reply(200, flags.rep(call.state, row, call.query.get("env")))
+
+
+def patch_feature_flag(call: Call) -> Reply:
+    row = m.flag(call.state, call.path["projectKey"], call.path["featureFlagKey"])
+    if row["archived"] and not _unarchives(call.body):
+        raise invalid(f"Flag '{row['key']}' is archived; restore it (replace /archived with false) first")
+    return Reply(200, flags.rep(call.state, flags.patch(call.state, row, call.body, _now(call))))
+
+
+def _unarchives(body: Any) -> bool:
+    ops = body["patch"] if isinstance(body, dict) else body
+    return any(op.get("path") == "/archived" and op.get("value") is False for op in ops)
+
+
+HANDLERS = {
+    "getExperiments": get_experiments,
+    "createExperiment": create_experiment,
+    "getExperimentsAnyEnv": get_experiments_any_env,
+    "getExperiment": get_experiment,
+    "patchExperiment": patch_experiment,
+    "createIteration": create_iteration,
+    "getExperimentResults": get_experiment_results,
+    "getExperimentResultsForMetricGroup": get_experiment_results_for_metric_group,
+    "getExperimentationSettings": get_experimentation_settings,
+    "putExperimentationSettings": put_experimentation_settings,
+    "getLegacyExperimentResults": get_legacy_experiment_results,
+    "resetExperiment": reset_experiment,
+    "getFeatureFlag": get_feature_flag,
+    "patchFeatureFlag": patch_feature_flag,
+}

@@ -1,0 +1,289 @@
+"""/__admin/state, /__admin/reset and fixtures: export, import, checks that name the bad field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mockserver.admin import snapshot
+from mockserver.app import create_app
+from mockserver.vendors.posthog.models import status_of
+from tests.conftest import make_settings
+
+FORMAT = "mockserver/state@1"
+
+
+def experiment_count(client) -> int:
+    return client.get("/api/projects/1/experiments/").json()["count"]
+
+
+def test_export_then_import_round_trips_the_whole_state(make_client):
+    client = make_client()
+    exported = client.get("/__admin/state").json()
+    count = experiment_count(client)
+    assert exported["format"] == FORMAT and exported["seed"] == 42
+    assert set(exported["data"]) == {"admin", "posthog", "launchdarkly"}
+    assert exported["clock"] == {"frozen_at": "2026-11-20T12:00:00Z"}
+
+    created = client.post("/api/projects/1/experiments/", json_body={"name": "Round trip", "feature_flag_key": "rt"})
+    assert created.status_code == 201
+    assert experiment_count(client) == count + 1
+
+    loaded = client.put("/__admin/state", json_body=exported)
+    assert loaded.status_code == 200
+    assert loaded.json() == {
+        "status": "loaded",
+        "fixture": None,
+        "description": None,
+        "seed": 42,
+        "parts": ["admin", "posthog", "launchdarkly"],
+    }
+    assert experiment_count(client) == count
+    assert client.get("/__admin/state").json() == exported
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "detail"),
+    [
+        (
+            lambda d: d["data"]["posthog"]["experiments"]["3"].__setitem__("team_id", "one"),
+            "data.posthog.experiments.3.team_id",
+            "is not of type",
+        ),
+        (lambda d: d["data"]["posthog"]["experiments"]["3"].pop("name"), "data.posthog.experiments.3.name", "required"),
+        (lambda d: d["data"]["posthog"].pop("flags"), "data.posthog.flags", "required"),
+        (lambda d: d.__setitem__("format", "mockserver/state@9"), "format", "mockserver/state@1"),
+        (lambda d: d.__setitem__("extra", 1), "extra", "unknown field"),
+        (lambda d: d["data"].__setitem__("mixpanel", {}), "data.mixpanel", "unknown field"),
+        (
+            lambda d: d["data"]["admin"]["api_keys"].__setitem__(
+                "x", {"key": "k", "vendor": "posthog", "scopes": [], "role": "owner"}
+            ),
+            "data.admin.api_keys.x.role",
+            "owner",
+        ),
+        (
+            lambda d: d["data"]["posthog"]["experiments"].__setitem__("99", d["data"]["posthog"]["experiments"]["3"]),
+            "posthog.experiments.99.id",
+            "has id 3",
+        ),
+        (lambda d: d.__setitem__("clock", {"frozen_at": "yesterday"}), "clock.frozen_at", "ISO 8601"),
+    ],
+)
+def test_a_bad_snapshot_is_400_naming_the_field_and_changes_nothing(make_client, mutate, field, detail):
+    client = make_client()
+    client.post("/api/projects/1/experiments/", json_body={"name": "Keep me", "feature_flag_key": "keep-me"})
+    before = client.get("/__admin/state").json()
+    doc = json.loads(json.dumps(before))
+    mutate(doc)
+    response = client.put("/__admin/state", json_body=doc)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "bad_request"
+    assert body["field"] == field
+    assert detail in body["detail"]
+    assert client.get("/__admin/state").json() == before
+
+
+def test_put_state_rejects_a_body_that_is_not_a_document(make_client):
+    client = make_client()
+    missing = client.put("/__admin/state", json_body={"data": {}})
+    assert missing.status_code == 400 and missing.json()["field"] == "format"
+    not_json = client.put("/__admin/state", data=b"{nope", content_type="application/json")
+    assert not_json.status_code == 400
+    typed = client.put("/__admin/state", json_body={"format": FORMAT, "seed": "x"})
+    assert typed.status_code == 400 and typed.json()["field"] == "seed"
+
+
+def test_parts_left_out_come_from_the_seed_and_patch_and_clear_apply(make_client):
+    client = make_client()
+    doc = {
+        "format": FORMAT,
+        "seed": 7,
+        "clear": {"launchdarkly": ["experiments"]},
+        "patch": {"posthog": {"experiments": {"4": {"name": "Patched name"}}, "projects": {"2": None}}},
+    }
+    assert client.put("/__admin/state", json_body=doc).status_code == 200
+    state = client.get("/__admin/state").json()["data"]
+    assert state["launchdarkly"]["experiments"] == {}
+    assert state["posthog"]["experiments"]["4"]["name"] == "Patched name"
+    assert list(state["posthog"]["projects"]) == ["1"]
+    seeded7 = create_app(make_settings(seed=7)).extensions["mockserver"].store.data
+    assert state["posthog"]["users"] == seeded7["posthog"]["users"]
+    assert client.get("/api/projects/1/experiments/4/").json()["name"] == "Patched name"
+
+
+def test_a_patch_that_breaks_the_state_is_refused(make_client):
+    client = make_client()
+    before = client.get("/__admin/state").json()
+    response = client.put(
+        "/__admin/state",
+        json_body={"format": FORMAT, "patch": {"posthog": {"experiments": {"4": {"archived": "yes"}}}}},
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "patch.posthog.experiments.4.archived"
+    bad_clear = client.put("/__admin/state", json_body={"format": FORMAT, "clear": {"posthog": ["nothing"]}})
+    assert bad_clear.status_code == 400 and bad_clear.json()["field"] == "clear.posthog"
+    assert client.get("/__admin/state").json() == before
+
+
+def test_state_schema_is_served_and_names_every_part(make_client):
+    schema = make_client().get("/__admin/state/schema").json()
+    assert schema["required"] == ["format"]
+    assert set(schema["properties"]["data"]["properties"]) == {"admin", "posthog", "launchdarkly"}
+
+
+def test_reset_returns_to_the_seed_and_can_switch_seed(make_client):
+    client = make_client()
+    seeded = client.get("/__admin/state").json()
+    client.post("/api/projects/1/experiments/", json_body={"name": "Gone after reset", "feature_flag_key": "gone"})
+    assert client.post("/__admin/reset").json() == {"status": "reset", "seed": 42}
+    assert client.get("/__admin/state").json() == seeded
+    switched = client.post("/__admin/reset", json_body={"seed": 7})
+    assert switched.json() == {"status": "reset", "seed": 7}
+    other = client.get("/__admin/state").json()
+    assert other["seed"] == 7 and other["data"]["posthog"]["users"] != seeded["data"]["posthog"]["users"]
+    bad = client.post("/__admin/reset", json_body={"seed": "seven"})
+    assert bad.status_code == 400 and bad.json()["field"] == "seed"
+
+
+# ---------------------------------------------------------------------------------------------
+# fixtures/
+
+
+def statuses(client) -> list[str]:
+    rows = client.get("/api/projects/1/experiments/", params={"limit": 100}).json()["results"]
+    return [r["status"] for r in rows]
+
+
+def test_fixtures_are_listed_with_descriptions(make_client):
+    rows = make_client().get("/__admin/fixtures").json()["fixtures"]
+    names = [r["name"] for r in rows]
+    assert {"demo", "empty", "approval-required", "running-experiments"} <= set(names)
+    assert all(r["description"] for r in rows)
+
+
+@pytest.mark.parametrize("name", snapshot.fixture_names())
+def test_every_shipped_fixture_loads(make_client, name):
+    response = make_client().post(f"/__admin/fixtures/{name}/load")
+    assert response.status_code == 200
+    assert response.json()["fixture"] == name
+
+
+def test_demo_is_the_seeded_world(make_client):
+    client = make_client()
+    seeded = client.get("/__admin/state").json()
+    client.post("/api/projects/1/experiments/", json_body={"name": "Extra", "feature_flag_key": "extra"})
+    client.post("/__admin/fixtures/demo/load")
+    assert client.get("/__admin/state").json() == seeded
+
+
+def test_empty_has_projects_but_no_experiments(make_client):
+    client = make_client(headers={})
+    client.post("/__admin/fixtures/empty/load")
+    ph = {"Authorization": "Bearer phx_x"}
+    listed = client.get("/api/projects/1/experiments/", headers=ph).json()
+    assert listed["count"] == 0 and listed["results"] == []
+    assert client.get("/api/projects/2/experiments/", headers=ph).status_code == 200
+    ld = client.get("/api/v2/projects/default/environments/production/experiments", headers={"Authorization": "api-x"})
+    assert ld.status_code == 200 and ld.json()["items"] == []
+
+
+def test_approval_required_gates_launch_with_a_409(make_client):
+    client = make_client()
+    client.post("/__admin/fixtures/approval-required/load")
+    policies = client.get("/__admin/posthog/approval-policies").json()["policies"]
+    assert [p["action_key"] for p in policies] == ["experiment.launch", "experiment.pause"]
+    draft = next(
+        r
+        for r in client.get("/api/projects/1/experiments/", params={"limit": 100}).json()["results"]
+        if r["status"] == "draft"
+    )
+    launched = client.post(f"/api/projects/1/experiments/{draft['id']}/launch/")
+    assert launched.status_code == 409
+    pending = client.get("/__admin/posthog/change-requests", params={"state": "pending"}).json()["change_requests"]
+    assert len(pending) == 1 and pending[0]["action_key"] == "experiment.launch"
+    # a new policy continues the fixture's id sequence
+    added = client.post("/__admin/posthog/approval-policies", json_body={"action_key": "experiment.update"})
+    assert added.status_code == 201 and added.json()["id"] == 3
+
+
+def test_running_experiments_has_no_drafts_or_paused(make_client):
+    client = make_client()
+    before = statuses(client)
+    assert "draft" in before and "paused" in before
+    client.post("/__admin/fixtures/running-experiments/load")
+    after = statuses(client)
+    assert "draft" not in after and "paused" not in after
+    assert after.count("running") == before.count("running") + before.count("draft") + before.count("paused")
+
+
+def test_unknown_fixture_is_404_and_bad_fixture_names_file_and_field(make_client, tmp_path):
+    client = make_client()
+    missing = client.post("/__admin/fixtures/nope/load")
+    assert missing.status_code == 404 and "known fixtures" in missing.json()["detail"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": FORMAT, "patch": {"posthog": {"experiments": {"4": {"team_id": "x"}}}}}))
+    with pytest.raises(snapshot.SnapshotError) as info:
+        create_app(make_settings(fixture=str(bad)))
+    assert info.value.field == "patch.posthog.experiments.4.team_id"
+    assert str(bad) in str(info.value)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(snapshot.SnapshotError, match="not valid JSON"):
+        create_app(make_settings(fixture=str(broken)))
+
+
+def test_start_fixture_is_what_reset_returns_to(make_client):
+    client = make_client(fixture="running-experiments")
+    assert "draft" not in statuses(client)
+    client.post("/__admin/fixtures/demo/load")
+    assert "draft" in statuses(client)
+    client.post("/__admin/reset")
+    assert "draft" not in statuses(client)
+    # a seed switch keeps the fixture: its seeded parts follow the new seed
+    client.post("/__admin/reset", json_body={"seed": 5})
+    assert "draft" not in statuses(client)
+    assert client.get("/__admin/state").json()["seed"] == 5
+
+
+def test_fixture_clock_freezes_and_reset_restores_it(make_client, tmp_path):
+    path = tmp_path / "frozen.json"
+    path.write_text(json.dumps({"format": FORMAT, "clock": {"frozen_at": "2030-01-02T03:04:05Z"}}))
+    client = make_client(fixture=str(path), now=None)
+    assert client.get("/__admin/clock").json() == {"now": "2030-01-02T03:04:05Z", "frozen": True}
+    client.post("/__admin/clock/unfreeze")
+    client.post("/__admin/reset")
+    assert client.get("/__admin/clock").json()["now"] == "2030-01-02T03:04:05Z"
+
+
+def test_seeded_world_status_mix_matches_fixture_descriptions():
+    """running-experiments.json names experiment and flag ids; they must be the seeded drafts and paused."""
+    data = create_app(make_settings()).extensions["mockserver"].store.data["posthog"]
+    doc = snapshot.read_fixture("running-experiments")
+    patched = doc["patch"]["posthog"]
+    for eid in patched["experiments"]:
+        exp = data["experiments"][eid]
+        assert status_of(exp, data["flags"][str(exp["feature_flag_id"])]) == "draft"
+    flag_ids = {
+        str(e["feature_flag_id"])
+        for e in data["experiments"].values()
+        if status_of(e, data["flags"][str(e["feature_flag_id"])]) in ("draft", "paused")
+        and not e["deleted"]
+        and e["team_id"] == 1
+    }
+    assert set(patched["flags"]) == flag_ids
+
+
+def test_launchdarkly_records_are_checked_too(make_client):
+    client = make_client()
+    before = client.get("/__admin/state").json()
+    key = next(iter(before["data"]["launchdarkly"]["experiments"]))
+    response = client.put(
+        "/__admin/state",
+        json_body={"format": FORMAT, "patch": {"launchdarkly": {"experiments": {key: {"iterations": "none"}}}}},
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == f"patch.launchdarkly.experiments.{key}.iterations"
+    assert client.get("/__admin/state").json() == before

@@ -1,0 +1,22 @@
+"""MockServer without pytest: a real socket in a thread, configured like the CLI."""
+
+from __future__ import annotations
+
+import requests
+
+from mockserver.server import MockServer
+
+
+def test_with_mockserver_seed_gives_a_url():
+    with MockServer(seed=1) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        assert requests.get(server.url + "/__admin/health", timeout=5).json()["seed"] == 1
+    assert server._server is None
+
+
+def test_mockserver_takes_any_setting(tmp_path):
+    state = tmp_path / "state.json"
+    with MockServer(fixture="empty", state_file=str(state), no_auth=True) as server:
+        listed = requests.get(server.url + "/api/projects/1/experiments/", timeout=5)
+        assert listed.status_code == 200 and listed.json()["count"] == 0
+    assert state.is_file()
