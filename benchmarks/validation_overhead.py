@@ -75,6 +75,23 @@ def start(mode: str) -> tuple[subprocess.Popen, int, float]:
     return proc, port, time.perf_counter() - began
 
 
+def cold_start() -> float:
+    """The shipped command (waitress, validation on), from process start to the first healthy answer."""
+    port = free_port()
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_healthy(port, 30)
+        return time.perf_counter() - began
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def wait_healthy(port: int, limit: float) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -161,14 +178,9 @@ def main() -> int:
         f"# validation overhead — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}"
     )
-    cold = []
-    for _ in range(5):
-        proc, _port, elapsed = start("on")
-        cold.append(elapsed)
-        proc.kill()
-        proc.wait()
+    cold = [cold_start() for _ in range(5)]
     print(
-        f"cold start to healthy /__admin/health: median {statistics.median(cold) * 1000:.0f} ms, "
+        f"`mockserver serve` cold start to healthy: median {statistics.median(cold) * 1000:.0f} ms, "
         f"max {max(cold) * 1000:.0f} ms (target < 1000 ms)"
     )
 
