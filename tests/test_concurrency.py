@@ -12,6 +12,8 @@ from tests.conftest import make_settings
 
 P = "/api/projects/1"
 AUTH = {"Authorization": "Bearer phx_load"}
+LD = "/api/v2/projects/default/environments/production/experiments"
+LD_AUTH = {"Authorization": "api-load"}
 THREADS = 32
 ROUNDS = 6
 
@@ -62,23 +64,76 @@ def worker(base: str, n: int, errors: list, acknowledged: dict) -> None:
             if r.status_code != 200:
                 errors.append(("get", r.status_code, r.text[:200]))
         acknowledged[exp_id] = (description, "stopped")
+        _launchdarkly_round(session, base, n, i, errors, acknowledged)
+
+
+def _launchdarkly_round(session, base: str, n: int, i: int, errors: list, acknowledged: dict) -> None:
+    """Create, rename and read a LaunchDarkly experiment beside the PostHog traffic."""
+    key = f"load-{n}-{i}"
+    flag = session.get(f"{base}/api/v2/flags/default/pricing-page-layout", headers=LD_AUTH, timeout=30).json()
+    variations = flag["variations"]
+    body = {
+        "key": key,
+        "name": f"LD {key}",
+        "iteration": {
+            "hypothesis": "h",
+            "randomizationUnit": "user",
+            "metrics": [{"key": "checkout-completed"}],
+            "flags": {
+                "pricing-page-layout": {
+                    "ruleId": "fallthrough",
+                    "flagConfigVersion": flag["environments"]["production"]["version"],
+                }
+            },
+            "treatments": [
+                {
+                    "name": f"T{j}",
+                    "baseline": j == 0,
+                    "allocationPercent": "50",
+                    "parameters": [{"flagKey": "pricing-page-layout", "variationId": variations[j]["_id"]}],
+                }
+                for j in (0, 1)
+            ],
+        },
+    }
+    r = session.post(base + LD, headers=LD_AUTH, json=body, timeout=30)
+    if r.status_code != 201:
+        errors.append(("ld create", r.status_code, r.text[:200]))
+        return
+    renamed = f"Renamed {key}"
+    r = session.patch(
+        f"{base}{LD}/{key}",
+        headers=LD_AUTH,
+        timeout=30,
+        json={"instructions": [{"kind": "updateName", "value": renamed}]},
+    )
+    if r.status_code != 200:
+        errors.append(("ld patch", r.status_code, r.text[:200]))
+        return
+    acknowledged[key] = renamed
 
 
 def test_mixed_traffic_no_lost_update():
     with MockServer(make_settings()) as server:
         seeded = requests.get(f"{server.url}{P}/experiments/?limit=1000&status=all", headers=AUTH).json()["count"]
         errors: list = []
-        acknowledged: dict[int, tuple[str, str]] = {}
+        acknowledged: dict[int | str, object] = {}
         with ThreadPoolExecutor(THREADS) as pool:
             for n in range(THREADS):
                 pool.submit(worker, server.url, n, errors, acknowledged)
         assert not errors, errors[:5]
-        assert len(acknowledged) == THREADS * ROUNDS  # every create got its own id
+        assert len(acknowledged) == 2 * THREADS * ROUNDS  # every create got its own id or key
         everything = requests.get(f"{server.url}{P}/experiments/?limit=1000&archived=false", headers=AUTH).json()
         assert everything["count"] == seeded + THREADS * ROUNDS
-        for exp_id, (description, status) in acknowledged.items():
-            body = requests.get(f"{server.url}{P}/experiments/{exp_id}/", headers=AUTH).json()
-            assert (body["description"], body["status"]) == (description, status)
+        for ident, expected in acknowledged.items():
+            if isinstance(ident, str):
+                body = requests.get(f"{server.url}{LD}/{ident}", headers=LD_AUTH).json()
+                assert body["name"] == expected
+                continue
+            body = requests.get(f"{server.url}{P}/experiments/{ident}/", headers=AUTH).json()
+            assert (body["description"], body["status"]) == expected
+        ld_total = requests.get(f"{server.url}{LD}?limit=1", headers=LD_AUTH).json()["total_count"]
+        assert ld_total >= THREADS * ROUNDS
         assert consistent(server.runtime.store.data["posthog"]) == []
 
 
