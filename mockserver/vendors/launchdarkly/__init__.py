@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from flask import g
 
 from mockserver import auth
-from mockserver.contract import Contract
+from mockserver.contract import shared_contract
 from mockserver.vendors.base import Vendor
 from mockserver.vendors.launchdarkly import errors, ratelimit, routes, seed, semantic_patch
 from mockserver.vendors.launchdarkly.models import millis
@@ -67,7 +67,7 @@ def build(runtime: Runtime) -> Vendor:
     return Vendor(
         name=NAME,
         prefix="/api/v2",
-        contract=Contract(NAME),
+        contract=shared_contract(NAME),
         handlers=routes.HANDLERS,
         render=errors.render,
         authenticate=authenticate,

@@ -63,28 +63,25 @@ def environment(state: dict[str, Any], project_key: str, env_key: str) -> dict[s
     return env
 
 
-def flag(state: dict[str, Any], project_key: str, flag_key: str) -> dict[str, Any]:
+def _scoped_row(state: dict[str, Any], table: str, what: str, project_key: str, key: str) -> dict[str, Any]:
+    """A project-scoped record, or LaunchDarkly's 404 naming what was not found."""
     project(state, project_key)
-    found = state["flags"].get(scoped(project_key, flag_key))
+    found = state[table].get(scoped(project_key, key))
     if found is None:
-        raise not_found(f"Unknown flag '{flag_key}' in project '{project_key}'")
+        raise not_found(f"Unknown {what} '{key}' in project '{project_key}'")
     return found
+
+
+def flag(state: dict[str, Any], project_key: str, flag_key: str) -> dict[str, Any]:
+    return _scoped_row(state, "flags", "flag", project_key, flag_key)
 
 
 def metric(state: dict[str, Any], project_key: str, metric_key: str) -> dict[str, Any]:
-    project(state, project_key)
-    found = state["metrics"].get(scoped(project_key, metric_key))
-    if found is None:
-        raise not_found(f"Unknown metric '{metric_key}' in project '{project_key}'")
-    return found
+    return _scoped_row(state, "metrics", "metric", project_key, metric_key)
 
 
 def metric_group(state: dict[str, Any], project_key: str, group_key: str) -> dict[str, Any]:
-    project(state, project_key)
-    found = state["metric_groups"].get(scoped(project_key, group_key))
-    if found is None:
-        raise not_found(f"Unknown metric group '{group_key}' in project '{project_key}'")
-    return found
+    return _scoped_row(state, "metric_groups", "metric group", project_key, group_key)
 
 
 def experiment(state: dict[str, Any], project_key: str, env_key: str, exp_key: str) -> dict[str, Any]:
