@@ -6,6 +6,7 @@ the response. Auth comes first because the real services authenticate before the
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import re
@@ -14,7 +15,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from mockserver.errors import ApiError, Problem, ProblemError
+from mockserver.errors import ApiError, MockContractViolation, Problem, ProblemError
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.vendors.base import Call, Reply, Vendor
@@ -68,13 +69,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         vendor = runtime.vendor_for_path(request.path)
         if vendor is None:
             body = {"error": exc.name.lower().replace(" ", "_"), "detail": exc.description, "field": None}
-            return Response(dump_json(body), status=exc.code or 500, mimetype=JSON_TYPE)
+            response = Response(dump_json(body), status=exc.code or 500, mimetype=JSON_TYPE)
+            if isinstance(exc, NotFound) and not request.path.startswith("/__admin"):
+                response.headers["X-Mock-Nearest-Path"] = _nearest(runtime.vendors, request.path)
+            return response
         if isinstance(exc, MethodNotAllowed):
             problem = Problem("method_not_allowed", f'Method "{request.method}" not allowed.')
         elif isinstance(exc, RequestEntityTooLarge):
             problem = Problem("too_large", f"Request body exceeds the limit of {settings.max_body_bytes} bytes.")
         elif isinstance(exc, NotFound):
-            problem = Problem("not_found", "Not found.", extra={"nearest": _nearest(vendor, request.path)})
+            problem = Problem("not_found", "Not found.", extra={"nearest": _nearest([vendor], request.path)})
         else:
             problem = Problem("validation", exc.description or exc.name)
         status, body = vendor.render(problem)
@@ -117,22 +121,16 @@ def _install_hooks(app: Flask, runtime: Runtime) -> None:
     app.wsgi_app = faults.DropConnection(app.wsgi_app)  # type: ignore[method-assign]
 
 
-def _nearest(vendor: Vendor, path: str) -> str:
-    """The documented path that shares the longest prefix of segments with an unmatched one."""
-    wanted = [p for p in path.split("/") if p]
-    best, best_score = "", -1
-    for _method, spec_path, _op, _item in vendor.contract.raw_operations.values():
-        parts = [p for p in spec_path.split("/") if p]
-        score = 0
-        for got, want in zip(wanted, parts, strict=False):
-            if got == want or want.startswith("{"):
-                score += 2 if got == want else 1
-            else:
-                break
-        score -= abs(len(parts) - len(wanted))
-        if score > best_score:
-            best, best_score = spec_path, score
-    return best
+def _shape(path: str) -> str:
+    """A path with its ids and template parameters folded to {} so only the fixed words compare."""
+    return "/".join("{}" if seg.startswith("{") or seg.isdigit() else seg for seg in path.strip("/").split("/"))
+
+
+def _nearest(vendors: list[Vendor], path: str) -> str:
+    """The documented path most like an unmatched one (a typo in a word, a missing or extra segment)."""
+    wanted = _shape(path)
+    paths = {spec_path for v in vendors for _m, spec_path, _o, _i in v.contract.raw_operations.values()}
+    return max(sorted(paths), key=lambda candidate: difflib.SequenceMatcher(None, wanted, _shape(candidate)).ratio())
 
 
 def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
@@ -150,13 +148,9 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
             g.mock_violations = problems
             if problems and mode == "strict":
                 log.error("contract violation in %s: %s", operation_id, problems)
-                status, body = vendor.render(
-                    Problem(
-                        "contract_violation",
-                        f"The mock's {reply.status} response for {operation_id} breaks its contract: {problems[0]}",
-                        extra={"violations": problems},
-                    )
-                )
+                detail = f"The mock's {reply.status} response for {operation_id} breaks its contract: {problems[0]}"
+                runtime.record_server_error(MockContractViolation(detail, problems))  # surfaces in the pytest test
+                status, body = vendor.render(Problem("contract_violation", detail, extra={"violations": problems}))
                 reply = Reply(status, body)
         data = b"" if reply.body is None else dump_json(reply.body)
         response = Response(data, status=reply.status, mimetype=JSON_TYPE if reply.body is not None else None)

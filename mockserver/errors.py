@@ -42,5 +42,13 @@ class ProblemError(Exception):
         self.problem = problem
 
 
+class MockContractViolation(Exception):
+    """The mock's own answer broke its contract: a bug in the mock, reported to the test that caused it."""
+
+    def __init__(self, detail: str, violations: list[str]) -> None:
+        super().__init__(detail)
+        self.violations = violations
+
+
 class ErrorRenderer(Protocol):
     def __call__(self, problem: Problem) -> tuple[int, dict[str, Any]]: ...

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
 from mockserver.settings import Settings
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request: the journal (/__admin/requests) records them instead."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
 class MockServer:
@@ -18,7 +26,8 @@ class MockServer:
     """
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        base = settings or Settings(port=0)
+        # A copy: the caller's Settings stay as they were.
+        base = dataclasses.replace(settings) if settings is not None else Settings(port=0)
         for key, value in overrides.items():
             setattr(base, key, value)
         base.__post_init__()
@@ -43,7 +52,9 @@ class MockServer:
 
     def start(self) -> MockServer:
         if self._server is None:
-            self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True)
+            self._server = make_server(
+                self.settings.host, self.settings.port, self.app, threaded=True, request_handler=_QuietHandler
+            )
             self._thread = threading.Thread(target=self._server.serve_forever, name="mockserver", daemon=True)
             self._thread.start()
         return self

@@ -77,7 +77,7 @@ def _coerce(name: str, raw: str) -> object:
         return parse_latency(raw)
     if name in ("fixture", "state_file"):
         return raw.strip() or None
-    if name in ("strict_auth", "request_validation", "no_auth", "cors_credentials"):
+    if name in ("strict_auth", "request_validation", "no_auth", "cors_credentials", "launchdarkly_require_beta"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if name == "now":
         return parse_instant(raw) if raw.strip() else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.app import create_app
+from mockserver.errors import MockContractViolation
 from tests.conftest import PH_KEY, make_settings
 
 PATH = "/api/projects/1/experiments/4/"
@@ -23,6 +24,8 @@ def test_strict_turns_a_violation_into_500_naming_the_field():
     body = response.get_json()
     assert body["type"] == "server_error" and body["code"] == "mock_contract_violation"
     assert "name" in body["detail"] and "12345" in body["detail"]
+    (recorded,) = app.extensions["mockserver"].server_errors
+    assert isinstance(recorded, MockContractViolation) and recorded.violations
 
 
 def test_warn_sends_the_response_with_a_header():

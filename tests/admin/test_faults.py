@@ -151,6 +151,8 @@ def test_delete_one_and_all(make_client):
         ({"path": "/api/*", "latency_ms": -1}, "latency_ms"),
         ({"path": "/api/*", "body": {"x": 1}}, "body"),
         ({"path": "/api/*", "status": 500, "colour": "red"}, "colour"),
+        ({"operation_id": "experiments_lisst", "status": 503}, "operation_id"),
+        ({"path": "/api/*", "method": "FETCH", "status": 503}, "method"),
     ],
 )
 def test_bad_rules_are_400_naming_the_field(make_client, rule, field):
