@@ -186,3 +186,18 @@ def test_reset_then_time_passes_collects_again(ld):
     body = ld.get(f"{LEGACY}/revenue-per-user").json()
     assert 2 <= len(body["series"]) <= 3
     assert body["metricSeen"]["ever"] is True
+
+
+def test_patches_that_would_break_the_flag_are_refused_and_change_nothing(ld):
+    path = "/api/v2/flags/default/checkout-button-color"
+    before = ld.get(path).json()
+    for ops in (
+        [{"op": "replace", "path": "/customProperties", "value": "q"}],
+        [{"op": "replace", "path": "/environments/production/targets", "value": "q"}],
+        [{"op": "replace", "path": "/environments/production/offVariation", "value": "q"}],
+        [{"op": "replace", "path": "/environments/production/rules", "value": [{"variation": "zzz"}]}],
+    ):
+        response = ld.patch(path, json_body=ops)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "invalid_request"
+    assert ld.get(path).json() == before

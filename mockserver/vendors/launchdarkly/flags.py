@@ -14,6 +14,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
+from mockserver.contract import shared_contract
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly import results
 from mockserver.vendors.launchdarkly.errors import invalid, not_found, patch_failed
@@ -105,6 +106,9 @@ def _check(state: dict[str, Any], project_key: str, before: dict[str, Any], doc:
             raise invalid(f"environments.{env_key}.fallthrough.variation must be a variation index below {count}")
         if not isinstance(config.get("rules"), list) or not all(isinstance(r, dict) for r in config["rules"]):
             raise invalid(f"environments.{env_key}.rules must be a list of rule objects")
+        for index, rule in enumerate(config["rules"]):
+            if "variation" in rule and not (type(rule["variation"]) is int and 0 <= rule["variation"] < count):
+                raise invalid(f"environments.{env_key}.rules[{index}].variation must be a variation index < {count}")
     experiments = doc.get("experiments")
     if not isinstance(experiments, dict) or not isinstance(experiments.get("items"), list):
         raise invalid("experiments must be an object with baselineIdx and items")
@@ -177,9 +181,24 @@ def patch(state: dict[str, Any], row: dict[str, Any], body: Any, now_ms: int) ->
             config["lastModified"] = now_ms
     doc["_version"] = before["_version"] + 1
     project_key = row["projectKey"]
+    candidate = dict(doc, projectKey=project_key)
+    _check_shape(state, candidate)
     row.clear()
-    row.update(doc, projectKey=project_key)
+    row.update(candidate)
     return row
+
+
+def _check_shape(state: dict[str, Any], candidate: dict[str, Any]) -> None:
+    """The rules above cover what experiments read; the contract covers the rest of the flag.
+
+    A patch that would leave a flag the API could no longer describe (a string where targets go, a
+    rule without a variation…) is refused before anything is stored.
+    """
+    problems = shared_contract("launchdarkly").response_problems(
+        "getFeatureFlag", 200, "application/json", rep(state, candidate)
+    )
+    if problems:
+        raise invalid(f"The patched flag is not a valid flag: {problems[0]}")
 
 
 # -- legacy results -----------------------------------------------------------------------------
