@@ -9,13 +9,26 @@ from datetime import UTC, datetime, timedelta
 def parse_instant(text: str) -> datetime:
     """Parse an ISO 8601 instant; a naive value is taken as UTC."""
     value = datetime.fromisoformat(text.strip())
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"instant out of range: {text!r}") from None
 
 
 def iso(value: datetime) -> str:
     """Render like Django REST framework does: ISO 8601 with a trailing Z for UTC."""
     text = value.astimezone(UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+# Mock time stays where date arithmetic (deadlines, epoch milliseconds, +N days) cannot overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _check_range(value: datetime) -> None:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"mock time must stay between {EARLIEST.year} and {LATEST.year}, not {value.isoformat()}")
 
 
 class Clock:
@@ -37,11 +50,19 @@ class Clock:
         return self._frozen is not None
 
     def freeze(self, at: datetime | None = None) -> None:
+        if at is not None:
+            _check_range(at)
         with self._lock:
             self._frozen = at or (datetime.now(UTC) + self._offset)
 
     def advance(self, delta: timedelta) -> None:
+        """ValueError when the move would leave the supported range (later arithmetic would overflow)."""
         with self._lock:
+            current = self._frozen if self._frozen is not None else datetime.now(UTC) + self._offset
+            try:
+                _check_range(current + delta)
+            except OverflowError:
+                raise ValueError(f"the clock cannot move by {delta}") from None
             if self._frozen is not None:
                 self._frozen += delta
             else:

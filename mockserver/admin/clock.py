@@ -59,7 +59,10 @@ def freeze() -> Response:
             at = parse_instant(body["at"])
         except ValueError:
             return problem(400, f"at must be an ISO 8601 instant, not {body['at']!r}", "at")
-    runtime().clock.freeze(at)
+    try:
+        runtime().clock.freeze(at)
+    except ValueError as exc:
+        return problem(400, str(exc), "at")
     return reply(_clock())
 
 
@@ -71,14 +74,12 @@ def advance() -> Response:
         return error
     if ("seconds" in body) == ("duration" in body):
         return problem(400, "give exactly one of seconds or duration", "seconds")
-    if "seconds" in body:
-        delta = timedelta(seconds=body["seconds"])
-    else:
-        try:
-            delta = parse_duration(body["duration"])
-        except ValueError as exc:
-            return problem(400, str(exc), "duration")
-    runtime().clock.advance(delta)
+    field = "seconds" if "seconds" in body else "duration"
+    try:
+        delta = timedelta(seconds=body["seconds"]) if field == "seconds" else parse_duration(body["duration"])
+        runtime().clock.advance(delta)
+    except (ValueError, OverflowError) as exc:
+        return problem(400, str(exc), field)
     return reply(_clock())
 
 

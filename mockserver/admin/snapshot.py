@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 
 from mockserver.clock import iso, parse_instant
+from mockserver.verify import first_problem
 
 if TYPE_CHECKING:
     from mockserver.runtime import Runtime
@@ -290,6 +291,11 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
         _check(PART_SCHEMAS.get(part, {"type": "object"}), data[part], f"patch.{part}")
     for part in parts:
         _check_keys(part, data[part])
+    for vendor in runtime.vendors:
+        if vendor.verify is not None and vendor.name in data:
+            found = first_problem(vendor.contract, vendor.verify(data[vendor.name]))
+            if found is not None:
+                raise SnapshotError(f"{vendor.name}.{found[0]}", found[1])
     return {part: data[part] for part in parts}
 
 

@@ -70,3 +70,5 @@ class Vendor:
     seed: Callable[..., dict[str, Any]]
     headers: Callable[[Runtime, Request, Reply], None] | None = None
     admin: Any = None  # an optional Flask blueprint mounted under /__admin/<vendor>
+    # Every record of a candidate state with the operation that serves it (see mockserver.verify).
+    verify: Callable[[dict[str, Any]], Any] | None = None

@@ -128,6 +128,25 @@ def test_a_patch_that_breaks_the_state_is_refused(make_client):
     assert client.get("/__admin/state").json() == before
 
 
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"launchdarkly": {"settings": None}}, "launchdarkly.settings.default"),
+        ({"posthog": {"experiments": {"4": {"parameters": "x"}}}}, "posthog.experiments.4"),
+        ({"posthog": {"experiments": {"4": {"created_at": "yesterday"}}}}, "posthog.experiments.4"),
+    ],
+)
+def test_a_state_the_server_could_not_serve_is_refused(make_client, patch, field):
+    """Past the schema, every record is rendered once: one that cannot be served is named, nothing changes."""
+    client = make_client()
+    before = client.get("/__admin/state").json()
+    response = client.put("/__admin/state", json_body={"format": FORMAT, "patch": patch})
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == field
+    assert client.get("/__admin/state").json() == before
+    assert client.get("/api/projects/1/experiments/").status_code == 200
+
+
 def test_state_schema_is_served_and_names_every_part(make_client):
     schema = make_client().get("/__admin/state/schema").json()
     assert schema["required"] == ["format"]

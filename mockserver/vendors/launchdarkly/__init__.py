@@ -62,6 +62,7 @@ def authenticate(runtime: Runtime, request: Request, operation_id: str, path_arg
 
 
 def build(runtime: Runtime) -> Vendor:
+    from mockserver.vendors.launchdarkly import verify
     from mockserver.vendors.launchdarkly.admin import blueprint
 
     return Vendor(
@@ -73,4 +74,5 @@ def build(runtime: Runtime) -> Vendor:
         authenticate=authenticate,
         seed=seed.seed,
         admin=blueprint,
+        verify=verify.checks,
     )

@@ -79,6 +79,7 @@ def _denied(detail: str) -> tuple[int, dict[str, Any]]:
 
 
 def build(runtime: Runtime) -> Vendor:
+    from mockserver.vendors.posthog import verify
     from mockserver.vendors.posthog.admin import blueprint
 
     return Vendor(
@@ -90,4 +91,5 @@ def build(runtime: Runtime) -> Vendor:
         authenticate=authenticate,
         seed=seed.seed,
         admin=blueprint,
+        verify=verify.checks,
     )

@@ -423,6 +423,9 @@ def copy_to_project(state, source, body, user_id, now) -> dict[str, Any]:
 
 
 def _sort_key(state, field: str, now: datetime):
+    if field not in ("created_by", "duration", "status", "name"):
+        return lambda exp: exp.get(field) or ""  # a plain field: no per-row branching on a 10,000-row sort
+
     def key(exp):
         if field == "created_by":
             who = state["users"].get(str(exp.get("created_by_id"))) or {}
@@ -453,15 +456,14 @@ def listing(state, team_id: int, query: dict[str, Any], now: datetime) -> list[d
     status = str(query.get("status") or "").lower()
     search = (query.get("search") or "").lower()
     creators = {c.strip() for c in str(query.get("created_by_id") or "").strip("[]").split(",") if c.strip()}
+    wanted = {"draft": "draft", "running": "running", "paused": "paused", "stopped": "stopped", "complete": "stopped"}
+    wanted_status = wanted.get(status)
     rows = []
     for exp in state["experiments"].values():
         if exp["team_id"] != team_id or exp.get("deleted") or bool(exp.get("archived")) != archived:
             continue
-        flag = m.flag_of(state, exp)
-        current = m.status_of(exp, flag)
-        if status in ("draft", "running", "paused") and current != status:
-            continue
-        if status in ("stopped", "complete") and current != "stopped":
+        # The status needs the flag: a second lookup per row, so only when the query filters on it.
+        if wanted_status is not None and m.status_of(exp, m.flag_of(state, exp)) != wanted_status:
             continue
         if search and search not in exp["name"].lower():
             continue

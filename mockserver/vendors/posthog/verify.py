@@ -1,0 +1,34 @@
+"""Every PostHog record of a candidate state, rendered as the API would serve it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from mockserver.vendors.posthog import experiments
+from mockserver.vendors.posthog import serializers as s
+from mockserver.verify import Check
+
+
+def checks(state: dict[str, Any]) -> Iterator[Check]:
+    now = datetime.now(UTC)
+    for key, row in state["experiments"].items():
+        yield f"experiments.{key}", "experiments_retrieve", partial(s.experiment, state, row)
+    for key, row in state["holdouts"].items():
+        yield f"holdouts.{key}", "experiment_holdouts_retrieve", partial(s.holdout, state, row)
+    for key, row in state["saved_metrics"].items():
+        yield f"saved_metrics.{key}", "experiment_saved_metrics_retrieve", partial(s.saved_metric, state, row)
+    for key in state["projects"]:
+        team = int(key)
+        yield f"projects.{key}", "experiments_stats_retrieve", partial(experiments.stats, state, team, now)
+        for order in experiments.ORDER_FIELDS:
+            yield f"projects.{key}", "experiments_stats_retrieve", partial(_sorted, state, team, order, now)
+
+
+def _sorted(state: dict[str, Any], team: int, order: str, now: datetime) -> dict[str, Any]:
+    """Sorting reads dates, names and creators of every row; the answer itself is the stats shape."""
+    for archived in ("false", "true"):
+        experiments.listing(state, team, {"order": order, "archived": archived}, now)
+    return experiments.stats(state, team, now)

@@ -1,0 +1,29 @@
+"""Can a state be served? Render every record and check it against the operation that would serve it.
+
+A loaded snapshot, fixture or state file passes its JSON Schema yet may still hold a value a rule
+or serializer cannot work with (a string where parameters go, an iteration without a status…).
+Rendering each record once before installing turns that into a 400 naming the record, instead of a
+server that answers 500 to every later read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from mockserver.contract import Contract
+
+# (field that names the record, operationId that serves it, render the body it would answer with)
+Check = tuple[str, str, Callable[[], Any]]
+
+
+def first_problem(contract: Contract, checks: Iterable[Check]) -> tuple[str, str] | None:
+    for field, operation_id, render in checks:
+        try:
+            body = render()
+        except Exception as exc:  # a broken record: any error at all means it cannot be served
+            return field, f"cannot be served ({type(exc).__name__}: {exc})"
+        problems = contract.response_problems(operation_id, 200, "application/json", body)
+        if problems:
+            return field, problems[0]
+    return None

@@ -1,0 +1,206 @@
+"""Schemathesis against a live server: every operation of the three specs, then the linked lifecycles.
+
+The server must answer every generated request (valid or not) with a status, content type and body
+its own contract documents, and never a 5xx. ``MOCKSERVER_FUZZ=long`` swaps the bounded CI profile
+for a long one; both are derandomized, so a failure reproduces with the same command.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck
+
+from mockserver.app import create_app
+from mockserver.server import MockServer
+from mockserver.vendors.launchdarkly import seed as ld_seed
+from tests.conftest import make_settings
+from tests.launchdarkly.conftest import experiment_post
+from tests.speccheck import FlaskClient
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+SEED = 42  # the server's seed: resets must come back to the same world whatever a fuzzed reset asked for
+CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"]
+HEADERS = {
+    "posthog": {"Authorization": "Bearer phx_fuzz"},
+    "launchdarkly": {"Authorization": "api-fuzz"},
+    "admin": {},
+}
+# Path parameters pinned to the seeded world, or nearly every case would be a 404 on an unknown project.
+PINNED = {"path.project_id": "1", "path.projectKey": "default", "path.environmentKey": "production"}
+# Record ids and keys drawn, most of the time, from what the seed holds, so cases reach the rules.
+DRAWN = ("path.id", "path.experimentKey", "path.featureFlagKey", "path.metricKey", "path.metricGroupKey")
+
+
+def seeded_values() -> dict[str, list]:
+    """Ids and keys the seeded world holds, read through the API so they follow the seed."""
+    client = create_app(make_settings()).test_client()
+
+    def get(path: str, vendor: str) -> dict:
+        return client.get(path, headers=HEADERS[vendor]).get_json()
+
+    ids = {
+        item["id"]
+        for kind in ("experiments", "experiment_holdouts", "experiment_saved_metrics")
+        for item in get(f"/api/projects/1/{kind}/?limit=100", "posthog")["results"]
+    }
+    experiments = get("/api/v2/projects/default/environments/production/experiments?limit=50", "launchdarkly")["items"]
+    iterations = [x["currentIteration"] for x in experiments if x.get("currentIteration")]
+    return {
+        "path.id": sorted(ids),
+        "path.experimentKey": [x["key"] for x in experiments],
+        "path.featureFlagKey": sorted({k for it in iterations for k in it.get("flags", {})}),
+        "path.metricKey": [metric[0] for metric in ld_seed.METRICS["default"]],
+        "path.metricGroupKey": [group[0] for group in ld_seed.GROUPS["default"]],
+    }
+
+
+@dataclass(frozen=True)
+class Profile:
+    max_examples: int  # per operation and generation phase
+    stateful_examples: int  # scenarios per spec
+    stateful_steps: int  # calls per scenario
+
+
+PROFILES = {
+    "ci": Profile(max_examples=12, stateful_examples=50, stateful_steps=8),
+    "medium": Profile(max_examples=60, stateful_examples=200, stateful_steps=15),
+    "long": Profile(max_examples=400, stateful_examples=1000, stateful_steps=25),
+}
+PROFILE = PROFILES[os.environ.get("MOCKSERVER_FUZZ", "ci")]
+
+
+SEEDED = seeded_values()
+
+
+@functools.cache
+def _ld_template() -> dict:
+    return experiment_post(FlaskClient(create_app(make_settings()), HEADERS["launchdarkly"]), "fuzz")
+
+
+def _ld_experiment(n: int) -> dict:
+    return {**copy.deepcopy(_ld_template()), "key": f"fuzz-{n}", "name": f"Fuzz {n}"}
+
+
+VALID_CREATES = {
+    "experiments_create": lambda n: {"name": f"Fuzz {n}", "feature_flag_key": f"fuzz-{n}"},
+    "experiment_holdouts_create": lambda n: {"name": f"Holdout {n}", "filters": [{"rollout_percentage": 10}]},
+    "experiment_saved_metrics_create": lambda n: {
+        "name": f"Metric {n}",
+        "query": {"kind": "ExperimentMetric", "metric_type": "mean", "source": {"kind": "EventsNode", "event": "view"}},
+    },
+    "createExperiment": _ld_experiment,
+    "addPosthogApprovalPolicy": lambda n: {"action_key": "experiment.launch", "quorum": 1},
+}
+
+
+def load(name: str) -> schemathesis.BaseSchema:
+    drawn = {key: {"dictionary": key.removeprefix("path."), "probability": 0.75} for key in DRAWN}
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": 20261120,
+            "suppress-health-check": ["all"],
+            "parameters": {**PINNED, **drawn},
+            "dictionaries": {key.removeprefix("path."): {"values": values} for key, values in SEEDED.items()},
+            "headers": HEADERS[name],
+            "checks": {"enabled": False, **{check: {"enabled": True} for check in CHECKS}},
+            "generation": {"deterministic": True, "database": "none", "max-examples": PROFILE.max_examples},
+            "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+        }
+    )
+    return schemathesis.openapi.from_path(SPECS / f"{name}.yaml", config=config)
+
+
+posthog = load("posthog")
+launchdarkly = load("launchdarkly")
+admin = load("admin")
+
+
+@pytest.fixture(scope="module")
+def fuzz_server():
+    """A server of its own: fuzzed admin calls change seeds, clocks and keys that other tests rely on."""
+    with MockServer(make_settings()) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(fuzz_server) -> MockServer:
+    fuzz_server.runtime.reset(SEED)
+    fuzz_server.runtime.server_errors.clear()
+    return fuzz_server
+
+
+def call(server: MockServer, case, vendor: str) -> None:
+    case.call_and_validate(base_url=server.url, headers=HEADERS[vendor])
+    assert not server.runtime.server_errors, list(server.runtime.server_errors)
+
+
+@posthog.parametrize()
+def test_posthog(case, fresh):
+    call(fresh, case, "posthog")
+
+
+@launchdarkly.parametrize()
+def test_launchdarkly(case, fresh):
+    call(fresh, case, "launchdarkly")
+
+
+@admin.parametrize()
+def test_admin(case, fresh):
+    # Admin writes change how the whole server behaves (clock, keys, seed): start each case from the seed.
+    try:
+        call(fresh, case, "admin")
+    finally:
+        if case.method != "GET":
+            fresh.runtime.reset(SEED)
+
+
+def stateful_settings() -> hypothesis.settings:
+    return hypothesis.settings(
+        max_examples=PROFILE.stateful_examples,
+        stateful_step_count=PROFILE.stateful_steps,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+@pytest.mark.parametrize("vendor", ["posthog", "launchdarkly", "admin"])
+def test_linked_sequences(vendor, fuzz_server):
+    """Create, then act on what was created through the spec's links (retrieve, update, launch, delete…)."""
+    schema = {"posthog": posthog, "launchdarkly": launchdarkly, "admin": admin}[vendor]
+    fuzz_server.runtime.server_errors.clear()
+    session = requests.Session()
+    creates = itertools.count()
+
+    class Lifecycle(schema.as_state_machine()):
+        def setup(self):
+            fuzz_server.runtime.reset(SEED)
+
+        def before_call(self, case):
+            # Stateful cases skip the config's parameter pinning; and every other create sends a body the
+            # rules accept, or random names would never produce the object the links lead from.
+            for key, value in PINNED.items():
+                name = key.removeprefix("path.")
+                if name in (case.path_parameters or {}):
+                    case.path_parameters[name] = value
+            build = VALID_CREATES.get(case.operation.definition.raw.get("operationId"))
+            if build is not None and next(creates) % 2 == 0:
+                case.body = build(next(creates))
+
+        def get_call_kwargs(self, case):
+            return {"base_url": fuzz_server.url, "headers": HEADERS[vendor], "session": session}
+
+    assert schema.statistic.transitions.total, "the spec carries no links"
+    Lifecycle.run(settings=stateful_settings())
+    assert not fuzz_server.runtime.server_errors, list(fuzz_server.runtime.server_errors)
