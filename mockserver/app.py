@@ -180,7 +180,11 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
                     runtime.store.data[vendor.name],
                     approved=REPLAY_FLAG in request.environ,
                 )
-                return handler(call)
+                try:
+                    return handler(call)
+                finally:
+                    if request.method not in ("GET", "HEAD", "OPTIONS"):
+                        runtime.store.touch()
         except ProblemError as exc:
             g.mock_problem = exc.problem  # for the request journal
             status, payload = vendor.render(exc.problem)

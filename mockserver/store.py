@@ -39,7 +39,8 @@ class Store:
         self.lock = threading.RLock()
         self.data: dict[str, dict[str, Any]] = {}
         self._seeders: dict[str, Seeder] = {}
-        self.generation = 0
+        self.generation = 0  # moves on every write (touch), reset and restore
+        self._memo: dict[Any, tuple[int, Any]] = {}
         # Set when a fixture was loaded at start: seed -> the data reset() returns to.
         self.baseline: Callable[[int], dict[str, dict[str, Any]]] | None = None
 
@@ -70,7 +71,7 @@ class Store:
             if seed is not None:
                 self.seed = seed
             self.data = self.baseline(self.seed) if self.baseline is not None else self.seeded()
-            self.generation += 1
+            self.touch()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -79,7 +80,29 @@ class Store:
     def restore(self, snapshot: dict[str, Any]) -> None:
         with self.lock:
             self.data = copy.deepcopy(snapshot)
+            self.touch()
+
+    def touch(self) -> None:
+        """Mark a write: results memoised before it are stale. Code that changes ``data`` calls it."""
+        with self.lock:
             self.generation += 1
+            self._memo.clear()
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` remembered until the next write: lists read far more often than they change.
+
+        At 10,000 stored experiments filtering and sorting every row costs ~10 ms a request; a page
+        of an unchanged list then costs what it costs at 100.
+        """
+        with self.lock:
+            hit = self._memo.get(key)
+            if hit is not None and hit[0] == self.generation:
+                return hit[1]
+            value = compute()
+            if len(self._memo) >= 256:
+                self._memo.clear()
+            self._memo[key] = (self.generation, value)
+            return value
 
     @contextmanager
     def vendor(self, name: str) -> Iterator[dict[str, Any]]:

@@ -133,7 +133,14 @@ def _experiment(call: Call) -> dict[str, Any]:
 
 
 def experiments_list(call: Call) -> Reply:
-    rows = experiments.listing(call.state, _team(call), call.query, call.now)
+    def compute() -> list[dict[str, Any]]:
+        return experiments.listing(call.state, _team(call), call.query, call.now)
+
+    if (call.query.get("order") or "").lstrip("-") == "duration":
+        rows = compute()  # a running experiment's duration grows with the clock
+    else:
+        filters = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
+        rows = call.runtime.store.memo(("posthog.experiments", _team(call), filters), compute)
     return Reply(200, _page(call, rows, lambda e: s.experiment_basic(call.state, e)))
 
 
