@@ -1,8 +1,8 @@
 """Schemathesis against a live server: every operation of the three specs, then the linked lifecycles.
 
 The server must answer every generated request (valid or not) with a status, content type and body
-its own contract documents, and never a 5xx. ``MOCKSERVER_FUZZ=long`` swaps the bounded CI profile
-for a long one; both are derandomized, so a failure reproduces with the same command.
+its own contract documents, and never a 5xx. ``MOCKSERVER_FUZZ=long`` (or ``medium``) swaps the bounded
+CI profile for a longer one; all are derandomized, so a failure reproduces with the same command.
 """
 
 from __future__ import annotations
@@ -195,8 +195,9 @@ def test_linked_sequences(vendor, fuzz_server):
                 if name in (case.path_parameters or {}):
                     case.path_parameters[name] = value
             build = VALID_CREATES.get(case.operation.definition.raw.get("operationId"))
-            if build is not None and next(creates) % 2 == 0:
-                case.body = build(next(creates))
+            number = next(creates)
+            if build is not None and number % 2 == 0:
+                case.body = build(number)
 
         def get_call_kwargs(self, case):
             return {"base_url": fuzz_server.url, "headers": HEADERS[vendor], "session": session}

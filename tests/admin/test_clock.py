@@ -91,3 +91,24 @@ def test_parse_duration(text, expected):
 def test_parse_duration_rejects(text):
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/__admin/clock/advance", {"seconds": -1.7976931348623155e308}, "seconds"),
+        ("/__admin/clock/advance", {"seconds": 1e12}, "seconds"),
+        ("/__admin/clock/advance", {"duration": "999999999999d"}, "duration"),
+        ("/__admin/clock/advance", {"duration": "-3000000d"}, "duration"),
+        ("/__admin/clock/freeze", {"at": "0001-01-01T00:00:00+01:00"}, "at"),
+        ("/__admin/clock/freeze", {"at": "9999-12-31T23:59:59Z"}, "at"),
+    ],
+)
+def test_out_of_range_times_are_a_400_and_leave_the_clock_alone(make_client, path, body, field):
+    """Found by the fuzzer: these overflowed datetime arithmetic and answered 500."""
+    client = make_client()
+    before = client.get("/__admin/clock").json()
+    response = client.post(path, json_body=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == field
+    assert client.get("/__admin/clock").json() == before

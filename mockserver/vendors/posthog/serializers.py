@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from mockserver.store import clone
 from mockserver.vendors.posthog.models import flag_of, status_of
 
 
@@ -19,7 +19,7 @@ def minimal_flag(flag: dict[str, Any]) -> dict[str, Any]:
         "team_id": flag["team_id"],
         "name": flag["name"],
         "key": flag["key"],
-        "filters": copy.deepcopy(flag["filters"]),
+        "filters": clone(flag["filters"]),
         "deleted": flag["deleted"],
         "active": flag["active"],
         "ensure_experience_continuity": flag["ensure_experience_continuity"],
@@ -42,7 +42,7 @@ def holdout(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "name": row["name"],
         "description": row.get("description"),
-        "filters": copy.deepcopy(row["filters"]),
+        "filters": clone(row["filters"]),
         "created_by": user(state, row.get("created_by_id")),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -55,7 +55,7 @@ def saved_metric(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "name": row["name"],
         "description": row.get("description"),
-        "query": copy.deepcopy(row["query"]),
+        "query": clone(row["query"]),
         "created_by": user(state, row.get("created_by_id")),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -65,7 +65,7 @@ def saved_metric(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parameters(exp: dict[str, Any]) -> dict[str, Any] | None:
-    params = copy.deepcopy(exp.get("parameters"))
+    params = clone(exp.get("parameters"))
     if isinstance(params, dict):
         for variant in params.get("feature_flag_variants") or []:
             if isinstance(variant, dict) and "rollout_percentage" in variant:
@@ -79,14 +79,14 @@ def _links(state: dict[str, Any], exp: dict[str, Any]) -> list[dict[str, Any]]:
         metric = state["saved_metrics"].get(str(link["saved_metric"]))
         if metric is None:
             continue
-        query = copy.deepcopy(metric["query"])
+        query = clone(metric["query"])
         query.setdefault("fingerprint", None)
         out.append(
             {
                 "id": link["id"],
                 "experiment": exp["id"],
                 "saved_metric": link["saved_metric"],
-                "metadata": copy.deepcopy(link.get("metadata") or {}),
+                "metadata": clone(link.get("metadata") or {}),
                 "created_at": link["created_at"],
                 "query": query,
                 "name": metric["name"],
@@ -109,8 +109,8 @@ def experiment_basic(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, An
         "holdout": holdout(state, holdout_row) if holdout_row else None,
         "exposure_cohort": exp.get("exposure_cohort"),
         "parameters": _parameters(exp),
-        "running_time_calculation": copy.deepcopy(exp.get("running_time_calculation")),
-        "excluded_variants": copy.deepcopy(exp.get("excluded_variants")),
+        "running_time_calculation": clone(exp.get("running_time_calculation")),
+        "excluded_variants": clone(exp.get("excluded_variants")),
         "archived": exp.get("archived", False),
         "deleted": exp.get("deleted", False),
         "created_by": user(state, exp.get("created_by_id")),
@@ -131,14 +131,14 @@ def experiment(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, Any]:
     is_legacy = out.pop("is_legacy")
     access = out.pop("user_access_level")
     out.update(
-        secondary_metrics=copy.deepcopy(exp.get("secondary_metrics") or []),
+        secondary_metrics=clone(exp.get("secondary_metrics") or []),
         saved_metrics=_links(state, exp),
-        filters=copy.deepcopy(exp.get("filters") or {}),
-        exposure_criteria=copy.deepcopy(exp.get("exposure_criteria")),
-        metrics=copy.deepcopy(exp.get("metrics") or []),
-        metrics_secondary=copy.deepcopy(exp.get("metrics_secondary") or []),
-        stats_config=copy.deepcopy(exp.get("stats_config")),
-        scheduling_config=copy.deepcopy(exp.get("scheduling_config")),
+        filters=clone(exp.get("filters") or {}),
+        exposure_criteria=clone(exp.get("exposure_criteria")),
+        metrics=clone(exp.get("metrics") or []),
+        metrics_secondary=clone(exp.get("metrics_secondary") or []),
+        stats_config=clone(exp.get("stats_config")),
+        scheduling_config=clone(exp.get("scheduling_config")),
         primary_metrics_ordered_uuids=list(exp.get("primary_metrics_ordered_uuids") or []),
         secondary_metrics_ordered_uuids=list(exp.get("secondary_metrics_ordered_uuids") or []),
         only_count_matured_users=exp.get("only_count_matured_users", False),
@@ -152,7 +152,7 @@ def experiment(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, Any]:
 
 
 def cohort(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(row)
+    out = clone(row)
     out.pop("team_id", None)
     out["created_by"] = user(state, out.pop("created_by_id", None))
     return out
