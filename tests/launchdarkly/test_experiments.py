@@ -274,3 +274,14 @@ def test_unmatched_route_and_method_use_the_envelope(ld):
     response = ld.delete(f"{BASE}/checkout-button-test", check_spec=False)
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_filters_and_together_even_when_repeated(ld):
+    running = ld.get(f"{BASE}?filter=status:running").json()["items"]
+    assert running
+    assert ld.get(f"{BASE}?filter=status:running,status:stopped").json()["items"] == []
+    flag_key = next(iter(running[0]["currentIteration"]["flags"]))
+    both = ld.get(f"{BASE}?filter=status:running&filter=flagKey:{flag_key}").json()["items"]
+    assert both and all(flag_key in e["currentIteration"]["flags"] for e in both)
+    assert ld.get(f"{BASE}?filter=status:running&filter=flagKey:zzz").json()["items"] == []
+    assert ld.get(f"{BASE}?filter=status: running").json()["items"] == running

@@ -45,36 +45,42 @@ def parse_csv(raw: str | None, allowed: tuple[str, ...], what: str) -> list[str]
     return values
 
 
-def parse_filter(raw: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
+def parse_filter(raw: str | None) -> list[tuple[str, str]]:
+    """``field:value`` conditions, comma-separated; every one must hold (a repeated field too)."""
+    out: list[tuple[str, str]] = []
     if raw is None:
         return out
     for part in raw.split(","):
         field, sep, value = part.strip().partition(":")
-        if not sep or not value.strip():
+        value = value.strip()
+        if not sep or not value:
             raise invalid(f"Invalid filter '{part}'; each filter is field:value, e.g. status:running")
         if field not in FILTER_FIELDS:
             raise invalid(f"Unsupported filter field '{field}'; use {', '.join(FILTER_FIELDS)}")
         if field == "status" and value not in iterations.STATUSES:
             raise invalid(f"Unsupported status '{value}'; use {', '.join(iterations.STATUSES)}")
-        out[field] = value.strip()
+        out.append((field, value))
     return out
 
 
-def matches(exp: dict[str, Any], filters: dict[str, str], states: list[str]) -> bool:
+def _holds(current: dict[str, Any] | None, field: str, value: str) -> bool:
+    if current is None:
+        return False
+    if field == "status":
+        return current["status"] == value
+    if field == "flagKey":
+        return value in current["flags"]
+    return any(e["key"] == value for e in current["metrics"])
+
+
+def matches(exp: dict[str, Any], filters: list[tuple[str, str]], states: list[str]) -> bool:
     archived = exp.get("archivedDate") is not None
     if ("archived" if archived else "active") not in states:
         return False
     if not filters:  # the iteration lookup below walks every row's iterations: skip it when unused
         return True
     current = iterations.current_of(exp)
-    if "status" in filters and (current is None or current["status"] != filters["status"]):
-        return False
-    if "flagKey" in filters and (current is None or filters["flagKey"] not in current["flags"]):
-        return False
-    return "metricKey" not in filters or (
-        current is not None and any(e["key"] == filters["metricKey"] for e in current["metrics"])
-    )
+    return all(_holds(current, field, value) for field, value in filters)
 
 
 def create(

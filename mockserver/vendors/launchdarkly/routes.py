@@ -36,8 +36,10 @@ def _collection(call: Call, env_key: str | None) -> Reply:
     if env_key is not None:
         m.environment(call.state, project_key, env_key)
     expand = experiments.parse_csv(call.query.get("expand"), experiments.EXPANDS_LIST, "expand")
-    key = ("launchdarkly.experiments", project_key, env_key, call.query.get("filter"), call.query.get("lifecycleState"))
-    rows = call.runtime.store.memo(key, lambda: experiments.listing(call.state, project_key, env_key, call.query))
+    # Several filter parameters AND together like the conditions inside one.
+    query = dict(call.query, filter=",".join(call.request.args.getlist("filter")) or None)
+    key = ("launchdarkly.experiments", project_key, env_key, query["filter"], query.get("lifecycleState"))
+    rows = call.runtime.store.memo(key, lambda: experiments.listing(call.state, project_key, env_key, query))
     limit, offset = call.query["limit"], call.query.get("offset", 0)
     page = paginate(rows, limit, offset)
     args = [(k, v) for k, v in call.request.args.items(multi=True) if k not in ("limit", "offset")]
