@@ -39,7 +39,7 @@ def test_actual_responses_carry_cors_and_expose_rate_limit_headers(make_client):
     response = client.get("/api/projects/1/experiments/4/", headers={"Origin": ORIGIN})
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     exposed = {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
-    assert {"X-Ratelimit-Route-Remaining", "X-Ratelimit-Reset", "Retry-After"} <= exposed
+    assert {"X-Ratelimit-Auth-Token-Remaining", "X-Ratelimit-Auth-Token-Reset", "Retry-After"} <= exposed
     unauthenticated = client.get("/api/projects/1/experiments/4/", headers={"Origin": ORIGIN, "Authorization": ""})
     assert unauthenticated.status_code == 401
     assert unauthenticated.headers["Access-Control-Allow-Origin"] == ORIGIN  # so the browser can read the error

@@ -139,16 +139,17 @@ def test_over_budget_is_429_with_headers(ld):
     runtime = runtime_of(ld)
     ld.post(ADMIN, json_body={"limit": 2, "window_seconds": 10})
     first = ld.get(BASE)
-    assert first.status_code == 200 and first.headers["X-Ratelimit-Route-Remaining"] == "1"
-    assert ld.get(BASE).headers["X-Ratelimit-Route-Remaining"] == "0"
+    assert first.status_code == 200 and first.headers["X-Ratelimit-Auth-Token-Remaining"] == "1"
+    assert first.headers["X-Ratelimit-Auth-Token-Limit"] == "2"
+    assert ld.get(BASE).headers["X-Ratelimit-Auth-Token-Remaining"] == "0"
     limited = ld.get(BASE)
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"
-    reset = int(limited.headers["X-Ratelimit-Reset"])
+    reset = int(limited.headers["X-Ratelimit-Auth-Token-Reset"])
     now_ms = int(runtime.clock.now().timestamp() * 1000)
     assert now_ms < reset <= now_ms + 10_000
     assert 1 <= int(limited.headers["Retry-After"]) <= 10
-    assert limited.headers["X-Ratelimit-Route-Remaining"] == "0"
+    assert limited.headers["X-Ratelimit-Auth-Token-Remaining"] == "0"
     # another token has its own budget
     assert ld.get(BASE, headers={"Authorization": "api-other"}).status_code == 200
     runtime.clock.advance(timedelta(seconds=10))
@@ -161,7 +162,7 @@ def test_rate_limit_for_one_token_only(ld):
     assert ld.get(BASE, headers=noisy).status_code == 200
     assert ld.get(BASE, headers=noisy).status_code == 429
     assert ld.get(BASE).status_code == 200
-    assert "X-Ratelimit-Route-Remaining" not in ld.get(BASE).headers
+    assert "X-Ratelimit-Auth-Token-Remaining" not in ld.get(BASE).headers
 
 
 def test_rate_limited_write_changes_nothing(ld):

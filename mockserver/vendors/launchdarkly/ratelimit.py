@@ -60,21 +60,24 @@ def charge(state: dict[str, Any], token: str, now_ms: int) -> dict[str, str]:
         reset = start + span
         if window["count"] >= rule["limit"]:
             if exceeded is None or reset > exceeded[1]:
-                exceeded = (0, reset)
+                exceeded = (0, reset, rule["limit"])
             continue
         window["count"] += 1
         remaining = rule["limit"] - window["count"]
         if tightest is None or remaining < tightest[0]:
-            tightest = (remaining, reset)
+            tightest = (remaining, reset, rule["limit"])
     if exceeded is not None:
         reset = exceeded[1]
         raise rate_limited(
-            {
-                "X-Ratelimit-Route-Remaining": "0",
-                "X-Ratelimit-Reset": str(reset),
-                "Retry-After": str(max(1, math.ceil((reset - now_ms) / 1000))),
-            }
+            {**_token_headers(*exceeded), "Retry-After": str(max(1, math.ceil((reset - now_ms) / 1000)))}
         )
-    if tightest is None:
-        return {}
-    return {"X-Ratelimit-Route-Remaining": str(tightest[0]), "X-Ratelimit-Reset": str(tightest[1])}
+    return {} if tightest is None else _token_headers(*tightest)
+
+
+def _token_headers(remaining: int, reset: int, limit: int) -> dict[str, str]:
+    """The budgets are per access token, so LaunchDarkly's per-token header set describes them."""
+    return {
+        "X-Ratelimit-Auth-Token-Limit": str(limit),
+        "X-Ratelimit-Auth-Token-Remaining": str(remaining),
+        "X-Ratelimit-Auth-Token-Reset": str(reset),
+    }
