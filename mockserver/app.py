@@ -190,6 +190,9 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
             status, payload = vendor.render(exc.problem)
             return Reply(status, payload)
         except ApiError as exc:
+            if exc.status >= 400 and isinstance(exc.body, dict):  # a rule said no: the journal says why
+                reason = exc.body.get("detail") or exc.body.get("message") or exc.body.get("error")
+                g.mock_problem = Problem("rejected", str(reason), attr=exc.body.get("attr"))
             return Reply(exc.status, exc.body, exc.headers)
         except RequestEntityTooLarge:
             status, payload = vendor.render(

@@ -126,7 +126,8 @@ def install(app: Any, runtime: Any) -> None:
         problem = getattr(g, "mock_problem", None)
         errors = []
         if problem is not None:
-            errors.append(f"{problem.attr}: {problem.detail}" if problem.attr else problem.detail)
+            named = problem.attr and not problem.detail.startswith(f"{problem.attr}")
+            errors.append(f"{problem.attr}: {problem.detail}" if named else problem.detail)
         dropped = bool(request.environ.get(DROP_KEY))
         runtime.journal.record(
             {
