@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 import uuid
@@ -11,6 +12,7 @@ from typing import Any
 
 from mockserver.clock import Clock
 
+LARGE_STATE_ROWS = 5000
 Seeder = Callable[["SeedContext"], dict[str, Any]]
 
 
@@ -85,6 +87,7 @@ class Store:
                 self.seed = seed
             self.data = self.baseline(self.seed) if self.baseline is not None else self.seeded()
             self.touch()
+            self._settle()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -94,6 +97,18 @@ class Store:
         with self.lock:
             self.data = clone(snapshot)
             self.touch()
+            self._settle()
+
+    def _settle(self) -> None:
+        """Take a large state out of the cyclic collector's full passes.
+
+        The state is plain acyclic JSON, freed by reference counting alone, yet a full collection
+        walks all of it: ~0.3 s per pass with 10,000 experiments, which shows up as p99 spikes.
+        """
+        rows = sum(len(table) for part in self.data.values() for table in part.values() if isinstance(table, dict))
+        if rows > LARGE_STATE_ROWS:
+            gc.collect()
+            gc.freeze()
 
     def touch(self) -> None:
         """Mark a write: results memoised before it are stale. Code that changes ``data`` calls it."""
