@@ -12,6 +12,7 @@ import logging
 import re
 from typing import Any
 
+import orjson
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
@@ -31,7 +32,15 @@ def flask_rule(spec_path: str) -> str:
 
 
 def dump_json(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON; orjson encodes a page of experiments ~10x faster than the stdlib.
+
+    The stdlib takes what orjson refuses (integers beyond 64 bits that a client sent and a record
+    kept), so any JSON-able body still renders.
+    """
+    try:
+        return orjson.dumps(body)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _header_safe(text: str) -> str:
@@ -139,20 +148,23 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
     check_requests = runtime.settings.request_validation
 
     def view(**path_args: str) -> Response:
-        reply = _answer(path_args)
-        problems: list[str] = []
-        if mode != "off":
-            problems = contract.response_problems(
-                operation_id, reply.status, JSON_TYPE if reply.body is not None else None, reply.body
-            )
-            g.mock_violations = problems
-            if problems and mode == "strict":
-                log.error("contract violation in %s: %s", operation_id, problems)
-                detail = f"The mock's {reply.status} response for {operation_id} breaks its contract: {problems[0]}"
-                runtime.record_server_error(MockContractViolation(detail, problems))  # surfaces in the pytest test
-                status, body = vendor.render(Problem("contract_violation", detail, extra={"violations": problems}))
-                reply = Reply(status, body)
-        data = b"" if reply.body is None else dump_json(reply.body)
+        # Bodies are rendered straight from the state, sharing its nested values instead of deep
+        # copies; they are checked and encoded before the lock lets a write change those values.
+        with runtime.store.lock:
+            reply = _answer(path_args)
+            problems: list[str] = []
+            if mode != "off":
+                problems = contract.response_problems(
+                    operation_id, reply.status, JSON_TYPE if reply.body is not None else None, reply.body
+                )
+                g.mock_violations = problems
+                if problems and mode == "strict":
+                    log.error("contract violation in %s: %s", operation_id, problems)
+                    detail = f"The mock's {reply.status} response for {operation_id} breaks its contract: {problems[0]}"
+                    runtime.record_server_error(MockContractViolation(detail, problems))  # surfaces in the test
+                    status, body = vendor.render(Problem("contract_violation", detail, extra={"violations": problems}))
+                    reply = Reply(status, body)
+            data = b"" if reply.body is None else dump_json(reply.body)
         response = Response(data, status=reply.status, mimetype=JSON_TYPE if reply.body is not None else None)
         if reply.body is None:
             response.headers.pop("Content-Type", None)

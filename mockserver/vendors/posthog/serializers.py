@@ -1,10 +1,14 @@
-"""Stored PostHog records to the JSON shapes the API answers with (field order as PostHog's)."""
+"""Stored PostHog records to the JSON shapes the API answers with (field order as PostHog's).
+
+Outputs share nested values with the stored records (no deep copies): they are only read, then
+checked and encoded while the store lock is held. Whatever a serializer adds to a nested value it
+adds to a shallow copy of it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mockserver.store import clone
 from mockserver.vendors.posthog.models import flag_of, status_of
 
 
@@ -19,7 +23,7 @@ def minimal_flag(flag: dict[str, Any]) -> dict[str, Any]:
         "team_id": flag["team_id"],
         "name": flag["name"],
         "key": flag["key"],
-        "filters": clone(flag["filters"]),
+        "filters": flag["filters"],
         "deleted": flag["deleted"],
         "active": flag["active"],
         "ensure_experience_continuity": flag["ensure_experience_continuity"],
@@ -27,7 +31,7 @@ def minimal_flag(flag: dict[str, Any]) -> dict[str, Any]:
         "version": flag["version"],
         "evaluation_runtime": flag["evaluation_runtime"],
         "bucketing_identifier": flag["bucketing_identifier"],
-        "evaluation_contexts": list(flag["evaluation_contexts"]),
+        "evaluation_contexts": flag["evaluation_contexts"],
     }
 
 
@@ -42,7 +46,7 @@ def holdout(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "name": row["name"],
         "description": row.get("description"),
-        "filters": clone(row["filters"]),
+        "filters": row["filters"],
         "created_by": user(state, row.get("created_by_id")),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -55,22 +59,26 @@ def saved_metric(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "name": row["name"],
         "description": row.get("description"),
-        "query": clone(row["query"]),
+        "query": row["query"],
         "created_by": user(state, row.get("created_by_id")),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
-        "tags": list(row.get("tags") or []),
+        "tags": row.get("tags") or [],
         "user_access_level": "editor",
     }
 
 
 def _parameters(exp: dict[str, Any]) -> dict[str, Any] | None:
-    params = clone(exp.get("parameters"))
-    if isinstance(params, dict):
-        for variant in params.get("feature_flag_variants") or []:
-            if isinstance(variant, dict) and "rollout_percentage" in variant:
-                variant["split_percent"] = variant["rollout_percentage"]
-    return params
+    params = exp.get("parameters")
+    if not isinstance(params, dict) or not isinstance(params.get("feature_flag_variants"), list):
+        return params
+    variants = [
+        dict(variant, split_percent=variant["rollout_percentage"])
+        if isinstance(variant, dict) and "rollout_percentage" in variant
+        else variant
+        for variant in params["feature_flag_variants"]
+    ]
+    return dict(params, feature_flag_variants=variants)
 
 
 def _links(state: dict[str, Any], exp: dict[str, Any]) -> list[dict[str, Any]]:
@@ -79,14 +87,14 @@ def _links(state: dict[str, Any], exp: dict[str, Any]) -> list[dict[str, Any]]:
         metric = state["saved_metrics"].get(str(link["saved_metric"]))
         if metric is None:
             continue
-        query = clone(metric["query"])
+        query = dict(metric["query"])
         query.setdefault("fingerprint", None)
         out.append(
             {
                 "id": link["id"],
                 "experiment": exp["id"],
                 "saved_metric": link["saved_metric"],
-                "metadata": clone(link.get("metadata") or {}),
+                "metadata": link.get("metadata") or {},
                 "created_at": link["created_at"],
                 "query": query,
                 "name": metric["name"],
@@ -109,8 +117,8 @@ def experiment_basic(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, An
         "holdout": holdout(state, holdout_row) if holdout_row else None,
         "exposure_cohort": exp.get("exposure_cohort"),
         "parameters": _parameters(exp),
-        "running_time_calculation": clone(exp.get("running_time_calculation")),
-        "excluded_variants": clone(exp.get("excluded_variants")),
+        "running_time_calculation": exp.get("running_time_calculation"),
+        "excluded_variants": exp.get("excluded_variants"),
         "archived": exp.get("archived", False),
         "deleted": exp.get("deleted", False),
         "created_by": user(state, exp.get("created_by_id")),
@@ -131,16 +139,16 @@ def experiment(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, Any]:
     is_legacy = out.pop("is_legacy")
     access = out.pop("user_access_level")
     out.update(
-        secondary_metrics=clone(exp.get("secondary_metrics") or []),
+        secondary_metrics=exp.get("secondary_metrics") or [],
         saved_metrics=_links(state, exp),
-        filters=clone(exp.get("filters") or {}),
-        exposure_criteria=clone(exp.get("exposure_criteria")),
-        metrics=clone(exp.get("metrics") or []),
-        metrics_secondary=clone(exp.get("metrics_secondary") or []),
-        stats_config=clone(exp.get("stats_config")),
-        scheduling_config=clone(exp.get("scheduling_config")),
-        primary_metrics_ordered_uuids=list(exp.get("primary_metrics_ordered_uuids") or []),
-        secondary_metrics_ordered_uuids=list(exp.get("secondary_metrics_ordered_uuids") or []),
+        filters=exp.get("filters") or {},
+        exposure_criteria=exp.get("exposure_criteria"),
+        metrics=exp.get("metrics") or [],
+        metrics_secondary=exp.get("metrics_secondary") or [],
+        stats_config=exp.get("stats_config"),
+        scheduling_config=exp.get("scheduling_config"),
+        primary_metrics_ordered_uuids=exp.get("primary_metrics_ordered_uuids") or [],
+        secondary_metrics_ordered_uuids=exp.get("secondary_metrics_ordered_uuids") or [],
         only_count_matured_users=exp.get("only_count_matured_users", False),
         status=status,
         is_legacy=is_legacy,
@@ -152,7 +160,7 @@ def experiment(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, Any]:
 
 
 def cohort(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    out = clone(row)
+    out = dict(row)
     out.pop("team_id", None)
     out["created_by"] = user(state, out.pop("created_by_id", None))
     return out
