@@ -106,6 +106,10 @@ class Faults:
             if seed is not None:
                 self._rng = random.Random(f"{seed}:faults")
 
+    def __bool__(self) -> bool:
+        """Whether any rule is set: requests skip matching altogether when none is."""
+        return bool(self._rules)
+
     def match(self, method: str, path: str, operation_id: str | None) -> Hit | None:
         """The first live rule that matches and wins its dice roll; counts it as fired."""
         with self._lock:
@@ -168,7 +172,7 @@ def install(app: Any, runtime: Any) -> None:
 
     @app.before_request
     def _apply_fault() -> Any:
-        if request.path.startswith("/__admin") or request.method == "OPTIONS":
+        if not runtime.faults or request.path.startswith("/__admin") or request.method == "OPTIONS":
             return None
         endpoint = request.url_rule.endpoint if request.url_rule is not None else ""
         vendor = runtime.vendor_for_path(request.path)
