@@ -2,7 +2,9 @@
 
 Starts the mock under each candidate (one process, a thread pool: the state lives in memory),
 drives it from a separate process with keep-alive clients for a fixed time, and prints requests
-per second and latency percentiles for a small admin call and a typical vendor call.
+per second and latency percentiles for a small admin call and a typical vendor call. The load
+comes from wrk when it is on PATH (``apt-get install wrk``; a C client, so the client is never the
+bottleneck), else from Python keep-alive clients in a separate process.
 
     pip install '.[bench]'
     python benchmarks/wsgi_servers.py [--seconds 5] [--clients 8] [--threads 8]
@@ -16,6 +18,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -31,7 +34,16 @@ SERVERS = {
     "cheroot": (
         "from cheroot.wsgi import Server\nServer(('127.0.0.1', {port}), app, numthreads={threads}).safe_start()"
     ),
-    "gunicorn gthread (1 worker)": None,  # started through its own command line
+    # started through their own command lines:
+    "gunicorn gthread (1 worker)": None,
+    "granian (1 worker, N blocking threads)": None,
+    "granian (1 worker, 1 blocking thread)": None,
+}
+MODULES = {
+    "cheroot": "cheroot",
+    "gunicorn gthread (1 worker)": "gunicorn",
+    "granian (1 worker, N blocking threads)": "granian",
+    "granian (1 worker, 1 blocking thread)": "granian",
 }
 PATHS = {
     "admin health": "/__admin/health",
@@ -49,7 +61,7 @@ def free_port() -> int:
 
 def start(name: str, port: int, threads: int) -> subprocess.Popen:
     env = dict(os.environ, MOCKSERVER_RESPONSE_VALIDATION="strict")
-    if SERVERS[name] is None:
+    if name.startswith("gunicorn"):
         cmd = [
             sys.executable,
             "-m",
@@ -65,6 +77,27 @@ def start(name: str, port: int, threads: int) -> subprocess.Popen:
             "--log-level",
             "warning",
             "mockserver.app:create_app()",
+        ]
+    elif name.startswith("granian"):
+        blocking = 1 if "1 blocking thread" in name else threads
+        cmd = [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--blocking-threads",
+            str(blocking),
+            "--log-level",
+            "warning",
+            "--factory",
+            "mockserver.app:create_app",
         ]
     else:
         code = "from mockserver.app import create_app\napp = create_app()\n" + SERVERS[name].format(
@@ -124,29 +157,48 @@ def load(args: tuple[int, str, float, int]) -> dict[str, float]:
     }
 
 
+def load_wrk(wrk: str, port: int, path: str, seconds: float, clients: int) -> dict[str, float]:
+    """The same measurement with wrk (prism_compare.py's runner), keep-alive connections too."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import prism_compare
+
+    script = prism_compare.lua_script("GET", path, HEADERS["Authorization"], None, "wsgi")
+    run = prism_compare.wrk_run(wrk, port, path, script, clients, seconds)
+    return {"rps": run.rps, "p50_ms": run.p50, "p99_ms": run.p99, "mean_ms": 0.0, "errors": run.non_2xx}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    parser.add_argument("--python-client", action="store_true", help="load from Python even when wrk is present")
     args = parser.parse_args()
+    wrk = None if args.python_client else shutil.which("wrk")
     results: dict[str, dict[str, dict[str, float]]] = {}
     ctx = multiprocessing.get_context("spawn")
     for name in SERVERS:
-        module = {"cheroot": "cheroot", "gunicorn gthread (1 worker)": "gunicorn"}.get(name)
+        module = MODULES.get(name)
         if module and importlib.util.find_spec(module) is None:
             print(f"skipping {name}: pip install '.[bench]'", file=sys.stderr)
             continue
         port = free_port()
         proc = start(name, port, args.threads)
         try:
-            with ctx.Pool(1) as pool:
-                pool.map(load, [(port, PATHS["admin health"], 1.0, args.clients)])  # warm up
+            if wrk:
+                for path in PATHS.values():  # warm up (validators compile on first use)
+                    load_wrk(wrk, port, path, 1, args.clients)
                 results[name] = {
-                    label: pool.map(load, [(port, path, args.seconds, args.clients)])[0]
-                    for label, path in PATHS.items()
+                    label: load_wrk(wrk, port, path, args.seconds, args.clients) for label, path in PATHS.items()
                 }
+            else:
+                with ctx.Pool(1) as pool:
+                    pool.map(load, [(port, PATHS["admin health"], 1.0, args.clients)])  # warm up
+                    results[name] = {
+                        label: pool.map(load, [(port, path, args.seconds, args.clients)])[0]
+                        for label, path in PATHS.items()
+                    }
         finally:
             proc.terminate()
             proc.wait(10)
@@ -154,18 +206,19 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     baseline = results["werkzeug (dev)"]
+    client = "wrk" if wrk else "Python"
     print(
-        f"{args.clients} keep-alive clients, {args.threads} server threads, {args.seconds:g}s per path, "
+        f"{args.clients} keep-alive {client} clients, {args.threads} server threads, {args.seconds:g}s per path, "
         f"{os.cpu_count()} CPUs"
     )
     for label in PATHS:
         print(f"\n{label} ({PATHS[label]})")
-        print(f"  {'server':30} {'req/s':>8} {'vs dev':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+        print(f"  {'server':40} {'req/s':>8} {'vs dev':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
         for name, by_path in results.items():
             row = by_path[label]
             ratio = row["rps"] / baseline[label]["rps"]
             print(
-                f"  {name:30} {row['rps']:8.0f} {ratio:6.2f}x {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
+                f"  {name:40} {row['rps']:8.0f} {ratio:6.2f}x {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
                 f"{row['errors']:6d}"
             )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import random
 import threading
 import uuid
@@ -136,6 +137,40 @@ class Store:
     def vendor(self, name: str) -> Iterator[dict[str, Any]]:
         with self.lock:
             yield self.data[name]
+
+
+class KeyIndex:
+    """Rows of a table looked up by a derived key, kept beside the table, not in it.
+
+    The state stays plain JSON, so the index cannot live inside it. Tables only grow between
+    replacements (rows are soft-deleted, never removed) and keys do not change in place: the index
+    catches up by reading the rows appended since it last looked, and a replaced table (reset,
+    restore, import) gets a fresh one. A lookup returns the first row in insertion order with that
+    key, as a scan would, re-checked, so a row replaced under the same id is still found right.
+    """
+
+    def __init__(self, key: Callable[[dict[str, Any]], Any]) -> None:
+        self._key = key
+        self._lock = threading.Lock()  # one index serves every app in the process
+        self._tables: dict[int, tuple[dict[str, Any], int, dict[Any, str]]] = {}
+
+    def find(self, table: dict[str, Any], wanted: Any) -> dict[str, Any] | None:
+        with self._lock:
+            held, seen, ids = self._tables.get(id(table), (None, 0, {}))
+            if held is not table or len(table) < seen:
+                seen, ids = 0, {}
+            if len(table) > seen:
+                for row_id, row in itertools.islice(table.items(), seen, None):
+                    ids.setdefault(self._key(row), row_id)
+                if len(self._tables) >= 8 and id(table) not in self._tables:
+                    self._tables.clear()  # tables of states that are gone
+                self._tables[id(table)] = (table, len(table), ids)
+            row = table.get(ids.get(wanted))  # type: ignore[arg-type]
+        if row is not None and self._key(row) == wanted:
+            return row
+        if row is None:
+            return None
+        return next((r for r in table.values() if self._key(r) == wanted), None)
 
 
 def next_id(state: dict[str, Any], sequence: str) -> int:

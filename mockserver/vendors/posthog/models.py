@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from mockserver.clock import iso, parse_instant
-from mockserver.store import next_id, next_uuid
+from mockserver.store import KeyIndex, next_id, next_uuid
 from mockserver.vendors.posthog.errors import invalid, not_found
 
 DEFAULT_VARIANTS = [
@@ -194,12 +194,12 @@ def flag_of(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, Any] | None
     return state["flags"].get(str(exp.get("feature_flag_id")))
 
 
+_FLAGS_BY_KEY = KeyIndex(lambda flag: (flag["team_id"], flag["key"]))
+
+
 def flag_by_key(state: dict[str, Any], team_id: int, key: str) -> dict[str, Any] | None:
-    """PostHog's lookup does not skip soft-deleted flags."""
-    for flag in state["flags"].values():
-        if flag["team_id"] == team_id and flag["key"] == key:
-            return flag
-    return None
+    """PostHog's lookup does not skip soft-deleted flags. Indexed: every create looks a key up."""
+    return _FLAGS_BY_KEY.find(state["flags"], (team_id, key))
 
 
 def flag_variants(flag: dict[str, Any] | None) -> list[dict[str, Any]]:
