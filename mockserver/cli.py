@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -113,9 +114,10 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
 def serve(settings: Settings) -> int:
     """Run under waitress: one process (the state is in memory), a pool of threads.
 
-    Chosen by benchmarks/wsgi_servers.py over cheroot and gunicorn (gthread, 1 worker): the
-    fastest of the three here, pure Python, and no master/worker split whose worker restarts
-    would lose the state. SIGTERM and SIGINT stop it cleanly with exit status 0.
+    Chosen by benchmarks/wsgi_servers.py over cheroot, gunicorn (gthread, 1 worker) and granian:
+    ahead of the first two; granian is far ahead only with a single thread, where one simulated
+    delay would stall every request. Pure Python, and no master/worker split whose worker
+    restarts would lose the state. SIGTERM and SIGINT stop it cleanly with exit status 0.
     """
     from waitress import create_server
 
@@ -127,6 +129,10 @@ def serve(settings: Settings) -> int:
     except (SnapshotError, OSError) as exc:  # a bad fixture or state file, an unwritable state file
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
+    # Everything built so far (libraries, compiled contracts, the seeded world) lives as long as
+    # the process: keep it out of the collector's full passes, which otherwise walk it all and
+    # show up as pauses of tens of ms under load.
+    gc.freeze()
     server = create_server(
         app,
         host=settings.host,

@@ -152,24 +152,23 @@ class KeyIndex:
     def __init__(self, key: Callable[[dict[str, Any]], Any]) -> None:
         self._key = key
         self._lock = threading.Lock()  # one index serves every app in the process
-        self._tables: dict[int, tuple[dict[str, Any], int, dict[Any, str]]] = {}
+        # Only the table looked at last: holding more would keep replaced states alive (and
+        # walked by every full garbage collection); apps sharing a process just rebuild.
+        self._table: dict[str, Any] | None = None
+        self._seen = 0
+        self._ids: dict[Any, str] = {}
 
     def find(self, table: dict[str, Any], wanted: Any) -> dict[str, Any] | None:
         with self._lock:
-            held, seen, ids = self._tables.get(id(table), (None, 0, {}))
-            if held is not table or len(table) < seen:
-                seen, ids = 0, {}
-            if len(table) > seen:
-                for row_id, row in itertools.islice(table.items(), seen, None):
-                    ids.setdefault(self._key(row), row_id)
-                if len(self._tables) >= 8 and id(table) not in self._tables:
-                    self._tables.clear()  # tables of states that are gone
-                self._tables[id(table)] = (table, len(table), ids)
-            row = table.get(ids.get(wanted))  # type: ignore[arg-type]
-        if row is not None and self._key(row) == wanted:
+            if table is not self._table or len(table) < self._seen:
+                self._table, self._seen, self._ids = table, 0, {}
+            if len(table) > self._seen:
+                for row_id, row in itertools.islice(table.items(), self._seen, None):
+                    self._ids.setdefault(self._key(row), row_id)
+                self._seen = len(table)
+            row = table.get(self._ids.get(wanted))  # type: ignore[arg-type]
+        if row is None or self._key(row) == wanted:
             return row
-        if row is None:
-            return None
         return next((r for r in table.values() if self._key(r) == wanted), None)
 
 
