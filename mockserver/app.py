@@ -16,6 +16,7 @@ import orjson
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
+from mockserver.contract import parse_json
 from mockserver.errors import ApiError, MockContractViolation, Problem, ProblemError
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
@@ -199,6 +200,9 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
                         runtime.store.touch()
         except ProblemError as exc:
             g.mock_problem = exc.problem  # for the request journal
+            reworded = _explain(exc.problem)
+            if reworded is not None:
+                return Reply(reworded.status, reworded.body, reworded.headers)
             status, payload = vendor.render(exc.problem)
             return Reply(status, payload)
         except ApiError as exc:
@@ -211,6 +215,17 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
                 Problem("too_large", f"Request body exceeds the limit of {runtime.settings.max_body_bytes} bytes.")
             )
             return Reply(status, payload)
+
+    def _explain(problem: Problem) -> ApiError | None:
+        if vendor.explain is None or problem.kind != "validation":
+            return None
+        body: Any = None
+        if problem.extra.get("location") == "body":
+            try:
+                body = parse_json(request.get_data(cache=True))
+            except (ValueError, RecursionError):
+                return None
+        return vendor.explain(operation_id, problem, body)
 
     view.__name__ = f"{vendor.name}_{operation_id}"
     return view

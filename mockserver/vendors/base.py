@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mockserver.contract import Contract, ValidRequest
-from mockserver.errors import Problem
+from mockserver.errors import ApiError, Problem
 
 if TYPE_CHECKING:
     from flask import Request
@@ -72,3 +72,6 @@ class Vendor:
     admin: Any = None  # an optional Flask blueprint mounted under /__admin/<vendor>
     # Every record of a candidate state with the operation that serves it (see mockserver.verify).
     verify: Callable[[dict[str, Any]], Any] | None = None
+    # The vendor's own answer to a request the contract rejected (operation, problem, parsed
+    # body), where the vendor words that failure its own way; None keeps the generic answer.
+    explain: Callable[[str, Problem, Any], ApiError | None] | None = None

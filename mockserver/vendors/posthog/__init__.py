@@ -11,7 +11,7 @@ from mockserver import auth
 from mockserver.contract import shared_contract
 from mockserver.errors import ApiError, Problem, ProblemError
 from mockserver.vendors.base import Vendor
-from mockserver.vendors.posthog import errors, models, routes, seed
+from mockserver.vendors.posthog import errors, field_errors, models, routes, seed
 
 if TYPE_CHECKING:
     from flask import Request
@@ -92,4 +92,5 @@ def build(runtime: Runtime) -> Vendor:
         seed=seed.seed,
         admin=blueprint,
         verify=verify.checks,
+        explain=field_errors.explain,
     )

@@ -473,7 +473,9 @@ def check_saved_metric_ids(state, team_id: int, items: Any) -> list[dict[str, An
             raise invalid(
                 "Saved metric does not exist or does not belong to this project", "saved_metrics_ids", "invalid"
             )
-        metadata = item.get("metadata") or {"type": "primary"}
+        metadata = item.get("metadata")
+        if metadata is None:
+            metadata = {"type": "primary"}
         if "type" not in metadata:
             raise invalid("Metadata must have a type key", "saved_metrics_ids", "invalid")
         out.append({"id": metric["id"], "metadata": metadata})
