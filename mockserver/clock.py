@@ -49,6 +49,11 @@ class Clock:
     def frozen(self) -> bool:
         return self._frozen is not None
 
+    @property
+    def offset(self) -> timedelta:
+        """How far a running clock has been advanced past real time."""
+        return self._offset
+
     def freeze(self, at: datetime | None = None) -> None:
         if at is not None:
             _check_range(at)

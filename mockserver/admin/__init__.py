@@ -51,7 +51,7 @@ def health() -> Response:
         {
             "status": "ok",
             "version": __version__,
-            "seed": rt.settings.seed,
+            "seed": rt.store.seed,
             "vendors": [v.name for v in rt.vendors],
             "now": rt.clock.now().isoformat(),
         }

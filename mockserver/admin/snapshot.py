@@ -23,12 +23,13 @@ import os
 import re
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from mockserver.clock import iso, parse_instant
+from mockserver.clock import Clock, iso, parse_instant
 from mockserver.verify import first_problem
 
 if TYPE_CHECKING:
@@ -194,7 +195,11 @@ def document_schema(parts: list[str]) -> dict[str, Any]:
             "clock": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"frozen_at": {"type": ["string", "null"]}},
+                "properties": {
+                    "frozen_at": {"type": ["string", "null"]},
+                    # a running clock moved by /__admin/clock/advance: seconds ahead of real time
+                    "offset_seconds": {"type": "number", "minimum": -1e11, "maximum": 1e11},
+                },
             },
             "data": {
                 "type": "object",
@@ -276,6 +281,12 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
             parse_instant(frozen)
         except ValueError:
             raise SnapshotError("clock.frozen_at", f"not an ISO 8601 instant: {frozen!r}") from None
+    offset = (doc.get("clock") or {}).get("offset_seconds")
+    if offset:
+        try:
+            Clock().advance(timedelta(seconds=offset))  # the same move on a scratch clock: in range?
+        except (ValueError, OverflowError) as exc:
+            raise SnapshotError("clock.offset_seconds", str(exc)) from None
     given = doc.get("data") or {}
     use_seed = doc.get("seed", runtime.store.seed if seed is None else seed)
     missing = [p for p in parts if p not in given]
@@ -308,6 +319,9 @@ def install(runtime: Runtime, doc: dict[str, Any], seed: int | None = None) -> N
             frozen = doc["clock"].get("frozen_at")
             if frozen is None:
                 runtime.clock.unfreeze()
+                offset = doc["clock"].get("offset_seconds")
+                if offset:
+                    runtime.clock.advance(timedelta(seconds=offset))
             else:
                 runtime.clock.freeze(parse_instant(frozen))
 
@@ -315,8 +329,10 @@ def install(runtime: Runtime, doc: dict[str, Any], seed: int | None = None) -> N
 def export(runtime: Runtime) -> dict[str, Any]:
     with runtime.store.lock:
         data = runtime.store.snapshot()
-        frozen = iso(runtime.clock.now()) if runtime.clock.frozen else None
-        return {"format": FORMAT, "seed": runtime.store.seed, "clock": {"frozen_at": frozen}, "data": data}
+        clock: dict[str, Any] = {"frozen_at": iso(runtime.clock.now()) if runtime.clock.frozen else None}
+        if not runtime.clock.frozen and runtime.clock.offset:
+            clock["offset_seconds"] = runtime.clock.offset.total_seconds()
+        return {"format": FORMAT, "seed": runtime.store.seed, "clock": clock, "data": data}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,6 +408,8 @@ class StateFile:
             install(runtime, doc)
         except SnapshotError as exc:
             raise SnapshotError(exc.field, f"{exc.detail} (in state file {self.path})") from None
+        if isinstance(doc.get("seed"), int):
+            runtime.store.seed = doc["seed"]  # the file records the seed the server was on: resume it
         return True
 
     def save(self, runtime: Runtime) -> bool:

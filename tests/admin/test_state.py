@@ -306,3 +306,56 @@ def test_launchdarkly_records_are_checked_too(make_client):
     assert response.status_code == 400
     assert response.json()["field"] == f"patch.launchdarkly.experiments.{key}.iterations"
     assert client.get("/__admin/state").json() == before
+
+
+def test_health_reports_the_seed_in_use(make_client):
+    client = make_client()
+    assert client.get("/__admin/health").json()["seed"] == 42
+    client.post("/__admin/reset", json_body={"seed": 7})
+    assert client.get("/__admin/health").json()["seed"] == 7
+
+
+def test_an_export_over_the_body_cap_still_imports_back(make_client):
+    client = make_client(max_body_bytes=4096)
+    for i in range(8):
+        body = {"name": f"Long {i}", "feature_flag_key": f"long-{i}", "description": "d" * 500}
+        assert client.post("/api/projects/1/experiments/", json_body=body).status_code == 201
+    exported = client.get("/__admin/state").json()
+    raw = json.dumps(exported).encode()
+    assert len(raw) > 4096
+    client.post("/__admin/reset")
+    assert client.put("/__admin/state", data=raw, content_type="application/json").status_code == 200
+    assert client.get("/__admin/state").json() == exported
+
+
+def test_other_admin_bodies_over_the_cap_get_a_documented_413(make_client):
+    client = make_client(max_body_bytes=256)
+    response = client.post("/__admin/faults", json_body={"status": 503, "body": "x" * 1000})
+    assert response.status_code == 413
+    assert response.json()["error"] == "request_entity_too_large"
+    assert client.get("/__admin/faults").json()["faults"] == []
+
+
+def test_an_advanced_running_clock_round_trips_through_export(make_client):
+    from datetime import UTC, datetime, timedelta
+
+    from mockserver.clock import parse_instant
+
+    client = make_client(now=None)
+    client.post("/__admin/clock/advance", json_body={"duration": "P3D"})
+    exported = client.get("/__admin/state").json()
+    assert exported["clock"]["frozen_at"] is None
+    assert abs(exported["clock"]["offset_seconds"] - 3 * 86400) < 1
+    client.post("/__admin/clock/unfreeze")
+    assert client.put("/__admin/state", json_body=exported).status_code == 200
+    now = parse_instant(client.get("/__admin/clock").json()["now"])
+    assert abs(now - (datetime.now(UTC) + timedelta(days=3))) < timedelta(minutes=1)
+
+
+def test_an_offset_out_of_range_is_refused_and_changes_nothing(make_client):
+    client = make_client(now=None)
+    before = client.get("/__admin/state").json()
+    doc = {"format": "mockserver/state@1", "clock": {"frozen_at": None, "offset_seconds": -9e10}}
+    response = client.put("/__admin/state", json_body=doc)
+    assert response.status_code == 400 and response.json()["field"] == "clock.offset_seconds"
+    assert client.get("/__admin/state").json() == before

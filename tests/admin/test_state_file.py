@@ -85,3 +85,23 @@ def test_a_corrupt_state_file_is_refused_with_its_name(tmp_path):
     with pytest.raises(snapshot.SnapshotError) as info:
         create_app(make_settings(state_file=str(path)))
     assert info.value.field == "data.posthog" and str(path) in str(info.value)
+
+
+def test_a_restart_resumes_the_seed_and_an_advanced_running_clock(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from mockserver.clock import parse_instant
+
+    path = tmp_path / "mock.json"
+    client = client_for(path, now=None)
+    assert client.post("/__admin/reset", json_body={"seed": 7}).status_code == 200
+    assert client.post("/__admin/clock/advance", json_body={"duration": "P14D"}).status_code == 200
+    seven = client.get("/__admin/state").json()["data"]
+
+    restarted = client_for(path, now=None)
+    assert restarted.get("/__admin/health").json()["seed"] == 7
+    now = parse_instant(restarted.get("/__admin/clock").json()["now"])
+    assert abs(now - (datetime.now(UTC) + timedelta(days=14))) < timedelta(minutes=1)
+    restarted.post("/api/projects/1/experiments/", json_body={"name": "Gone", "feature_flag_key": "gone"})
+    assert restarted.post("/__admin/reset").json()["seed"] == 7
+    assert restarted.get("/__admin/state").json()["data"]["posthog"]["users"] == seven["posthog"]["users"]
