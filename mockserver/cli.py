@@ -159,10 +159,18 @@ def serve(settings: Settings) -> int:
     return 0
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        level = args.log_level.strip().upper()
+        if level not in LOG_LEVELS:
+            choices = ", ".join(LOG_LEVELS)
+            print(f"mockserver: log level must be one of {choices}, not {args.log_level!r}", file=sys.stderr)
+            return 2
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
             settings = settings_from(args)
         except ValueError as exc:

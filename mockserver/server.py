@@ -28,7 +28,11 @@ class MockServer:
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         # A copy: the caller's Settings stay as they were.
         base = dataclasses.replace(settings) if settings is not None else Settings(port=0)
+        known = {f.name for f in dataclasses.fields(Settings)}
         for key, value in overrides.items():
+            if key not in known:
+                names = ", ".join(sorted(known - {"extra"}))
+                raise TypeError(f"MockServer() got an unknown setting {key!r}; settings are: {names}")
             setattr(base, key, value)
         base.__post_init__()
         self.settings = base

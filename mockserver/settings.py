@@ -70,15 +70,25 @@ def parse_latency(text: str) -> tuple[int, int] | None:
     return bounds
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
 def _coerce(name: str, raw: str) -> object:
     if name in ("port", "seed", "max_body_bytes", "journal_size", "threads"):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"must be an integer, not {raw!r}") from None
     if name == "latency":
         return parse_latency(raw)
     if name in ("fixture", "state_file"):
         return raw.strip() or None
     if name in ("strict_auth", "request_validation", "no_auth", "cors_credentials", "launchdarkly_require_beta"):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        word = raw.strip().lower()
+        if word not in _TRUE + _FALSE:
+            raise ValueError(f"must be one of {', '.join(w for w in _TRUE + _FALSE if w)}, not {raw!r}")
+        return word in _TRUE
     if name == "now":
         return parse_instant(raw) if raw.strip() else None
     return raw
@@ -91,5 +101,8 @@ def env_overrides(environ: dict[str, str] | None = None) -> dict[str, object]:
     for f in fields(Settings):
         key = "MOCKSERVER_" + f.name.upper()
         if key in environ and f.name not in ("extra", "request_validation"):
-            out[f.name] = _coerce(f.name, environ[key])
+            try:
+                out[f.name] = _coerce(f.name, environ[key])
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
     return out

@@ -95,6 +95,18 @@ def test_bad_settings_exit_with_a_message():
     assert result.returncode == 2 and "port" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "raw", "words"),
+    [("MOCKSERVER_LOG_LEVEL", "bogus", "log level"), ("MOCKSERVER_STRICT_AUTH", "maybe", "MOCKSERVER_STRICT_AUTH")],
+)
+def test_bad_variables_exit_with_a_one_line_message(variable, raw, words):
+    env = {**os.environ, variable: raw}
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+
+
 def test_routes_and_check_commands():
     routes = subprocess.run([sys.executable, "-m", "mockserver", "routes"], capture_output=True, text=True, timeout=60)
     assert routes.returncode == 0 and "/api/projects/<project_id>/experiments/<id>/launch/" in routes.stdout

@@ -36,3 +36,25 @@ def test_boolean_variables(name, raw, expected):
 
 def test_request_validation_cannot_be_switched_off_from_the_environment():
     assert "request_validation" not in env_overrides({"MOCKSERVER_REQUEST_VALIDATION": "false"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "message"),
+    [
+        ("MOCKSERVER_PORT", "abc", "MOCKSERVER_PORT: must be an integer, not 'abc'"),
+        ("MOCKSERVER_SEED", "4.2", "MOCKSERVER_SEED: must be an integer, not '4.2'"),
+        ("MOCKSERVER_STRICT_AUTH", "maybe", "MOCKSERVER_STRICT_AUTH: must be one of"),
+        ("MOCKSERVER_NO_AUTH", "2", "MOCKSERVER_NO_AUTH: must be one of"),
+    ],
+)
+def test_bad_variables_are_named_in_the_error(variable, raw, message):
+    with pytest.raises(ValueError) as caught:
+        env_overrides({variable: raw})
+    assert str(caught.value).startswith(message)
+
+
+def test_mock_server_refuses_an_unknown_setting():
+    from mockserver.server import MockServer
+
+    with pytest.raises(TypeError, match="unknown setting 'sed'"):
+        MockServer(sed=1)
