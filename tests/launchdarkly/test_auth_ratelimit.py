@@ -101,6 +101,9 @@ def test_beta_switch(beta_client):
         content_type=SEMANTIC,
     )
     assert response.status_code == 200 and response.json()["name"] == "Beta era"
+    legacy = "/api/v2/flags/default/pricing-page-layout/experiments/production/checkout-conversion"
+    assert beta_client.get(legacy).status_code == 403  # legacy experiment results were beta too
+    assert beta_client.get("/api/v2/flags/default/pricing-page-layout").status_code == 200  # flags never were
 
 
 def test_beta_switch_from_environment():

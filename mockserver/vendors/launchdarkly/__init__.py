@@ -34,6 +34,10 @@ class Identity:
     api_version: str | None
 
 
+# The feature-flag API itself never was beta: only the experiment endpoints needed the header.
+FLAG_OPERATIONS = frozenset({"getFeatureFlag", "patchFeatureFlag"})
+
+
 def authenticate(runtime: Runtime, request: Request, operation_id: str, path_args: Mapping[str, str]) -> Identity:
     """Token, rate budget, API version, beta switch and role, in the order the service checks them."""
     token = request.headers.get("Authorization", "").strip()
@@ -50,7 +54,8 @@ def authenticate(runtime: Runtime, request: Request, operation_id: str, path_arg
     version = request.headers.get("LD-API-Version")
     if version is not None and not API_VERSION.match(version.strip()):
         raise errors.invalid(f"Unsupported LD-API-Version '{version}'; send beta or a version date such as 20240415")
-    if getattr(runtime.settings, "launchdarkly_require_beta", False) and (version or "").strip() != "beta":
+    beta_era = runtime.settings.launchdarkly_require_beta and operation_id not in FLAG_OPERATIONS
+    if beta_era and (version or "").strip() != "beta":
         raise errors.forbidden(errors.BETA_REQUIRED)
     if request.method not in ("GET", "HEAD") and grant.role not in WRITE_ROLES:
         raise errors.forbidden(
