@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.errors import ApiError, Problem
+from mockserver.vendors.posthog import models
 from mockserver.vendors.posthog.errors import invalid
 
 LEGACY_METRIC_KINDS = ("ExperimentTrendsQuery", "ExperimentFunnelsQuery")
@@ -33,11 +34,21 @@ def explain(operation_id: str, problem: Problem, body: Any) -> ApiError | None:
     if field in ("metrics", "metrics_secondary"):
         return _metric(field, value, path, problem)
     if field == "parameters":
-        return _variant(value)
+        variants = value.get("feature_flag_variants") if isinstance(value, dict) else None
+        return _raised(models.normalise_variants, value) if isinstance(variants, list) else None
     if field == "exposure_criteria":
         return _exposure(value)
     if field == "saved_metrics_ids":
-        return _saved_metric_link(value, path)
+        return _raised(models.check_saved_metric_links, value)
+    return None
+
+
+def _raised(check: Any, value: Any) -> ApiError | None:
+    """The handler's own check of the field, run early: its error is the answer PostHog gives."""
+    try:
+        check(value)
+    except ApiError as exc:
+        return exc
     return None
 
 
@@ -77,18 +88,6 @@ def _metric(field: str, value: Any, path: list[Any], problem: Problem) -> ApiErr
     return invalid(f"{prefix} [{{'loc': {loc!r}, 'msg': {problem.detail!r}}}]", field, "invalid")
 
 
-def _variant(value: Any) -> ApiError | None:
-    """The first variant PostHog's validate_parameters would refuse (the schema's oneOf hides which)."""
-    if not isinstance(value, dict) or not isinstance(value.get("feature_flag_variants"), list):
-        return None
-    for index, variant in enumerate(value["feature_flag_variants"]):
-        if not isinstance(variant, dict):
-            return invalid(f"Feature flag variant at index {index} must be an object", "parameters", "invalid")
-        if "key" not in variant:
-            return invalid(f"Feature flag variant at index {index} must have a 'key' field", "parameters", "invalid")
-    return None
-
-
 def _exposure(value: Any) -> ApiError | None:
     if value is None:
         return None
@@ -108,21 +107,4 @@ def _exposure(value: Any) -> ApiError | None:
             "exposure_criteria",
             "invalid",
         )
-    return None
-
-
-def _saved_metric_link(value: Any, path: list[Any]) -> ApiError | None:
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        return invalid("Saved metrics must be a list", "saved_metrics_ids", "invalid")
-    if len(path) < 2 or not isinstance(path[1], int) or path[1] >= len(value):
-        return None
-    item = value[path[1]]
-    if not isinstance(item, dict):
-        return invalid("Saved metric must be an object", "saved_metrics_ids", "invalid")
-    if "id" not in item:
-        return invalid("Saved metric must have an id", "saved_metrics_ids", "invalid")
-    if "metadata" in item and item["metadata"] is not None and not isinstance(item["metadata"], dict):
-        return invalid("Metadata must be an object", "saved_metrics_ids", "invalid")
     return None

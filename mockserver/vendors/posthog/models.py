@@ -465,7 +465,26 @@ def check_holdout(state, team_id: int, holdout_id: Any) -> dict[str, Any] | None
     return holdout
 
 
+def check_saved_metric_links(items: Any) -> None:
+    """The shape of saved_metrics_ids, checked before any id is looked up (PostHog's order)."""
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise invalid("Saved metrics must be a list", "saved_metrics_ids", "invalid")
+    for item in items:
+        if not isinstance(item, dict):
+            raise invalid("Saved metric must be an object", "saved_metrics_ids", "invalid")
+        if "id" not in item:
+            raise invalid("Saved metric must have an id", "saved_metrics_ids", "invalid")
+        metadata = item.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise invalid("Metadata must be an object", "saved_metrics_ids", "invalid")
+        if metadata is not None and "type" not in metadata:
+            raise invalid("Metadata must have a type key", "saved_metrics_ids", "invalid")
+
+
 def check_saved_metric_ids(state, team_id: int, items: Any) -> list[dict[str, Any]]:
+    check_saved_metric_links(items)
     out = []
     for item in items or []:
         metric = state["saved_metrics"].get(str(item.get("id")))
@@ -476,8 +495,6 @@ def check_saved_metric_ids(state, team_id: int, items: Any) -> list[dict[str, An
         metadata = item.get("metadata")
         if metadata is None:
             metadata = {"type": "primary"}
-        if "type" not in metadata:
-            raise invalid("Metadata must have a type key", "saved_metrics_ids", "invalid")
         out.append({"id": metric["id"], "metadata": metadata})
     return out
 
