@@ -26,7 +26,6 @@ log = logging.getLogger("mockserver")
 _PARAM = re.compile(r"{([^}]+)}")
 JSON_TYPE = "application/json"
 REPLAY_FLAG = "mockserver.replay_user"
-STATE_MAX_BYTES = 256 * 1024 * 1024  # PUT /__admin/state: a state with ~100,000 experiments
 
 
 def flask_rule(spec_path: str) -> str:
@@ -66,12 +65,6 @@ def create_app(settings: Settings | None = None) -> Flask:
                 methods=[method],
                 strict_slashes=False,
             )
-
-    @app.before_request
-    def _state_document_cap() -> None:
-        """An export must import back whatever its size: state documents get their own, larger cap."""
-        if request.method == "PUT" and request.path.rstrip("/") == "/__admin/state":
-            request.max_content_length = max(STATE_MAX_BYTES, settings.max_body_bytes)
 
     from mockserver.admin import blueprint as admin_blueprint
 

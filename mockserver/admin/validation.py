@@ -39,6 +39,9 @@ def envelope(status: int, detail: str, field: str | None = None, error: str | No
     return Response(json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json")
 
 
+STATE_MAX_BYTES = 256 * 1024 * 1024  # PUT /__admin/state: a state with ~100,000 experiments
+
+
 def spec_path(rule: str) -> str:
     """``/__admin/faults/<int:fault_id>`` -> ``/__admin/faults/{fault_id}``."""
     return _CONVERTER.sub(lambda m: "{" + m.group(1) + "}", rule)
@@ -67,6 +70,8 @@ def install(app: Flask, runtime: Runtime) -> None:
         op_id = operation_id()
         if exempt(op_id):
             return None
+        if op_id == "putState":  # an export must import back whatever its size
+            request.max_content_length = max(STATE_MAX_BYTES, runtime.settings.max_body_bytes)
         if op_id is None:
             if request.url_rule is not None:
                 log.error("admin route %s %s is missing from specs/admin.yaml", request.method, request.url_rule)
