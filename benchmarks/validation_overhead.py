@@ -49,7 +49,7 @@ def serve(mode: str, port: int) -> None:
     from werkzeug.serving import make_server
 
     from mockserver.app import create_app
-    from mockserver.settings import Settings
+    from mockserver.core.settings import Settings
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     on = mode == "on"
@@ -207,7 +207,7 @@ def main() -> int:
             proc.wait()
 
     from mockserver.app import create_app
-    from mockserver.settings import Settings
+    from mockserver.core.settings import Settings
 
     apps = {
         "on": create_app(Settings(response_validation="strict")),

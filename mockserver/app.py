@@ -16,11 +16,11 @@ import orjson
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from mockserver.contract import parse_json
-from mockserver.errors import ApiError, MockContractViolation, Problem, ProblemError
-from mockserver.runtime import Runtime
-from mockserver.settings import Settings
-from mockserver.vendors.base import Call, Reply, Vendor
+from mockserver.core.contract import parse_json
+from mockserver.core.problems import MockContractViolation, Problem
+from mockserver.core.runtime import Runtime
+from mockserver.core.settings import Settings
+from mockserver.core.vendor import Call, Reply, Vendor
 
 log = logging.getLogger("mockserver")
 _PARAM = re.compile(r"{([^}]+)}")
@@ -198,25 +198,18 @@ def _view(runtime: Runtime, vendor: Vendor, operation_id: str, handler):
                 finally:
                     if request.method not in ("GET", "HEAD", "OPTIONS"):
                         runtime.store.touch()
-        except ProblemError as exc:
-            g.mock_problem = exc.problem  # for the request journal
-            reworded = _explain(exc.problem)
-            if reworded is not None:
-                return Reply(reworded.status, reworded.body, reworded.headers)
-            status, payload = vendor.render(exc.problem)
-            return Reply(status, payload)
-        except ApiError as exc:
-            if exc.status >= 400 and isinstance(exc.body, dict):  # a rule said no: the journal says why
-                reason = exc.body.get("detail") or exc.body.get("message") or exc.body.get("error")
-                g.mock_problem = Problem("rejected", str(reason), attr=exc.body.get("attr"))
-            return Reply(exc.status, exc.body, exc.headers)
+        except Problem as problem:
+            problem = _explain(problem) or problem
+            g.mock_problem = problem  # for the request journal
+            status, payload = vendor.render(problem)
+            return Reply(status, payload, dict(problem.headers))
         except RequestEntityTooLarge:
             status, payload = vendor.render(
                 Problem("too_large", f"Request body exceeds the limit of {runtime.settings.max_body_bytes} bytes.")
             )
             return Reply(status, payload)
 
-    def _explain(problem: Problem) -> ApiError | None:
+    def _explain(problem: Problem) -> Problem | None:
         if vendor.explain is None or problem.kind != "validation":
             return None
         body: Any = None

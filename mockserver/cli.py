@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from mockserver.settings import RESPONSE_VALIDATION_MODES, Settings, env_overrides
+from mockserver.core.settings import RESPONSE_VALIDATION_MODES, Settings, env_overrides
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,11 +101,11 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
         if given is not None:
             values[name] = given
     if getattr(args, "latency", None) is not None:
-        from mockserver.settings import parse_latency
+        from mockserver.core.settings import parse_latency
 
         values["latency"] = parse_latency(args.latency)
     if getattr(args, "now", None):
-        from mockserver.clock import parse_instant
+        from mockserver.core.clock import parse_instant
 
         values["now"] = parse_instant(args.now)
     return Settings(**values)
@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from openapi_spec_validator import validate
 
-        from mockserver.contract import load_spec, specs_dir
+        from mockserver.core.contract import load_spec, specs_dir
 
         for path in sorted(specs_dir().glob("*.yaml")):
             validate(load_spec(path.stem))

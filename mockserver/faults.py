@@ -157,7 +157,7 @@ _KIND_BY_STATUS = {
 
 def render_status(vendor: Any, status: int) -> Any:
     """The vendor's own error body for ``status``, with the status the rule asked for."""
-    from mockserver.errors import Problem
+    from mockserver.core.problems import Problem
 
     kind = _KIND_BY_STATUS.get(status, "server_error")
     detail = f"Injected fault: HTTP {status}."

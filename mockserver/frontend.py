@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, request
 
 if TYPE_CHECKING:
-    from mockserver.runtime import Runtime
+    from mockserver.core.runtime import Runtime
 
 # Headers the vendors' own clients send, plus what browsers add.
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "LD-API-Version", "X-Requested-With", "Accept"]

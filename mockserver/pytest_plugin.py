@@ -23,8 +23,8 @@ import pytest
 if TYPE_CHECKING:
     from flask import Flask
 
+    from mockserver.core.settings import Settings
     from mockserver.server import MockServer
-    from mockserver.settings import Settings
 
 DEFAULT_SEED = 42
 MARKER_ARGS = ("fixture", "seed")
@@ -229,7 +229,7 @@ class MockServerControl:
     # -- clock ----------------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        from mockserver.clock import parse_instant
+        from mockserver.core.clock import parse_instant
 
         return parse_instant(self._admin("GET", "/__admin/clock")["now"].replace("Z", "+00:00"))
 
@@ -320,7 +320,7 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def mockserver_settings(pytestconfig: pytest.Config) -> Settings:
     """Settings of the session's server; override this fixture to change host, port or flags."""
-    from mockserver.settings import Settings
+    from mockserver.core.settings import Settings
 
     return Settings(port=0, seed=_default_seed(pytestconfig))
 

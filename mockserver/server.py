@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 
 class _QuietHandler(WSGIRequestHandler):

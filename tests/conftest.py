@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from mockserver.app import create_app
+from mockserver.core.settings import Settings
 from mockserver.server import MockServer
-from mockserver.settings import Settings
 from tests.speccheck import FlaskClient, HttpClient
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ from openapi_core.exceptions import OpenAPIError
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound, PathsNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
-from mockserver.contract import Contract
+from mockserver.core.contract import Contract
 
 _CONTRACTS: dict[str, Contract] = {}
 PREFIXES = {"/api/projects": "posthog", "/api/v2": "launchdarkly", "/__admin": "admin"}

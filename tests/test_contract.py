@@ -12,8 +12,8 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_spec_validator import validate
 from werkzeug.datastructures import Headers, MultiDict
 
-from mockserver.contract import Contract, load_spec, specs_dir
-from mockserver.errors import ProblemError
+from mockserver.core.contract import Contract, load_spec, specs_dir
+from mockserver.core.problems import Problem
 
 AUTH = {"Authorization": "Bearer phx_x"}
 
@@ -41,7 +41,7 @@ def _fast_accepts(contract, op_id, path, query, content_type, body) -> bool:
         contract.validate_request(
             op_id, _path_args(template, path), MultiDict(query), Headers(AUTH), content_type, body
         )
-    except ProblemError:
+    except Problem:
         return False
     return True
 

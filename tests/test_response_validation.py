@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.app import create_app
-from mockserver.errors import MockContractViolation
+from mockserver.core.problems import MockContractViolation
 from tests.conftest import PH_KEY, make_settings
 
 PATH = "/api/projects/1/experiments/4/"

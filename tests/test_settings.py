@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import pytest
 
-from mockserver.settings import Settings, env_overrides
+from mockserver.core.settings import Settings, env_overrides
 
 BOOLEANS = [f.name for f in fields(Settings) if f.type in ("bool", bool) and f.name != "request_validation"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from mockserver.store import KeyIndex, clone
+from mockserver.core.store import KeyIndex, clone
 
 
 def by_key() -> KeyIndex:

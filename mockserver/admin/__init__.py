@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from mockserver import __version__, auth
+from mockserver import __version__
+from mockserver.core import auth
 
 blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
 VENDORS_WITH_ROLES = ("launchdarkly",)

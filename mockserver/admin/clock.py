@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Response
 
 from mockserver.admin import blueprint, json_body, problem, reply, runtime
-from mockserver.clock import iso, parse_instant
+from mockserver.core.clock import iso, parse_instant
 
 _ISO = re.compile(
     r"^P(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from mockserver.clock import Clock, iso, parse_instant
-from mockserver.verify import first_problem
+from mockserver.core.clock import Clock, iso, parse_instant
+from mockserver.core.verify import first_problem
 
 if TYPE_CHECKING:
-    from mockserver.runtime import Runtime
+    from mockserver.core.runtime import Runtime
 
 FORMAT = "mockserver/state@1"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")

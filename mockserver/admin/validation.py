@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 
-from mockserver.contract import Contract
-from mockserver.errors import ProblemError
+from mockserver.core.contract import Contract
+from mockserver.core.problems import Problem
 
 if TYPE_CHECKING:
-    from mockserver.runtime import Runtime
+    from mockserver.core.runtime import Runtime
 
 log = logging.getLogger("mockserver")
 PREFIX = "/__admin"
@@ -86,8 +86,7 @@ def install(app: Flask, runtime: Runtime) -> None:
             contract.validate_request(
                 op_id, args, request.args, request.headers, request.content_type, request.get_data(cache=True)
             )
-        except ProblemError as exc:
-            problem = exc.problem
+        except Problem as problem:
             status = 415 if problem.kind == "unsupported_media_type" else 400
             path = problem.extra.get("path")
             field = ".".join(str(p) for p in path) if path else problem.attr

@@ -11,8 +11,8 @@ from werkzeug.datastructures import Headers, MultiDict
 
 from mockserver.admin.validation import spec_path
 from mockserver.app import create_app
-from mockserver.contract import Contract
-from mockserver.errors import ProblemError
+from mockserver.core.contract import Contract
+from mockserver.core.problems import Problem
 from tests.conftest import make_settings
 
 
@@ -123,7 +123,7 @@ def test_fast_path_agrees_with_openapi_core_on_admin_requests(admin_contract, op
             op_id, _args(admin_contract, op_id, path), MultiDict(query), Headers(), content_type, data or b""
         )
         fast = True
-    except ProblemError:
+    except Problem:
         fast = False
     request = MockRequest("http://localhost", method.lower(), path, args=query, data=data, content_type=content_type)
     try:
@@ -147,6 +147,6 @@ def test_corpus_has_both_outcomes(admin_contract):
                 b"" if body is None else json.dumps(body).encode(),
             )
             outcomes.add(True)
-        except ProblemError:
+        except Problem:
             outcomes.add(False)
     assert outcomes == {True, False}

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from mockserver.settings import Settings, parse_latency
+from mockserver.core.settings import Settings, parse_latency
 
 ORIGIN = "http://localhost:5173"
 PREFLIGHT = {

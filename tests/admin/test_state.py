@@ -339,7 +339,7 @@ def test_other_admin_bodies_over_the_cap_get_a_documented_413(make_client):
 def test_an_advanced_running_clock_round_trips_through_export(make_client):
     from datetime import UTC, datetime, timedelta
 
-    from mockserver.clock import parse_instant
+    from mockserver.core.clock import parse_instant
 
     client = make_client(now=None)
     client.post("/__admin/clock/advance", json_body={"duration": "P3D"})

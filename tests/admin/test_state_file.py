@@ -90,7 +90,7 @@ def test_a_corrupt_state_file_is_refused_with_its_name(tmp_path):
 def test_a_restart_resumes_the_seed_and_an_advanced_running_clock(tmp_path):
     from datetime import UTC, datetime, timedelta
 
-    from mockserver.clock import parse_instant
+    from mockserver.core.clock import parse_instant
 
     path = tmp_path / "mock.json"
     client = client_for(path, now=None)

@@ -107,7 +107,7 @@ def test_beta_switch(beta_client):
 
 
 def test_beta_switch_from_environment():
-    from mockserver.settings import Settings, env_overrides
+    from mockserver.core.settings import Settings, env_overrides
 
     assert Settings(**env_overrides({"MOCKSERVER_LAUNCHDARKLY_REQUIRE_BETA": "1"})).launchdarkly_require_beta
     from mockserver.cli import _parser, settings_from

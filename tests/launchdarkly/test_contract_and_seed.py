@@ -13,8 +13,8 @@ from openapi_spec_validator import validate
 from werkzeug.datastructures import Headers, MultiDict
 
 from mockserver.app import create_app
-from mockserver.contract import Contract, load_spec
-from mockserver.errors import ProblemError
+from mockserver.core.contract import Contract, load_spec
+from mockserver.core.problems import Problem
 from mockserver.vendors.launchdarkly.routes import HANDLERS
 from tests.conftest import make_settings
 from tests.launchdarkly.conftest import BASE, LD_KEY, SEMANTIC
@@ -144,7 +144,7 @@ def test_fast_path_agrees_with_openapi_core(contract, op_id, method, path, query
     try:
         contract.validate_request(op_id, _path_args(template, path), MultiDict(query), Headers(LD_KEY), ctype, raw)
         fast = True
-    except ProblemError:
+    except Problem:
         fast = False
     request = MockRequest(
         "http://localhost", method.lower(), path, args=query, headers=LD_KEY, data=raw, content_type=ctype

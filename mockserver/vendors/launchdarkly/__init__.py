@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING
 
 from flask import g
 
-from mockserver import auth
-from mockserver.contract import shared_contract
-from mockserver.vendors.base import Vendor
+from mockserver.core import auth
+from mockserver.core.contract import shared_contract
+from mockserver.core.vendor import Vendor
 from mockserver.vendors.launchdarkly import errors, ratelimit, routes, seed, semantic_patch
 from mockserver.vendors.launchdarkly.models import millis
 
 if TYPE_CHECKING:
     from flask import Request
 
-    from mockserver.runtime import Runtime
+    from mockserver.core.runtime import Runtime
 
 NAME = "launchdarkly"
 API_VERSION = re.compile(r"^(beta|\d{8})$")

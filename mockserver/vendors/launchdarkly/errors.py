@@ -1,26 +1,33 @@
-"""LaunchDarkly's error body: {"code", "message"}, one code per HTTP status."""
+"""LaunchDarkly's error body: {"code", "message"}; rules raise Problems through the helpers below."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mockserver.errors import ApiError, Problem
+from mockserver.core.problems import Problem
 
-# Problem kind -> (status, code); codes are the ones LaunchDarkly documents.
-_BY_KIND = {
-    "validation": (400, "invalid_request"),
-    "parse_error": (400, "invalid_request"),
-    "unsupported_media_type": (415, "invalid_request"),
-    "too_large": (413, "invalid_request"),
-    "not_authenticated": (401, "unauthorized"),
-    "authentication_failed": (401, "unauthorized"),
-    "permission_denied": (403, "forbidden"),
-    "not_found": (404, "not_found"),
-    "method_not_allowed": (405, "method_not_allowed"),
-    "throttled": (429, "rate_limited"),
-    "contract_violation": (500, "mock_contract_violation"),
-    "server_error": (500, "internal_server_error"),
+# Problem kind -> code; codes are the ones LaunchDarkly documents. A rule may name another code.
+_CODE_BY_KIND = {
+    "validation": "invalid_request",
+    "bad_request": "invalid_request",
+    "parse_error": "invalid_request",
+    "unsupported_media_type": "invalid_request",
+    "too_large": "invalid_request",
+    "not_authenticated": "unauthorized",
+    "authentication_failed": "unauthorized",
+    "permission_denied": "forbidden",
+    "not_found": "not_found",
+    "method_not_allowed": "method_not_allowed",
+    "not_acceptable": "invalid_request",
+    "conflict": "conflict",
+    "unprocessable": "patch_failed",
+    "throttled": "rate_limited",
+    "contract_violation": "mock_contract_violation",
+    "server_error": "internal_server_error",
+    "unavailable": "service_unavailable",
 }
+# Codes a LaunchDarkly rule may name; a schema error's field-level code (min_value…) is not one of them.
+CODES = frozenset(_CODE_BY_KIND.values()) | {"optimistic_locking_error"}
 NOT_FOUND = "Invalid resource identifier"
 CONFLICT = "Conflict. Optimistic lock error. Try again later."
 RATE_LIMITED = "You've exceeded the API rate limit. Try again later."
@@ -32,40 +39,40 @@ def envelope(code: str, message: str) -> dict[str, Any]:
 
 
 def render(problem: Problem) -> tuple[int, dict[str, Any]]:
-    status, code = _BY_KIND.get(problem.kind, _BY_KIND["server_error"])
+    code = problem.code if problem.code in CODES else _CODE_BY_KIND.get(problem.kind, "internal_server_error")
     message = problem.detail
     if problem.kind == "validation" and problem.attr and problem.attr not in message:
         message = f"{problem.attr.replace('__', '.')}: {message}"
     elif problem.kind == "parse_error":
         message = f"Invalid request body: {problem.detail}"
-    elif problem.kind == "not_found":
+    elif problem.kind == "not_found" and problem.code is None:  # an unmatched path, a bad id
         message = NOT_FOUND
-    return status, envelope(code, message)
+    return problem.status, envelope(code, message)
 
 
-def invalid(message: str) -> ApiError:
-    return ApiError(400, envelope("invalid_request", message))
+def invalid(message: str) -> Problem:
+    return Problem("validation", message, code="invalid_request")
 
 
-def unauthorized(message: str = "Invalid access token") -> ApiError:
-    return ApiError(401, envelope("unauthorized", message))
+def unauthorized(message: str = "Invalid access token") -> Problem:
+    return Problem("authentication_failed", message, code="unauthorized")
 
 
-def forbidden(message: str) -> ApiError:
-    return ApiError(403, envelope("forbidden", message))
+def forbidden(message: str) -> Problem:
+    return Problem("permission_denied", message, code="forbidden")
 
 
-def not_found(message: str = NOT_FOUND) -> ApiError:
-    return ApiError(404, envelope("not_found", message))
+def not_found(message: str = NOT_FOUND) -> Problem:
+    return Problem("not_found", message, code="not_found")
 
 
-def conflict(message: str = CONFLICT) -> ApiError:
-    return ApiError(409, envelope("optimistic_locking_error", message))
+def conflict(message: str = CONFLICT) -> Problem:
+    return Problem("conflict", message, code="optimistic_locking_error")
 
 
-def patch_failed(message: str) -> ApiError:
-    return ApiError(422, envelope("patch_failed", message))
+def patch_failed(message: str) -> Problem:
+    return Problem("unprocessable", message, code="patch_failed")
 
 
-def rate_limited(headers: dict[str, str]) -> ApiError:
-    return ApiError(429, envelope("rate_limited", RATE_LIMITED), headers)
+def rate_limited(headers: dict[str, str]) -> Problem:
+    return Problem("throttled", RATE_LIMITED, code="rate_limited", headers=headers)

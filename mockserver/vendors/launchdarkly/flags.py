@@ -14,7 +14,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from mockserver.contract import shared_contract
+from mockserver.core.contract import shared_contract
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly import results
 from mockserver.vendors.launchdarkly.errors import invalid, not_found, patch_failed

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from mockserver.store import next_uuid
+from mockserver.core.store import next_uuid
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import conflict, invalid
 

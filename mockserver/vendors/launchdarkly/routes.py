@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from mockserver.pagination import paginate
-from mockserver.vendors.base import Call, Reply
+from mockserver.core.pagination import paginate
+from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.launchdarkly import experiments, flags, iterations, results, semantic_patch, settings
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid, not_found

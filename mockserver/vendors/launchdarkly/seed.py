@@ -11,7 +11,7 @@ from typing import Any
 
 from faker import Faker
 
-from mockserver.store import SeedContext, next_uuid
+from mockserver.core.store import SeedContext, next_uuid
 from mockserver.vendors.launchdarkly import experiments, iterations
 from mockserver.vendors.launchdarkly import models as m
 

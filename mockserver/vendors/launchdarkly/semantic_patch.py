@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from mockserver.store import next_uuid
+from mockserver.core.store import next_uuid
 from mockserver.vendors.launchdarkly import iterations
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid

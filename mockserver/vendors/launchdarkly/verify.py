@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+from mockserver.core.verify import Check
 from mockserver.vendors.launchdarkly import experiments, flags, settings
-from mockserver.verify import Check
 
 
 def checks(state: dict[str, Any]) -> Iterator[Check]:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from mockserver import auth
-from mockserver.contract import shared_contract
-from mockserver.errors import ApiError, Problem, ProblemError
-from mockserver.vendors.base import Vendor
+from mockserver.core import auth
+from mockserver.core.contract import shared_contract
+from mockserver.core.problems import Problem
+from mockserver.core.vendor import Vendor
 from mockserver.vendors.posthog import errors, field_errors, models, routes, seed
 
 if TYPE_CHECKING:
     from flask import Request
 
-    from mockserver.runtime import Runtime
+    from mockserver.core.runtime import Runtime
 
 NAME = "posthog"
 REPLAY_KEY = "mockserver.replay_user"  # set in the WSGI environ only by the approval replay
@@ -62,20 +62,16 @@ def authenticate(runtime: Runtime, request: Request, operation_id: str, path_arg
             return Identity(models.project_or_404(state, path_args["project_id"]), int(replay_user), None)
     key, source = _credentials(request)
     if key is None:
-        raise ProblemError(Problem("not_authenticated", "Authentication credentials were not provided."))
+        raise Problem("not_authenticated", "Authentication credentials were not provided.")
     grant = auth.lookup(runtime.admin_state, NAME, key, runtime.settings.strict_auth)
     if grant is None:
-        raise ProblemError(Problem("authentication_failed", f"Personal API key found in request {source} is invalid."))
+        raise Problem("authentication_failed", f"Personal API key found in request {source} is invalid.")
     with runtime.store.lock:
         team_id = models.project_or_404(state, path_args["project_id"])
     required = scope_for(operation_id, request.method)
     if not auth.scope_granted(grant.scopes, required):
-        raise ApiError(*_denied(f"API key missing required scope '{required}'"))
+        raise errors.denied(f"API key missing required scope '{required}'")
     return Identity(team_id, 1, key)
-
-
-def _denied(detail: str) -> tuple[int, dict[str, Any]]:
-    return 403, errors.envelope("authentication_error", "permission_denied", detail)
 
 
 def build(runtime: Runtime) -> Vendor:

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, Response, current_app, request
 
 from mockserver.admin import json_body, problem, reply, runtime
-from mockserver.clock import iso
+from mockserver.core.clock import iso
 from mockserver.vendors.posthog import approvals
 
 blueprint = Blueprint("posthog_admin", __name__, url_prefix="/__admin/posthog")

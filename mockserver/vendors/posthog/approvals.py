@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockserver.clock import iso
-from mockserver.errors import ApiError
-from mockserver.store import next_id, next_uuid
+from mockserver.core.clock import iso
+from mockserver.core.problems import Problem
+from mockserver.core.store import next_id, next_uuid
 from mockserver.vendors.posthog import serializers
+from mockserver.vendors.posthog.errors import with_fields
 
 ACTION_KEYS = {
     "experiment.launch": ("experiment", "Launch an experiment"),
@@ -79,10 +80,11 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any) -> None:
     if not matching:
         return
     if len({p["action_key"] for p in matching}) > 1:
-        raise ApiError(
-            400,
+        raise with_fields(
+            "bad_request",
+            "policy_conflict",
+            "This change matches multiple approval policies",
             {
-                "code": "policy_conflict",
                 "error": "This change matches multiple approval policies",
                 "conflicting_policies": [{"id": str(p["id"]), "name": p["action_key"]} for p in matching],
                 "guidance": "Split your changes into separate API calls to address each policy independently",
@@ -99,11 +101,8 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any) -> None:
             and cr["resource_id"] == rid
             and cr["state"] in OPEN_STATES
         ):
-            raise ApiError(
-                409,
-                _body(
-                    state, cr, "change_request_pending", "A pending approval request already exists for this action", {}
-                ),
+            raise _conflict(
+                state, cr, "change_request_pending", "A pending approval request already exists for this action", {}
             )
     cr_id = next_uuid(state)
     created = iso(now)
@@ -141,17 +140,14 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any) -> None:
     }
     state["change_requests"][cr_id] = cr
     required = {"quorum": policy["quorum"], "users": list(policy["users"]), "roles": list(policy["roles"])}
-    raise ApiError(
-        409,
-        _body(state, cr, "approval_required", "A change request has been created and is pending approval.", required),
+    raise _conflict(
+        state, cr, "approval_required", "A change request has been created and is pending approval.", required
     )
 
 
-def _body(state, cr, code: str, detail: str, required: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "code": code,
+def _conflict(state, cr, code: str, detail: str, required: dict[str, Any]) -> Problem:
+    fields = {
         "status": "approval_required",
-        "detail": detail,
         "message": detail,
         "resource_type": cr["resource_type"],
         "resource_id": cr["resource_id"],
@@ -159,6 +155,8 @@ def _body(state, cr, code: str, detail: str, required: dict[str, Any]) -> dict[s
         "change_request": change_request_json(state, cr),
         "required_approvers": required,
     }
+    # The answer is a refusal, yet the change request it opened is real: its write is kept.
+    return with_fields("conflict", code, detail, fields, keep_writes=code == "approval_required")
 
 
 def change_request_json(state: dict[str, Any], cr: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockserver.clock import iso, parse_instant
-from mockserver.store import next_id, next_uuid
+from mockserver.core.clock import iso, parse_instant
+from mockserver.core.store import next_id, next_uuid
 from mockserver.vendors.posthog import approvals, lifecycle
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog.errors import detail_only, invalid, not_found

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.errors import ApiError, Problem
+from mockserver.core.problems import Problem
 from mockserver.vendors.posthog import models
-from mockserver.vendors.posthog.errors import invalid
+from mockserver.vendors.posthog.errors import error_only, invalid
 
 LEGACY_METRIC_KINDS = ("ExperimentTrendsQuery", "ExperimentFunnelsQuery")
 EXPOSURE_KINDS = ["ExperimentEventExposureConfig", "ActionsNode"]
@@ -19,11 +19,11 @@ CHOICE_FIELDS = ("conclusion", "type")
 PAGED_FLAG_LIST = "experiments_eligible_feature_flags_retrieve"
 
 
-def explain(operation_id: str, problem: Problem, body: Any) -> ApiError | None:
+def explain(operation_id: str, problem: Problem, body: Any) -> Problem | None:
     """PostHog's answer to a request the contract rejected, or None to keep the generic one."""
     location = problem.extra.get("location")
     if operation_id == PAGED_FLAG_LIST and location == "query" and problem.attr in ("limit", "offset"):
-        return ApiError(400, {"error": "Invalid limit or offset"})
+        return error_only(400, "Invalid limit or offset")
     path = problem.extra.get("path") or []
     if location != "body" or not path or not isinstance(body, dict) or path[0] not in body:
         return None
@@ -43,12 +43,12 @@ def explain(operation_id: str, problem: Problem, body: Any) -> ApiError | None:
     return None
 
 
-def _raised(check: Any, value: Any) -> ApiError | None:
+def _raised(check: Any, value: Any) -> Problem | None:
     """The handler's own check of the field, run early: its error is the answer PostHog gives."""
     try:
         check(value)
-    except ApiError as exc:
-        return exc
+    except Problem as problem:
+        return problem
     return None
 
 
@@ -63,7 +63,7 @@ def _type_name(value: Any) -> str:
     )
 
 
-def _metric(field: str, value: Any, path: list[Any], problem: Problem) -> ApiError | None:
+def _metric(field: str, value: Any, path: list[Any], problem: Problem) -> Problem | None:
     if value is None:
         return None  # "This field may not be null." stays
     if not isinstance(value, list):
@@ -88,7 +88,7 @@ def _metric(field: str, value: Any, path: list[Any], problem: Problem) -> ApiErr
     return invalid(f"{prefix} [{{'loc': {loc!r}, 'msg': {problem.detail!r}}}]", field, "invalid")
 
 
-def _exposure(value: Any) -> ApiError | None:
+def _exposure(value: Any) -> Problem | None:
     if value is None:
         return None
     if not isinstance(value, dict):

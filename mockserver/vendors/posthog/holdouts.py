@@ -6,8 +6,8 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from mockserver.clock import iso
-from mockserver.store import next_id
+from mockserver.core.clock import iso
+from mockserver.core.store import next_id
 from mockserver.vendors.posthog import approvals
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog.errors import invalid

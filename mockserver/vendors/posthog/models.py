@@ -12,8 +12,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from mockserver.clock import iso, parse_instant
-from mockserver.store import KeyIndex, next_id, next_uuid
+from mockserver.core.clock import iso, parse_instant
+from mockserver.core.store import KeyIndex, next_id, next_uuid
 from mockserver.vendors.posthog.errors import invalid, not_found
 
 DEFAULT_VARIANTS = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.pagination import paginate, with_query
-from mockserver.vendors.base import Call, Reply
+from mockserver.core.pagination import paginate, with_query
+from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.posthog import approvals, experiments, holdouts, saved_metrics
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog import serializers as s

@@ -6,8 +6,8 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from mockserver.clock import iso
-from mockserver.store import next_id, next_uuid
+from mockserver.core.clock import iso
+from mockserver.core.store import next_id, next_uuid
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog.errors import invalid
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from faker import Faker
 
-from mockserver.clock import iso
-from mockserver.store import SeedContext, next_id, next_uuid
+from mockserver.core.clock import iso
+from mockserver.core.store import SeedContext, next_id, next_uuid
 from mockserver.vendors.posthog import models
 
 _FAKER = Faker("en_US")

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from mockserver.core.verify import Check
 from mockserver.vendors.posthog import experiments
 from mockserver.vendors.posthog import serializers as s
-from mockserver.verify import Check
 
 
 def checks(state: dict[str, Any]) -> Iterator[Check]:

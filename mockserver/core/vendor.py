@@ -6,13 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mockserver.contract import Contract, ValidRequest
-from mockserver.errors import ApiError, Problem
+from mockserver.core.contract import Contract, ValidRequest
+from mockserver.core.problems import Problem
 
 if TYPE_CHECKING:
     from flask import Request
 
-    from mockserver.runtime import Runtime
+    from mockserver.core.runtime import Runtime
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Vendor:
     """A vendor's contract, envelope and routes.
 
     ``authenticate`` runs before the contract check (as the real services do) and returns the
-    caller's identity or raises ProblemError; ``render`` turns a Problem into status and body.
+    caller's identity or raises a Problem; ``render`` turns a Problem into status and body.
     """
 
     name: str
@@ -70,8 +70,8 @@ class Vendor:
     seed: Callable[..., dict[str, Any]]
     headers: Callable[[Runtime, Request, Reply], None] | None = None
     admin: Any = None  # an optional Flask blueprint mounted under /__admin/<vendor>
-    # Every record of a candidate state with the operation that serves it (see mockserver.verify).
+    # Every record of a candidate state with the operation that serves it (see mockserver.core.verify).
     verify: Callable[[dict[str, Any]], Any] | None = None
     # The vendor's own answer to a request the contract rejected (operation, problem, parsed
     # body), where the vendor words that failure its own way; None keeps the generic answer.
-    explain: Callable[[str, Problem, Any], ApiError | None] | None = None
+    explain: Callable[[str, Problem, Any], Problem | None] | None = None

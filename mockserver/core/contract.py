@@ -24,7 +24,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from mockserver.errors import Problem
+from mockserver.core.problems import Problem
 
 BOOLEAN_TRUE = ("y", "yes", "t", "true", "on", "1")
 BOOLEAN_FALSE = ("n", "no", "f", "false", "off", "0")
@@ -40,7 +40,7 @@ def specs_dir() -> Path:
     for location in (found.submodule_search_locations or []) if found else []:
         if (Path(location) / "posthog.yaml").is_file():
             return Path(location)
-    return Path(__file__).resolve().parent.parent / "specs"
+    return Path(__file__).resolve().parents[2] / "specs"
 
 
 def load_spec(name: str) -> dict[str, Any]:
@@ -395,13 +395,11 @@ class Contract:
         body: bytes,
         check: bool = True,
     ) -> ValidRequest:
-        """Check one request; raise ProblemError with the first problem, as openapi-core orders them.
+        """Check one request; raise a Problem, the first one, as openapi-core orders them.
 
         With ``check=False`` parameters are still cast and the body parsed (handlers need them), but no
         schema is consulted: the baseline the validation benchmark compares against.
         """
-        from mockserver.errors import ProblemError
-
         op = self.operation(operation_id)
         values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}, "cookie": {}}
         sources: dict[str, Any] = {"path": path_args, "query": query, "header": headers, "cookie": {}}
@@ -433,38 +431,25 @@ class Contract:
             media = _find_media(op.body_media, mimetype)
             if not body:
                 if op.body_required:
-                    raise ProblemError(
-                        Problem(
-                            "validation",
-                            "A request body is required.",
-                            code="required",
-                            extra={"location": "body"},
-                        )
+                    raise Problem(
+                        "validation", "A request body is required.", code="required", extra={"location": "body"}
                     )
             elif media is None:
-                raise ProblemError(
-                    Problem(
-                        "unsupported_media_type",
-                        f'Unsupported media type "{mimetype or ""}" in request.',
-                        extra={"location": "body", "media_type": mimetype or ""},
-                    )
+                raise Problem(
+                    "unsupported_media_type",
+                    f'Unsupported media type "{mimetype or ""}" in request.',
+                    extra={"location": "body", "media_type": mimetype or ""},
                 )
             else:
                 try:
                     parsed = parse_json(body) if _is_json(media.mime) else body
                 except (ValueError, RecursionError) as exc:
-                    raise ProblemError(
-                        Problem(
-                            "parse_error",
-                            f"JSON parse error - {exc}",
-                            extra={"location": "body"},
-                        )
-                    ) from None
+                    raise Problem("parse_error", f"JSON parse error - {exc}", extra={"location": "body"}) from None
                 has_body = True
                 if media.validator is not None and check:
                     error = _first_error(media.validator, parsed)
                     if error is not None:
-                        raise ProblemError(_schema_problem(error, "body"))
+                        raise _schema_problem(error, "body")
         return ValidRequest(op, values["path"], values["query"], values["header"], parsed, has_body)
 
     # -- responses ------------------------------------------------------------------------------
@@ -493,19 +478,15 @@ class Contract:
 
 
 def _param_error(prm: Param, message: str, code: str) -> Exception:
-    from mockserver.errors import ProblemError
-
-    return ProblemError(Problem("validation", message, attr=prm.name, code=code, extra={"location": prm.location}))
+    return Problem("validation", message, attr=prm.name, code=code, extra={"location": prm.location})
 
 
 def _first_error(validator: Any, value: Any) -> Any:
     """The first schema error; a value the validator cannot even read is rejected, never waved through."""
-    from mockserver.errors import ProblemError
-
     try:
         return next(iter(validator.iter_errors(value)), None)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ProblemError(Problem("validation", f"Value cannot be validated: {exc}", code="invalid")) from None
+        raise Problem("validation", f"Value cannot be validated: {exc}", code="invalid") from None
 
 
 def _is_json(mime: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mockserver.contract import Contract
+from mockserver.core.contract import Contract
 
 # (field that names the record, operationId that serves it, render the body it would answer with)
 Check = tuple[str, str, Callable[[], Any]]

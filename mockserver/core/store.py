@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from mockserver.clock import Clock
+from mockserver.core.clock import Clock
 
 LARGE_STATE_ROWS = 5000
 Seeder = Callable[["SeedContext"], dict[str, Any]]

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from mockserver.clock import parse_instant
+from mockserver.core.clock import parse_instant
 
 RESPONSE_VALIDATION_MODES = ("strict", "warn", "off")
 

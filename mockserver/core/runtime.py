@@ -10,12 +10,12 @@ from typing import Any
 
 from mockserver.admin import snapshot
 from mockserver.admin.snapshot import StateFile
-from mockserver.clock import Clock, parse_instant
+from mockserver.core.clock import Clock, parse_instant
+from mockserver.core.settings import Settings
+from mockserver.core.store import Store
+from mockserver.core.vendor import Vendor
 from mockserver.faults import Faults
 from mockserver.journal import Journal
-from mockserver.settings import Settings
-from mockserver.store import Store
-from mockserver.vendors.base import Vendor
 
 log = logging.getLogger("mockserver")
 
