@@ -51,139 +51,40 @@ class SnapshotError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # Schemas: the fields the mock's rules read, typed; everything else is free-form JSON.
 
-_INT = {"type": "integer"}
 _STR = {"type": "string"}
-_BOOL = {"type": "boolean"}
-_STAMP = {"type": ["string", "null"]}
+_INT = {"type": "integer"}
 
 
-def _table(required: list[str], properties: dict[str, Any] | None = None) -> dict[str, Any]:
-    props = {"id": {"type": ["integer", "string"]}, **(properties or {})}
-    return {
-        "type": "object",
-        "additionalProperties": {"type": "object", "required": ["id", *required], "properties": props},
-    }
-
-
-POSTHOG_TABLES = {
-    "projects": _table(["name"], {"id": _INT, "name": _STR}),
-    "users": _table(["email"], {"id": _INT, "email": _STR}),
-    "flags": _table(
-        ["team_id", "key", "filters", "active", "deleted"],
-        {"id": _INT, "team_id": _INT, "key": _STR, "filters": {"type": "object"}, "active": _BOOL, "deleted": _BOOL},
-    ),
-    "holdouts": _table(
-        ["team_id", "name", "filters"], {"id": _INT, "team_id": _INT, "name": _STR, "filters": {"type": "array"}}
-    ),
-    "saved_metrics": _table(
-        ["team_id", "name", "query"], {"id": _INT, "team_id": _INT, "name": _STR, "query": {"type": "object"}}
-    ),
-    "experiments": _table(
-        [
-            "team_id",
-            "name",
-            "feature_flag_id",
-            "start_date",
-            "end_date",
-            "archived",
-            "deleted",
-            "metrics",
-            "metrics_secondary",
-            "created_at",
-        ],
-        {
-            "id": _INT,
-            "team_id": _INT,
-            "name": _STR,
-            "feature_flag_id": {"type": ["integer", "null"]},
-            "start_date": _STAMP,
-            "end_date": _STAMP,
-            "archived": _BOOL,
-            "deleted": _BOOL,
-            "metrics": {"type": "array"},
-            "metrics_secondary": {"type": "array"},
-            "created_at": _STR,
-        },
-    ),
-    "cohorts": {"type": "object"},
-    "timeseries_requests": {"type": "object"},
-    "approval_policies": _table(
-        ["project_id", "action_key", "quorum", "users", "roles", "enabled"],
-        {
-            "id": _INT,
-            "project_id": _INT,
-            "action_key": _STR,
-            "quorum": {"type": "integer", "minimum": 1},
-            "users": {"type": "array", "items": _INT},
-            "roles": {"type": "array", "items": _STR},
-            "enabled": _BOOL,
-        },
-    ),
-    "change_requests": _table(
-        ["team_id", "action_key", "state", "intent"],
-        {"id": _STR, "team_id": _INT, "action_key": _STR, "state": _STR, "intent": {"type": "object"}},
-    ),
-}
-
-
-def _keyed(required: list[str], properties: dict[str, Any] | None = None) -> dict[str, Any]:
-    """LaunchDarkly tables are keyed by project/environment/key paths rather than ids."""
-    props = {"key": _STR, "name": _STR, **(properties or {})}
-    return {
-        "type": "object",
-        "additionalProperties": {"type": "object", "required": ["key", "name", *required], "properties": props},
-    }
-
-
-LAUNCHDARKLY_TABLES = {
-    "projects": _keyed(["environments"], {"environments": {"type": "object"}}),
-    "flags": _keyed(["variations"], {"variations": {"type": "array"}}),
-    "metrics": _keyed(["kind"], {"kind": _STR}),
-    "experiments": _keyed(
-        ["projectKey", "environmentKey", "iterations"],
-        {"projectKey": _STR, "environmentKey": _STR, "iterations": {"type": "array"}},
-    ),
-}
-PART_SCHEMAS: dict[str, dict[str, Any]] = {
-    "admin": {
-        "type": "object",
-        "required": ["api_keys"],
-        "properties": {
-            "api_keys": {
+ADMIN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["api_keys"],
+    "properties": {
+        "api_keys": {
+            "type": "object",
+            "additionalProperties": {
                 "type": "object",
-                "additionalProperties": {
-                    "type": "object",
-                    "required": ["key", "vendor", "scopes", "role"],
-                    "properties": {
-                        "key": _STR,
-                        "vendor": _STR,
-                        "scopes": {"type": "array", "items": _STR},
-                        "role": {"enum": ["reader", "writer", "admin"]},
-                    },
+                "required": ["key", "vendor", "scopes", "role"],
+                "properties": {
+                    "key": _STR,
+                    "vendor": _STR,
+                    "scopes": {"type": "array", "items": _STR},
+                    "role": {"enum": ["reader", "writer", "admin"]},
                 },
-            }
-        },
-    },
-    "posthog": {
-        "type": "object",
-        "required": ["seed", "sequences", "organization", *POSTHOG_TABLES],
-        "properties": {
-            "seed": _INT,
-            "organization": {"type": "object"},
-            "sequences": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
-            **POSTHOG_TABLES,
-        },
-    },
-    "launchdarkly": {
-        "type": "object",
-        "required": ["seed", "sequences", *LAUNCHDARKLY_TABLES],
-        "properties": {"seed": _INT, "sequences": {"type": "object"}, **LAUNCHDARKLY_TABLES},
+            },
+        }
     },
 }
 
 
-def document_schema(parts: list[str]) -> dict[str, Any]:
-    """The JSON Schema of a state document for a server with these parts (admin + vendors)."""
+def part_schemas(runtime: Runtime) -> dict[str, dict[str, Any]]:
+    """The schema of every part of the state: the control API's own and each vendor's."""
+    return {"admin": ADMIN_SCHEMA, **{v.name: v.state_schema for v in runtime.vendors}}
+
+
+def document_schema(runtime: Runtime) -> dict[str, Any]:
+    """The JSON Schema of a state document for this server (its control-API part and its vendors)."""
+    schemas = part_schemas(runtime)
+    parts = list(schemas)
     return {
         "type": "object",
         "required": ["format"],
@@ -204,7 +105,7 @@ def document_schema(parts: list[str]) -> dict[str, Any]:
             "data": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {p: PART_SCHEMAS.get(p, {"type": "object"}) for p in parts},
+                "properties": schemas,
             },
             "clear": {
                 "type": "object",
@@ -274,7 +175,7 @@ def parts_of(runtime: Runtime) -> list[str]:
 def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]:
     """The store data a document describes, fully checked; nothing is installed."""
     parts = parts_of(runtime)
-    _check(document_schema(parts), doc)
+    _check(document_schema(runtime), doc)
     frozen = (doc.get("clock") or {}).get("frozen_at")
     if frozen is not None:
         try:
@@ -299,7 +200,7 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
             data[part][table] = type(data[part][table])()
     for part, patch in (doc.get("patch") or {}).items():
         data[part] = merge_patch(data[part], patch)
-        _check(PART_SCHEMAS.get(part, {"type": "object"}), data[part], f"patch.{part}")
+        _check(part_schemas(runtime)[part], data[part], f"patch.{part}")
     for part in parts:
         _check_keys(part, data[part])
     for vendor in runtime.vendors:

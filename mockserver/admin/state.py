@@ -38,7 +38,7 @@ def put_state() -> Response:
 
 @blueprint.get("/state/schema")
 def state_schema() -> Response:
-    return reply(snapshot.document_schema(snapshot.parts_of(runtime())))
+    return reply(snapshot.document_schema(runtime()))
 
 
 @blueprint.get("/fixtures")

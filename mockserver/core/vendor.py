@@ -68,6 +68,8 @@ class Vendor:
     render: Callable[[Problem], tuple[int, Any]]
     authenticate: Callable[[Runtime, Request, str, Mapping[str, str]], Any]
     seed: Callable[..., dict[str, Any]]
+    # JSON Schema of this vendor's part of the state (see mockserver.core.tables).
+    state_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     headers: Callable[[Runtime, Request, Reply], None] | None = None
     admin: Any = None  # an optional Flask blueprint mounted under /__admin/<vendor>
     # Every record of a candidate state with the operation that serves it (see mockserver.core.verify).

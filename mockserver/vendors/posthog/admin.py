@@ -99,7 +99,7 @@ def _decide(cr_id: str, decision: str) -> Response:
 
 def _apply(cr) -> None:
     """Replay the original request with the gate passed; record what it answered."""
-    from mockserver.vendors.posthog import REPLAY_KEY
+    from mockserver.vendors.posthog.auth import REPLAY_KEY
 
     intent = cr["intent"]
     client = current_app.test_client()

@@ -1,0 +1,72 @@
+"""PostHog authentication: personal API keys (header, body or query) and their scopes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mockserver.core import auth
+from mockserver.core.problems import Problem
+from mockserver.vendors.posthog import errors, models
+
+if TYPE_CHECKING:
+    from flask import Request
+
+    from mockserver.core.runtime import Runtime
+
+NAME = "posthog"
+REPLAY_KEY = "mockserver.replay_user"  # set in the WSGI environ only by the approval replay
+
+
+@dataclass(frozen=True)
+class Identity:
+    team_id: int
+    user_id: int
+    key: str | None
+
+
+def scope_for(operation_id: str, method: str) -> str:
+    if operation_id == "experiments_eligible_feature_flags_retrieve":
+        return "feature_flag:read"
+    obj = "experiment_saved_metric" if operation_id.startswith("experiment_saved_metrics") else "experiment"
+    return f"{obj}:{'read' if method in ('GET', 'HEAD') else 'write'}"
+
+
+def _credentials(request: Request) -> tuple[str | None, str]:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip() and not token.strip().startswith("pha_"):
+            return token.strip(), "Authorization header"
+    if request.mimetype == "application/json":
+        try:
+            body = json.loads(request.get_data(cache=True) or b"null")
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("personal_api_key"), str):
+            return body["personal_api_key"], "body"
+    if request.args.get("personal_api_key"):
+        return request.args["personal_api_key"], "query string"
+    return None, ""
+
+
+def authenticate(runtime: Runtime, request: Request, operation_id: str, path_args: Mapping[str, str]) -> Identity:
+    state = runtime.store.data[NAME]
+    replay_user = request.environ.get(REPLAY_KEY)
+    if replay_user is not None:
+        with runtime.store.lock:
+            return Identity(models.project_or_404(state, path_args["project_id"]), int(replay_user), None)
+    key, source = _credentials(request)
+    if key is None:
+        raise Problem("not_authenticated", "Authentication credentials were not provided.")
+    grant = auth.lookup(runtime.admin_state, NAME, key, runtime.settings.strict_auth)
+    if grant is None:
+        raise Problem("authentication_failed", f"Personal API key found in request {source} is invalid.")
+    with runtime.store.lock:
+        team_id = models.project_or_404(state, path_args["project_id"])
+    required = scope_for(operation_id, request.method)
+    if not auth.scope_granted(grant.scopes, required):
+        raise errors.denied(f"API key missing required scope '{required}'")
+    return Identity(team_id, 1, key)
