@@ -162,7 +162,7 @@ def test_saved_metric_link_without_metadata_defaults_to_primary(api):
     assert response.json()["saved_metrics"][0]["metadata"] == {"type": "primary"}
 
 
-@pytest.mark.parametrize("query", ["limit=abc", "offset=-1", "limit=0", "offset=x"])
+@pytest.mark.parametrize("query", ["limit=abc", "limit=-1", "offset=x"])
 def test_eligible_flags_bad_paging_answers_posthogs_bare_error(api, query):
     response = api.get(f"{P}/experiments/eligible_feature_flags/?{query}")
     assert response.status_code == 400

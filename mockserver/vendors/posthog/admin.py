@@ -1,4 +1,4 @@
-"""/__admin/posthog: approval policies and the change requests they open."""
+"""/__admin/posthog: approval policies, the change requests they open, and ingested events."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, request
 
 from mockserver.admin import json_body, problem, reply, runtime
 from mockserver.core.clock import iso
-from mockserver.vendors.posthog import approvals
+from mockserver.vendors.posthog import approvals, events
 
 blueprint = Blueprint("posthog_admin", __name__, url_prefix="/__admin/posthog")
 
@@ -134,3 +134,22 @@ def approve(cr_id: str) -> Response:
 @blueprint.post("/change-requests/<cr_id>/reject")
 def reject(cr_id: str) -> Response:
     return _decide(cr_id, "rejected")
+
+
+@blueprint.post("/ingested-events")
+def ingest_events() -> Response:
+    """Events arrived in a project: their definitions are created (or their last_seen_at moves to now)."""
+    body, error = json_body()
+    if error:
+        return error
+    project_id = body.get("project_id", 1)
+    names = body.get("events")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+        return problem(400, "events must be a non-empty list of event names", "events")
+    rt = runtime()
+    with rt.store.lock:
+        if type(project_id) is not int or str(project_id) not in _state()["projects"]:
+            return problem(400, f"project {project_id!r} does not exist", "project_id")
+        rows = events.ingest(_state(), project_id, names, rt.clock.now())
+        fields = ("id", "name", "created_at", "last_seen_at")
+        return reply({"project_id": project_id, "event_definitions": [{k: r[k] for k in fields} for r in rows]})

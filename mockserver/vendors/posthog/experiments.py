@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mockserver.core.clock import iso, parse_instant
-from mockserver.core.store import next_id, next_uuid
-from mockserver.vendors.posthog import approvals, lifecycle
+from mockserver.core.store import next_uuid
+from mockserver.vendors.posthog import approvals, feature_flags, lifecycle
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog.errors import detail_only, invalid, not_found
+from mockserver.vendors.posthog.metric_references import check_metric_references
 
 ORDER_FIELDS = ("created_at", "created_by", "updated_at", "name", "start_date", "end_date", "duration", "status")
 STATUS_RANK = {"draft": 0, "running": 1, "paused": 1, "stopped": 2}
@@ -59,6 +60,13 @@ def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetim
     m.check_stats_config(body.get("stats_config"))
     m.check_filters(body.get("filters"))
     _unknown_keys(body, m.CREATABLE, "create")
+    check_metric_references(
+        state,
+        team_id,
+        body.get("metrics"),
+        bool(body.get("allow_unknown_events")),
+        secondary=body.get("metrics_secondary"),
+    )
 
     existing = m.flag_by_key(state, team_id, key)
     if existing is not None:
@@ -180,6 +188,9 @@ def update(
         if body.get("saved_metrics_ids") is not None
         else None
     )
+    for attr in ("metrics", "metrics_secondary"):
+        if attr in body:
+            check_metric_references(state, team_id, body[attr], bool(body.get("allow_unknown_events")))
     start = m.parse_date(body["start_date"], "start_date") if "start_date" in body else exp.get("start_date")
     end = m.parse_date(body["end_date"], "end_date") if "end_date" in body else exp.get("end_date")
     m.check_dates(start, end)
@@ -254,6 +265,7 @@ def update(
             flag["filters"]["aggregation_group_type_index"] = params.get("aggregation_group_type_index")
         held = state["holdouts"].get(str(exp.get("holdout_id")))
         m.apply_holdout_to_flag(state, flag, held)
+        feature_flags.propagate_variants(state, flag, stamp, skip=exp["id"])  # other experiments on the flag
     exp["updated_at"] = stamp
     m.sync_ordering(exp, state)
     return exp
@@ -294,6 +306,7 @@ def act(
         exp["conclusion_comment"] = body.get("conclusion_comment")
     elif action == "ship_variant":
         _ship(exp, flag, body, stamp, gate)
+        feature_flags.propagate_variants(state, flag, stamp, skip=exp["id"])  # other experiments on the flag
     elif action == "reset":
         exp.update(start_date=None, end_date=None, archived=False, conclusion=None, conclusion_comment=None)
     elif action == "archive":
@@ -344,6 +357,8 @@ def copy_experiment(
         raise invalid("Only letters, numbers, hyphens (-) & underscores (_) are allowed.", "key", "invalid_key")
     name = body.get("name") or m.unique_copy_name(state, target_team, source["name"])
     same_project = target_team == source["team_id"]
+    # A copy keeps its events whatever the target has ingested, but its actions must exist there.
+    check_metric_references(state, target_team, source.get("metrics"), True, secondary=source.get("metrics_secondary"))
     flag = m.flag_by_key(state, target_team, key)
     variants = m.flag_variants(source_flag) or m.DEFAULT_VARIANTS
     if flag is not None:
@@ -497,51 +512,6 @@ def stats(state, team_id: int, now: datetime) -> dict[str, Any]:
         "active_experiments": sum(1 for e in live if e.get("start_date") and not e.get("end_date")),
         "completed_last_30d": sum(1 for e in live if within(e.get("end_date"), 0, 30)),
     }
-
-
-def exposure_cohort(state, exp: dict[str, Any], user_id: int, now: datetime) -> dict[str, Any]:
-    flag = m.flag_of(state, exp)
-    lifecycle.require("create_exposure_cohort", exp, flag)
-    cid = next_id(state, "cohort")
-    event = ((exp.get("exposure_criteria") or {}).get("exposure_config") or {}).get("event") or "$feature_flag_called"
-    cohort = {
-        "id": cid,
-        "team_id": exp["team_id"],
-        "name": f'Users exposed to experiment "{exp["name"]}"',
-        "description": "",
-        "is_static": False,
-        "is_calculating": True,
-        "deleted": False,
-        "count": None,
-        "filters": {
-            "properties": {
-                "type": "OR",
-                "values": [
-                    {
-                        "type": "AND",
-                        "values": [
-                            {
-                                "type": "behavioral",
-                                "key": event,
-                                "value": "performed_event",
-                                "event_type": "events",
-                                "explicit_datetime": exp["start_date"],
-                                "event_filters": [{"key": "$feature_flag", "type": "event", "value": flag["key"]}],
-                            }
-                        ],
-                    }
-                ],
-            }
-        },
-        "created_by_id": user_id,
-        "created_at": iso(now),
-        "last_calculation": None,
-        "errors_calculating": 0,
-    }
-    state["cohorts"][str(cid)] = cohort
-    exp["exposure_cohort"] = cid
-    exp["updated_at"] = iso(now)
-    return cohort
 
 
 def _metric_uuids(state, exp) -> set[str]:

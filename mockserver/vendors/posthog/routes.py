@@ -6,10 +6,9 @@ from typing import Any
 
 from mockserver.core.pagination import paginate, with_query
 from mockserver.core.vendor import Call, Reply
-from mockserver.vendors.posthog import approvals, experiments, holdouts, saved_metrics
+from mockserver.vendors.posthog import approvals, experiments, holdouts, resource_routes, saved_metrics
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog import serializers as s
-from mockserver.vendors.posthog.errors import invalid
 
 DEFAULT_LIMIT = 100
 
@@ -197,11 +196,6 @@ def experiments_copy_to_project(call: Call) -> Reply:
     return Reply(201, s.experiment(call.state, exp))
 
 
-def experiments_exposure_cohort(call: Call) -> Reply:
-    cohort = experiments.exposure_cohort(call.state, _experiment(call), _user(call), call.now)
-    return Reply(201, {"cohort": s.cohort(call.state, cohort)})
-
-
 def experiments_timeseries(call: Call) -> Reply:
     body = experiments.timeseries(
         call.state, _experiment(call), call.query["metric_uuid"], call.query["fingerprint"], call.now
@@ -221,40 +215,6 @@ def experiments_stats(call: Call) -> Reply:
 def experiments_requires_flag_implementation(call: Call) -> Reply:
     # The legacy check warns when the filters reference events that need a flag call; we have none.
     return Reply(200, {"result": False})
-
-
-FLAG_ORDER = ("created_at", "key", "name")
-
-
-def experiments_eligible_feature_flags(call: Call) -> Reply:
-    query = call.query
-    limit = min(query.get("limit", 20), 100)
-    offset = query.get("offset", 0)
-    order = query.get("order") or "-created_at"
-    if order.lstrip("-") not in FLAG_ORDER:
-        raise invalid(f"Invalid order field: '{order}'")
-    search = (query.get("search") or "").lower()
-    active = query.get("active")
-    creators = {c.strip() for c in str(query.get("created_by_id") or "").split(",") if c.strip()}
-    rows = []
-    for flag in call.state["flags"].values():
-        variants = m.flag_variants(flag)
-        if flag["team_id"] != _team(call) or flag["deleted"] or len(variants) < 2:
-            continue
-        if not any(v.get("key") == "control" for v in variants):
-            continue
-        if search and search not in flag["key"].lower() and search not in flag["name"].lower():
-            continue
-        if active is not None and str(flag["active"]).lower() != str(active).lower():
-            continue
-        if creators and str(flag.get("created_by_id")) not in creators:
-            continue
-        rows.append(flag)
-    field = order.lstrip("-")
-    rows.sort(key=lambda f: (f[field], f["id"]), reverse=order.startswith("-"))
-    return Reply(
-        200, {"results": [s.full_flag(call.state, f) for f in rows[offset : offset + limit]], "count": len(rows)}
-    )
 
 
 HANDLERS = {
@@ -286,10 +246,9 @@ HANDLERS = {
     "experiments_unarchive_create": _action("unarchive"),
     "experiments_duplicate_create": experiments_duplicate,
     "experiments_copy_to_project_create": experiments_copy_to_project,
-    "experiments_create_exposure_cohort_for_experiment_create": experiments_exposure_cohort,
     "experiments_timeseries_results_retrieve": experiments_timeseries,
     "experiments_recalculate_timeseries_create": experiments_recalculate,
     "experiments_stats_retrieve": experiments_stats,
     "experiments_requires_flag_implementation_retrieve": experiments_requires_flag_implementation,
-    "experiments_eligible_feature_flags_retrieve": experiments_eligible_feature_flags,
 }
+HANDLERS.update(resource_routes.HANDLERS)  # flags, cohorts, actions, event definitions

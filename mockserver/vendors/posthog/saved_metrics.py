@@ -10,6 +10,7 @@ from mockserver.core.clock import iso
 from mockserver.core.store import next_id, next_uuid
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog.errors import invalid
+from mockserver.vendors.posthog.metric_references import check_action_ids, stored_action_ids
 
 WRITABLE = {"name", "description", "query", "tags"}
 READ_ONLY = {"id", "created_by", "created_at", "updated_at", "user_access_level"}
@@ -49,6 +50,7 @@ def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetim
     query = copy.deepcopy(body["query"])
     _check_query(query)
     _keys(body, "create")
+    check_action_ids(state, team_id, [query])
     query["uuid"] = next_uuid(state)
     mid = next_id(state, "saved_metric")
     stamp = iso(now)
@@ -85,6 +87,7 @@ def update(state, row: dict[str, Any], body: dict[str, Any], now: datetime) -> d
         if query.get("uuid") not in (None, row["query"].get("uuid")):
             raise invalid("Saved metric UUID cannot be changed")
         query["uuid"] = row["query"].get("uuid")
+        check_action_ids(state, row["team_id"], [query], known=stored_action_ids([row["query"]]))
     for field in ("name", "description", "tags"):
         if field in body:
             row[field] = copy.deepcopy(body[field])

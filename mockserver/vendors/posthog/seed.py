@@ -13,6 +13,7 @@ from faker import Faker
 from mockserver.core.clock import iso
 from mockserver.core.store import SeedContext, next_id, next_uuid
 from mockserver.vendors.posthog import models
+from mockserver.vendors.posthog.metric_references import entity_references
 
 _FAKER = Faker("en_US")
 
@@ -174,7 +175,92 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
     for index, (status, archived, deleted) in enumerate(PLAN):
         _seed_experiment(state, rng, fake, themes[index], status, archived, deleted, index, at, user_ids)
     _seed_experiment(state, rng, fake, "Onboarding video length", "running", False, False, 12, at, user_ids, team_id=2)
+    seed_taxonomy(state, ctx)
     return state
+
+
+# Actions per project: (name, description, steps). Their events are ingested like the metrics' events.
+ACTIONS = {
+    1: [
+        ("Completed purchase", "A checkout that went through.", [{"event": "purchase_completed"}]),
+        (
+            "Viewed pricing page",
+            "Any page view of the pricing page.",
+            [{"event": "$pageview", "url": "/pricing", "url_matching": "contains"}],
+        ),
+        ("Signed up", "A new account.", [{"event": "signed_up"}]),
+    ],
+    2: [("Finished onboarding", "The last onboarding step in the app.", [{"event": "onboarding_completed"}])],
+}
+
+
+def seed_taxonomy(state: dict[str, Any], ctx: SeedContext) -> None:
+    """Event definitions for every event the seeded metrics and actions name, and a few actions.
+
+    Runs after the experiments so their ids, uuids and random draws stay what they were.
+    """
+    anchor = ctx.anchor
+    users = sorted(int(u) for u in state["users"])
+    for team_id in sorted(int(p) for p in state["projects"]):
+        metrics = [q["query"] for q in state["saved_metrics"].values() if q["team_id"] == team_id]
+        for exp in state["experiments"].values():
+            if exp["team_id"] == team_id:
+                metrics += (exp.get("metrics") or []) + (exp.get("metrics_secondary") or [])
+        names = entity_references(metrics)[0] | set(EVENTS) | {"$feature_flag_called"}
+        names |= {step["event"] for _, _, steps in ACTIONS.get(team_id, []) for step in steps}
+        for index, name in enumerate(sorted(names)):
+            uid = next_uuid(state)
+            first = iso(anchor - timedelta(days=240 - index * 3))
+            state["event_definitions"][uid] = {
+                "id": uid,
+                "team_id": team_id,
+                "name": name,
+                "description": "",
+                "tags": [],
+                "owner_id": None,
+                "created_at": first,
+                "updated_at": first,
+                "updated_by_id": None,
+                "last_seen_at": iso(anchor - timedelta(hours=1 + index * 7)),
+                "verified": False,
+                "verified_at": None,
+                "verified_by_id": None,
+                "hidden": False,
+                "default_columns": [],
+            }
+        for index, (name, description, steps) in enumerate(ACTIONS.get(team_id, [])):
+            aid = next_id(state, "action")
+            created = iso(anchor - timedelta(days=180 - aid * 11))
+            state["actions"][str(aid)] = {
+                "id": aid,
+                "team_id": team_id,
+                "name": name,
+                "description": description,
+                "tags": [],
+                "post_to_slack": False,
+                "slack_message_format": "",
+                "steps": [
+                    {
+                        "tag_name": None,
+                        "text": None,
+                        "text_matching": None,
+                        "href": None,
+                        "href_matching": None,
+                        "selector": None,
+                        "url": None,
+                        "event": None,
+                        "properties": None,
+                        "url_matching": "contains",
+                        **step,
+                    }
+                    for step in steps
+                ],
+                "created_at": created,
+                "created_by_id": users[(aid + index) % len(users)],
+                "deleted": False,
+                "last_calculated_at": created,
+                "pinned_at": None,
+            }
 
 
 def _seed_experiment(state, rng, fake, name, status, archived, deleted, index, at, user_ids, team_id=1):

@@ -35,12 +35,6 @@ def minimal_flag(flag: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def full_flag(state: dict[str, Any], flag: dict[str, Any]) -> dict[str, Any]:
-    out = minimal_flag(flag)
-    out.update(created_at=flag["created_at"], created_by=user(state, flag.get("created_by_id")))
-    return out
-
-
 def holdout(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -156,11 +150,4 @@ def experiment(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, Any]:
         flag_cleanup_task_id=None,
         user_access_level=access,
     )
-    return out
-
-
-def cohort(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    out.pop("team_id", None)
-    out["created_by"] = user(state, out.pop("created_by_id", None))
     return out
