@@ -124,12 +124,8 @@ def _target(exp: dict[str, Any], flag: dict[str, Any]) -> tuple[Any, str, list[d
             entity_id = int(entity_id)
         except (TypeError, ValueError):
             raise invalid("Invalid action ID") from None
-    filters = [
-        _property(leaf)
-        for leaf in flat_properties(entity.get("properties"))
-        if (leaf.get("type") or "event") in EXPOSURE_PROPERTY_TYPES
-    ]
-    return entity_id, kind, filters
+    every = [_property(leaf) for leaf in flat_properties(entity.get("properties"))]  # all are parsed first
+    return entity_id, kind, [prop for prop in every if prop["type"] in EXPOSURE_PROPERTY_TYPES]
 
 
 def create_exposure_cohort(
