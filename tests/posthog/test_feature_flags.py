@@ -436,3 +436,18 @@ def test_flag_scopes(api):
         "permission_denied",
     )
     assert_error(api.get(f"{P}/experiments/", headers=headers), 403, "API key missing required scope 'experiment:read'")
+
+
+def test_experiments_find_flags_by_their_current_key(api):
+    flag = _flag(
+        api, key="before", filters={"groups": [GROUP], "multivariate": _variants(("control", 50), ("test", 50))}
+    )
+    api.patch(f"{P}/feature_flags/{flag['id']}/", json_body={"key": "after"})
+    exp = create(api, name="Renamed", feature_flag_key="after")
+    assert exp["feature_flag"]["id"] == flag["id"]  # linked, not a second flag with the same key
+    old = _flag(api, key="again", filters={"groups": [GROUP], "multivariate": _variants(("control", 50), ("test", 50))})
+    api.patch(f"{P}/feature_flags/{old['id']}/", json_body={"deleted": True})
+    new = _flag(api, key="again", filters={"groups": [GROUP], "multivariate": _variants(("control", 50), ("test", 50))})
+    exp = create(api, name="Again", feature_flag_key="again")
+    assert exp["feature_flag"]["id"] == new["id"]
+    assert [f["key"] for f in api.get(f"{P}/feature_flags/").json()["results"]].count("again") == 1

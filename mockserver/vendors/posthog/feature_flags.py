@@ -76,6 +76,15 @@ def _check_key(state: dict[str, Any], team_id: int, key: str, skip: int | None =
         raise invalid("Only letters, numbers, hyphens (-) & underscores (_) are allowed.", "key", "invalid_key")
 
 
+def _replace_table(state: dict[str, Any], flags: dict[str, Any]) -> None:
+    """Flags left the table or changed key: a new table object, so lookups by key index it afresh.
+
+    Key lookups (models.flag_by_key) keep an index that assumes rows are only appended and keys
+    never change; PostHog's flag API does both, and a replaced table is what that index rebuilds on.
+    """
+    state["flags"] = flags
+
+
 def _flag_refs(flag: dict[str, Any]) -> list[str]:
     return [str(p.get("key")) for p in flag_filters.properties_of(readable_filters(flag)) if p.get("type") == "flag"]
 
@@ -175,8 +184,9 @@ def create(state: dict[str, Any], team_id: int, body: dict[str, Any], user_id: i
             "Feature flag with this key already exists and is used in an experiment. "
             "Please delete the experiment before deleting the flag."
         )
-    for old in doomed:
-        del state["flags"][str(old["id"])]
+    if doomed:
+        gone = {str(old["id"]) for old in doomed}
+        _replace_table(state, {k: f for k, f in state["flags"].items() if k not in gone})
     fid = next_id(state, "flag")
     stamp = iso(now)
     flag: dict[str, Any] = {
@@ -263,7 +273,9 @@ def update(state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], ga
         flag["evaluation_contexts"] = list(dict.fromkeys(body["evaluation_contexts"] or []))
     if body.get("active"):
         flag["performed_rollback"] = False
-    flag["key"] = new_key
+    if new_key != flag["key"]:
+        flag["key"] = new_key
+        _replace_table(state, dict(state["flags"]))
     if filters is not None:
         flag["filters"] = filters
     flag.update(version=(flag.get("version") or 0) + 1, updated_at=stamp, last_modified_by_id=gate.user_id)
@@ -377,7 +389,7 @@ def eligible(state: dict[str, Any], team_id: int, query: dict[str, Any]) -> list
             continue
         if active is not None and flag.get("active") != (str(active).lower() == "true"):
             continue
-        if creator and flag.get("created_by_id") != creator:
+        if creator is not None and flag.get("created_by_id") != creator:
             continue
         if runtime and flag.get("evaluation_runtime") != runtime:
             continue
