@@ -82,6 +82,8 @@ def test_list_filters(api):
     )
     exp = find_seeded(api, "running")
     assert keys(f"search={exp['name'].upper()}") == [exp["feature_flag_key"]]  # a linked experiment's name
+    assert exp["feature_flag_key"] in keys("type=experiment") and "new-pricing-table" not in keys("type=experiment")
+    assert "new-pricing-table" in keys("type=multivariant") and "dark-mode-default" not in keys("type=multivariant")
     assert keys("order=key") == sorted(keys("order=key"))
     assert keys('excluded_properties=["dark-mode-default"]&type=boolean') == []
     assert keys("created_by_id=999") == []

@@ -17,7 +17,8 @@ from mockserver.vendors.posthog.calls import body, gate, page, team, user
 
 def feature_flags_list(call: Call) -> Reply:
     rows = feature_flags.listing(call.state, team(call), call.query, call.now)
-    return Reply(200, page(call, rows, lambda f: rs.feature_flag(call.state, f, call.now)))
+    live = feature_flags.live_experiment_ids(call.state)
+    return Reply(200, page(call, rows, lambda f: rs.feature_flag(call.state, f, call.now, live)))
 
 
 def feature_flags_create(call: Call) -> Reply:
@@ -106,7 +107,8 @@ def experiments_eligible_feature_flags(call: Call) -> Reply:
     limit = min(call.query.get("limit", 20), 100)
     offset = max(call.query.get("offset", 0), 0)
     rows = feature_flags.eligible(call.state, team(call), call.query)
-    results = [rs.feature_flag(call.state, f, call.now) for f in rows[offset : offset + limit]]
+    live = feature_flags.live_experiment_ids(call.state)
+    results = [rs.feature_flag(call.state, f, call.now, live) for f in rows[offset : offset + limit]]
     return Reply(200, {"results": results, "count": len(rows)})
 
 

@@ -26,8 +26,15 @@ def _filters_with_cohort_names(state: dict[str, Any], flag: dict[str, Any]) -> d
     return filters
 
 
-def feature_flag(state: dict[str, Any], flag: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """PostHog's FeatureFlagSerializer (the full flag, as the flag API and eligible_feature_flags answer)."""
+def feature_flag(
+    state: dict[str, Any], flag: dict[str, Any], now: datetime, live: dict[int, list[int]] | None = None
+) -> dict[str, Any]:
+    """PostHog's FeatureFlagSerializer (the full flag, as the flag API and eligible_feature_flags answer).
+
+    ``live`` is feature_flags.live_experiment_ids(state), computed once when many flags are rendered.
+    """
+    if live is None:
+        live = {flag["id"]: [e["id"] for e in feature_flags.linked_experiments(state, flag["id"], live_only=True)]}
     return {
         "id": flag["id"],
         "name": flag.get("name") or "",
@@ -41,7 +48,7 @@ def feature_flag(state: dict[str, Any], flag: dict[str, Any], now: datetime) -> 
         "version": flag.get("version"),
         "last_modified_by": user(state, flag.get("last_modified_by_id", flag.get("created_by_id"))),
         "ensure_experience_continuity": flag.get("ensure_experience_continuity"),
-        "experiment_set": [e["id"] for e in feature_flags.linked_experiments(state, flag["id"], live_only=True)],
+        "experiment_set": list(live.get(flag["id"], [])),
         "surveys": [],
         "features": [],
         "rollback_conditions": flag.get("rollback_conditions"),
