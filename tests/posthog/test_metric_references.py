@@ -190,3 +190,21 @@ def test_saved_metric_update_may_resend_an_action_deleted_since(api):
     assert_error(
         api.patch(f"{P}/experiment_saved_metrics/1/", json_body={"query": query}), 400, ACTION_ERROR.format(41)
     )
+
+
+def test_a_state_document_can_say_which_events_were_ingested(api):
+    uid = "0b5ea2a4-3a5f-4c0e-9a53-0d9f0d7a8c11"
+    document = {
+        "format": "mockserver/state@1",
+        "patch": {"posthog": {"event_definitions": {uid: {"id": uid, "team_id": 1, "name": "from_fixture"}}}},
+    }
+    assert api.put("/__admin/state", json_body=document).status_code == 200
+    create(api, metrics=[mean(events_node("from_fixture"))])
+    listed = api.get(f"{P}/event_definitions/{uid}/").json()
+    assert listed["name"] == "from_fixture" and listed["last_seen_at"] is None
+    bad = {
+        "format": "mockserver/state@1",
+        "patch": {"posthog": {"event_definitions": {"x": {"id": "x", "team_id": 1}}}},
+    }
+    response = api.put("/__admin/state", json_body=bad)
+    assert response.status_code == 400 and "event_definitions" in response.json()["field"]
