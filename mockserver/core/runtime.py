@@ -31,10 +31,10 @@ class Runtime:
         self.settings = settings
         self.clock = Clock(settings.now)
         self.store = Store(settings.seed, self.clock, settings.now or DEFAULT_ANCHOR)
-        self.store.register("admin", lambda ctx: {"api_keys": {}})
+        self.store.register("admin", lambda ctx: {"api_keys": {}}, ["api_keys"])
         self.vendors: list[Vendor] = [posthog.build(self), launchdarkly.build(self)]
         for vendor in self.vendors:
-            self.store.register(vendor.name, vendor.seed)
+            self.store.register(vendor.name, vendor.seed, vendor.tables)
         self.server_errors: deque[BaseException] = deque(maxlen=100)
         self.server_error_count = 0  # monotonic, so a watcher can tell which errors are new
         self._errors_lock = threading.Lock()

@@ -70,6 +70,8 @@ class Vendor:
     seed: Callable[..., dict[str, Any]]
     # JSON Schema of this vendor's part of the state (see mockserver.core.tables).
     state_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    # Members of the part that are tables of records (each record is one row when persisted).
+    tables: tuple[str, ...] = ()
     headers: Callable[[Runtime, Request, Reply], None] | None = None
     admin: Any = None  # an optional Flask blueprint mounted under /__admin/<vendor>
     # Every record of a candidate state with the operation that serves it (see mockserver.core.verify).

@@ -27,6 +27,7 @@ def build(runtime: Runtime) -> Vendor:
         authenticate=authenticate,
         seed=seed.seed,
         state_schema=state.SCHEMA,
+        tables=tuple(state.TABLES),
         admin=blueprint,
         verify=verify.checks,
     )

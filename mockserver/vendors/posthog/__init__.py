@@ -26,6 +26,7 @@ def build(runtime: Runtime) -> Vendor:
         authenticate=authenticate,
         seed=seed.seed,
         state_schema=state.SCHEMA,
+        tables=tuple(state.TABLES),
         admin=blueprint,
         verify=verify.checks,
         explain=field_errors.explain,
