@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mockserver.app import create_app
-from mockserver.core.settings import Settings
+from mockserver.core.settings import Settings, build
 from mockserver.server import MockServer
 from tests.speccheck import FlaskClient, HttpClient
 
@@ -18,7 +18,7 @@ PH_KEY = {"Authorization": "Bearer phx_test_key"}
 def make_settings(**overrides) -> Settings:
     values = {"seed": 42, "now": NOW, "port": 0}
     values.update(overrides)
-    return Settings(**values)
+    return build(values)
 
 
 @pytest.fixture

@@ -127,6 +127,11 @@ class Store:
         self.touch()
         self._settle()
 
+    @property
+    def in_transaction(self) -> Transaction | None:
+        """The transaction open on this thread, if any."""
+        return active()
+
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One request's writes: committed when the block ends, undone when it raises.

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 Row = tuple[str, str, str]  # (part, table, key); table "@" holds a part's other top-level members
+CLOCK_ROW: Row = ("*", "clock", "*")  # the mock clock moved: persistence writes it with the rows
 _local = threading.local()
 
 
@@ -59,7 +60,10 @@ class Transaction:
 
     @property
     def changed(self) -> set[Row]:
-        return {row for _restore, row in self.undo if row is not None}
+        return self.changed_since(0)
+
+    def changed_since(self, mark: int) -> set[Row]:
+        return {row for _restore, row in self.undo[mark:] if row is not None}
 
 
 def _row_for(node: Any, key: Any) -> Row | None:

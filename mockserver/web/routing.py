@@ -45,6 +45,7 @@ class Route:
     method: str
     path: str  # the spec's path template
     handler: Handler
+    part: str  # the part of the state its handler gets (a vendor's, or the control API's "admin")
 
 
 class RouteMismatch(RuntimeError):
@@ -69,7 +70,8 @@ class Router:
         )
 
     @classmethod
-    def build(cls, surfaces: Iterable[tuple[Surface, Mapping[str, Handler]]]) -> Router:
+    def build(cls, surfaces: Iterable[tuple[Surface, Mapping[str, tuple[Handler, str]]]]) -> Router:
+        """Routes for each surface from (handler, state part) by operationId."""
         routes: list[Route] = []
         listed: list[Surface] = []
         for surface, handlers in surfaces:
@@ -85,7 +87,8 @@ class Router:
                     parts.append(f"handlers without a spec operation: {', '.join(extra)}")
                 raise RouteMismatch(f"{surface.name}: " + "; ".join(parts))
             for operation_id, (method, path, _op, _item) in operations.items():
-                routes.append(Route(surface, operation_id, method, path, handlers[operation_id]))
+                handler, part = handlers[operation_id]
+                routes.append(Route(surface, operation_id, method, path, handler, part))
         return cls(listed, routes)
 
     def surface_for(self, path: str) -> Surface | None:
