@@ -9,7 +9,15 @@ from mockserver.core.vendor import Call, Reply
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
+def _undoable(call: Call) -> None:
+    """Fault rules live beside the store: a failed request puts them back too."""
+    tx = call.runtime.store.in_transaction
+    if tx is not None:
+        tx.log(call.runtime.faults.restorer(), None)
+
+
 def add_fault(call: Call) -> Reply:
+    _undoable(call)
     body = call.body
     known = {op for vendor in call.runtime.vendors for op in vendor.contract.raw_operations}
     if body.get("operation_id") is not None and body["operation_id"] not in known:
@@ -29,12 +37,14 @@ def list_faults(call: Call) -> Reply:
 
 
 def clear_faults(call: Call) -> Reply:
+    _undoable(call)
     call.runtime.faults.clear()
     return Reply(204)
 
 
 def delete_fault(call: Call) -> Reply:
     fault_id = call.path["fault_id"]
+    _undoable(call)
     if not call.runtime.faults.remove(fault_id):
         raise Problem("not_found", f"no fault {fault_id}")
     return Reply(204)

@@ -8,9 +8,9 @@ come from a generator seeded with the server's seed, so a flaky run can be repla
 
 from __future__ import annotations
 
-import itertools
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,7 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
 class Faults:
     def __init__(self, seed: int = 0) -> None:
         self._rules: list[dict[str, Any]] = []
-        self._ids = itertools.count(1)
+        self._next_id = 1
         self._lock = threading.Lock()
         self._rng = random.Random(f"{seed}:faults")
 
@@ -91,9 +91,21 @@ class Faults:
         with self._lock:
             if len(self._rules) >= MAX_RULES:
                 raise FaultError("path", f"at most {MAX_RULES} fault rules can be set; delete some first")
-            rule.update(id=next(self._ids), fired=0)
+            rule.update(id=self._next_id, fired=0)
+            self._next_id += 1
             self._rules.append(rule)
             return public(rule)
+
+    def restorer(self) -> Callable[[], None]:
+        """A function putting the rules back as they are now (undoing a failed control request)."""
+        with self._lock:
+            rules, next_id = [dict(r) for r in self._rules], self._next_id
+
+        def restore() -> None:
+            with self._lock:
+                self._rules, self._next_id = rules, next_id
+
+        return restore
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:

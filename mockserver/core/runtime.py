@@ -73,6 +73,7 @@ class Runtime:
             from_tx = self.store.in_transaction
             if from_tx is not None:
                 from_tx.log(restore_clock, CLOCK_ROW)
+                from_tx.log(self.faults.restorer(), None)
             clock = (self.start_fixture or {}).get("clock")
             if clock and clock.get("frozen_at"):
                 self.clock.freeze(parse_instant(clock["frozen_at"]))

@@ -106,6 +106,10 @@ class Store:
         """
         with self.lock:
             if seed is not None:
+                tx = active()
+                if tx is not None:
+                    old = self.seed
+                    tx.log(lambda: setattr(self, "seed", old), ALL_ROWS)
                 self.seed = seed
             self._install(self._baseline(self.seed))
 
