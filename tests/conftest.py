@@ -52,3 +52,17 @@ def api(request, app, live_server):
         return FlaskClient(app, PH_KEY)
     live_server.runtime.store.reset()
     return HttpClient(live_server.url, PH_KEY)
+
+
+def pytest_configure(config) -> None:
+    """One random fuzzing seed per run, chosen before xdist starts its workers so they all share it."""
+    import os
+    import random
+
+    os.environ.setdefault("MOCKSERVER_FUZZ_SEED", str(random.SystemRandom().randrange(1, 2**31)))
+
+
+def pytest_report_header(config) -> str:
+    import os
+
+    return f"fuzzing: random seed {os.environ['MOCKSERVER_FUZZ_SEED']} (replay with MOCKSERVER_FUZZ_SEED=<seed>)"

@@ -173,3 +173,20 @@ def test_dozens_of_slow_clients_do_not_stop_the_server(served):
     finally:
         for sock in stalled:
             sock.close()
+
+
+@pytest.mark.parametrize("odd", ["\u0661", "\uff11", "\u00b2", "1_0", " 1", "+1", "0x1", "1.0", "\u0664"])
+def test_ids_in_paths_are_ascii_digits_only(client, odd):
+    from urllib.parse import quote
+
+    for path in (f"/api/projects/1/experiments/{quote(odd)}/", f"/api/projects/{quote(odd)}/experiments/"):
+        response = client.get(path)
+        assert response.status_code == 404, (odd, path, response.text)
+        assert response.json()["code"] == "not_found"
+    assert client.delete(f"/__admin/faults/{quote(odd)}").status_code == 404
+
+
+@pytest.mark.parametrize("odd", ["\u00b2", "\u0661", "1_0"])
+def test_id_filters_in_queries_are_ascii_digits_only(client, odd):
+    response = client.get("/api/projects/1/experiments/", params={"feature_flag_id": odd})
+    assert response.status_code == 400

@@ -450,7 +450,7 @@ def listing(state, team_id: int, query: dict[str, Any], now: datetime) -> list[d
     if field not in ORDER_FIELDS:
         raise invalid(f"Invalid order field: '{order}'")
     flag_filter = query.get("feature_flag_id")
-    if flag_filter is not None and not str(flag_filter).lstrip("-").isdigit():
+    if flag_filter is not None and not (str(flag_filter).isascii() and str(flag_filter).lstrip("-").isdigit()):
         raise invalid("feature_flag_id must be an integer")
     archived = str(query["archived"]).lower() == "true" if "archived" in query else False
     status = str(query.get("status") or "").lower()

@@ -169,7 +169,7 @@ def project_or_404(state: dict[str, Any], project_id: str) -> int:
     """`@current` is project 1; anything else must be the integer id of a seeded project."""
     if project_id == "@current":
         return 1
-    if not project_id.isdigit() or str(int(project_id)) not in state["projects"]:
+    if not (project_id.isascii() and project_id.isdigit()) or str(int(project_id)) not in state["projects"]:
         raise not_found("Project not found.")
     return int(project_id)
 
