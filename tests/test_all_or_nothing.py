@@ -405,3 +405,63 @@ def test_a_write_whose_save_fails_answers_503_and_leaves_no_trace(operation_id, 
     assert response.status_code == 503, (operation_id, response.text)
     monkeypatch.undo()
     assert _everything(client) == before
+
+
+def test_an_internal_error_is_a_500_reported_to_the_test_and_changes_nothing(monkeypatch):
+    from mockserver.vendors.posthog import routes
+
+    real = routes.HANDLERS["experiments_partial_update"]
+
+    def half_done(call):
+        real(call)  # the write happens…
+        raise KeyError("a bug after the write")  # …then the mock itself fails
+
+    monkeypatch.setitem(routes.HANDLERS, "experiments_partial_update", half_done)
+    app = create_app(make_settings())
+    client = FlaskClient(app, PH_KEY)
+    exp = _experiment(client)
+    before = _everything(client)
+    response = client.patch(f"{P}/experiments/{exp['id']}/", json_body={"name": "Half"}, check_spec=False)
+    assert response.status_code == 500
+    assert response.json() == {
+        "type": "server_error",
+        "code": "error",
+        "detail": "A server error occurred.",
+        "attr": None,
+    }
+    assert _everything(client) == before
+    errors = list(app.extensions["mockserver"].server_errors)
+    assert len(errors) == 1 and isinstance(errors[0], KeyError)
+
+
+def test_a_state_document_is_checked_whole_before_anything_is_replaced():
+    client = FlaskClient(create_app(make_settings()), PH_KEY)
+    _experiment(client)
+    before = _everything(client)
+    for clock in (
+        {"frozen_at": "9999-01-01T00:00:00Z"},
+        {"frozen_at": "1969-12-31T00:00:00Z"},
+        {"offset_seconds": -1e11},
+    ):
+        doc = {"format": "mockserver/state@1", "clear": {"posthog": ["experiments"]}, "clock": clock}
+        response = client.put("/__admin/state", json_body=doc)
+        assert response.status_code == 400 and response.json()["field"].startswith("clock.")
+        assert _everything(client) == before
+
+
+def test_every_export_imports_back_and_the_journal_is_strict_json():
+    from mockserver.core import jsonbody
+
+    client = FlaskClient(create_app(make_settings()), PH_KEY)
+    odd = {"name": "Emoji \U0001f600 and \u00e9", "feature_flag_key": "odd", "description": "\u2028 line separator"}
+    assert client.post(f"{P}/experiments/", json_body=odd).status_code == 201
+    client.post(f"{P}/experiments/", data='{"name": "caf\u00e9"}'.encode("latin-1"), content_type="application/json")
+    client.post(f"{P}/experiments/", data=b'{"name": "\\ud800"}', content_type="application/json")
+    exported = client.get("/__admin/state")
+    jsonbody.parse(exported.content)
+    journal = client.get("/__admin/requests")
+    entries = jsonbody.parse(journal.content)["requests"]  # strict JSON out, whatever came in
+    assert [e["status"] for e in entries] == [201, 400, 400]
+    fresh = FlaskClient(create_app(make_settings()), PH_KEY)
+    assert fresh.put("/__admin/state", data=exported.content, content_type="application/json").status_code == 200
+    assert fresh.get("/__admin/state").json() == exported.json()
