@@ -185,11 +185,12 @@ class Store:
         """``compute()`` remembered until the next write: lists read far more often than they change.
 
         At 10,000 stored experiments filtering and sorting every row costs ~10 ms a request; a page
-        of an unchanged list then costs what it costs at 100. Inside a write transaction nothing is
-        remembered: what it reads may still be rolled back.
+        of an unchanged list then costs what it costs at 100. Once a transaction has written, nothing
+        is remembered: what it reads may still be rolled back.
         """
         with self.lock:
-            if active() is not None:
+            tx = active()
+            if tx is not None and tx.undo:
                 return compute()
             hit = self._memo.get(key)
             if hit is not None and hit[0] == self.generation:
