@@ -20,7 +20,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from mockserver.core.contract import Contract
 
 _CONTRACTS: dict[str, Contract] = {}
-PREFIXES = {"/api/projects": "posthog", "/api/v2": "launchdarkly", "/__admin": "admin"}
+PREFIXES = {"/api/projects": "posthog", "/api/environments": "posthog", "/api/v2": "launchdarkly", "/__admin": "admin"}
 
 
 def contract_for(path: str) -> Contract | None:

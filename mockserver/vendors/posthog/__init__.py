@@ -19,7 +19,7 @@ def build(runtime: Runtime) -> Vendor:
 
     return Vendor(
         name=NAME,
-        prefix="/api/projects",
+        prefix=("/api/projects", "/api/environments"),
         contract=shared_contract(NAME),
         handlers=routes.HANDLERS,
         render=errors.render,
