@@ -109,6 +109,6 @@ def test_bad_variables_exit_with_a_one_line_message(variable, raw, words):
 
 def test_routes_and_check_commands():
     routes = subprocess.run([sys.executable, "-m", "mockserver", "routes"], capture_output=True, text=True, timeout=60)
-    assert routes.returncode == 0 and "/api/projects/<project_id>/experiments/<id>/launch/" in routes.stdout
+    assert routes.returncode == 0 and "/api/<scope>/<project_id>/experiments/<id>/launch/" in routes.stdout
     check = subprocess.run([sys.executable, "-m", "mockserver", "check"], capture_output=True, text=True, timeout=120)
     assert check.returncode == 0 and "ok  posthog.yaml" in check.stdout
