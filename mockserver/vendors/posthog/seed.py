@@ -96,7 +96,13 @@ def mean_metric(event: str, math: str = "total", math_property: str | None = Non
     source: dict[str, Any] = {"kind": "EventsNode", "event": event, "math": math}
     if math_property:
         source["math_property"] = math_property
-    return {"kind": "ExperimentMetric", "metric_type": "mean", "name": f"{event} ({math})", "goal": "increase", "source": source}
+    return {
+        "kind": "ExperimentMetric",
+        "metric_type": "mean",
+        "name": f"{event} ({math})",
+        "goal": "increase",
+        "source": source,
+    }
 
 
 def funnel_metric(events: list[str]) -> dict[str, Any]:
