@@ -96,6 +96,7 @@ def test_copy_to_another_project(api):
         api, exp["id"], "copy_to_project", {"target_team_id": 2, "feature_flag_key": "mobile-onboarding-v2"}, 201
     )
     assert onto["feature_flag"]["key"] == "mobile-onboarding-v2" and onto["name"] == "Pricing test (Copy) 1"
+    assert [v["name"] for v in onto["parameters"]["feature_flag_variants"]] == ["Control", "Test"]
     missing = api.post(f"{P}/experiments/{exp['id']}/copy_to_project/", json_body={"target_team_id": 77})
     assert missing.status_code == 404 and missing.json() == {"detail": "Target team not found."}
     assert_field_error(

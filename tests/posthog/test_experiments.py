@@ -5,6 +5,52 @@ from __future__ import annotations
 from tests.posthog.helpers import P, act, assert_error, create, mean
 
 
+G1_FIELDS = [
+    "id",
+    "name",
+    "description",
+    "start_date",
+    "end_date",
+    "feature_flag_key",
+    "feature_flag",
+    "holdout",
+    "holdout_id",
+    "exposure_cohort",
+    "parameters",
+    "secondary_metrics",
+    "saved_metrics",
+    "saved_metrics_ids",
+    "filters",
+    "archived",
+    "deleted",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "type",
+    "exposure_criteria",
+    "metrics",
+    "metrics_secondary",
+    "stats_config",
+    "scheduling_config",
+    "conclusion",
+    "conclusion_comment",
+    "primary_metrics_ordered_uuids",
+    "secondary_metrics_ordered_uuids",
+    "only_count_matured_users",
+    "status",
+    "user_access_level",
+]
+
+
+def test_list_and_detail_carry_the_fields_posthogs_serializer_declares(api):
+    listed = api.get(f"{P}/experiments/?limit=100").json()["results"]
+    assert all(list(row) == G1_FIELDS for row in listed)
+    detail = api.get(f"{P}/experiments/4/").json()
+    assert list(detail) == G1_FIELDS and detail == next(row for row in listed if row["id"] == 4)
+    assert detail["holdout_id"] == detail["holdout"]["id"] == 1 and detail["saved_metrics_ids"] is None
+    assert set(detail["holdout"]) == {"id", "name", "description", "filters", "created_by", "created_at", "updated_at"}
+
+
 def test_create_makes_draft_with_default_flag(api):
     exp = create(api, name="Hero video", feature_flag_key="hero-video")
     assert exp["status"] == "draft"
