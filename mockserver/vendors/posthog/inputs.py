@@ -186,28 +186,10 @@ def exposure_problem(criteria: Any) -> str | None:
             f"exposure_criteria.exposure_config.kind must be one of {list(EXPOSURE_KINDS)}, "
             f"got {_safe_repr(kind)}. {EXPOSURE_HINT}"
         )
-    errors = _exposure_config_errors(kind, config)
+    errors = metric_validation.exposure_config_errors(kind, config)
     if errors:
         return f"Invalid exposure_criteria.exposure_config (kind={_safe_repr(kind)}): {errors}. {EXPOSURE_HINT}"
     return None
-
-
-_EXPOSURE_EVENT = metric_validation._Shape(
-    "ExperimentEventExposureConfig",
-    {
-        "event": metric_validation._string,
-        "properties": metric_validation._array,
-        "response": metric_validation._mapping,
-        "version": metric_validation._number,
-    },
-    required=("event", "properties"),
-    literals={"kind": "ExperimentEventExposureConfig"},
-)
-
-
-def _exposure_config_errors(kind: str, config: dict[str, Any]) -> list[dict[str, Any]]:
-    shape = metric_validation.ACTIONS_NODE if kind == "ActionsNode" else _EXPOSURE_EVENT
-    return shape.errors(config, ())
 
 
 def check_exposure(value: Any, context: Context | None = None, attr: str | None = "exposure_criteria") -> Any:

@@ -285,6 +285,19 @@ METRIC_SHAPES = {
 }
 
 
+EXPOSURE_EVENT = _Shape(
+    "ExperimentEventExposureConfig",
+    {"event": _string, "properties": _array, "response": _mapping, "version": _number},
+    required=("event", "properties"),
+    literals={"kind": "ExperimentEventExposureConfig"},
+)
+
+
+def exposure_config_errors(kind: str, config: dict[str, Any]) -> Errors:
+    """pydantic's errors for an exposure config of this kind (an event config or an ActionsNode)."""
+    return (ACTIONS_NODE if kind == "ActionsNode" else EXPOSURE_EVENT).errors(config, ())
+
+
 # ---------------------------------------------------------------------------------------------
 # Messages
 
