@@ -35,7 +35,7 @@ def test_the_nearest_path_hint_reads_a_bounded_prefix_of_any_url(client, monkeyp
     monkeypatch.setattr(nearest.Nearest, "_best", spy)
     long_path = "/api/projects/1/" + "x" * 100_000
     response = client.get(long_path, check_spec=False)
-    assert response.status_code == 404 and response.headers["X-Mock-Nearest-Path"].startswith("/api/projects/")
+    assert response.status_code == 404 and response.headers["X-Mock-Nearest-Path"].startswith("/api/")
     assert seen and max(seen) <= nearest.MAX_PATH
 
 

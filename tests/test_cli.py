@@ -112,7 +112,7 @@ def test_routes_and_check_commands():
     routes = subprocess.run([sys.executable, "-m", "mockserver", "routes"], capture_output=True, text=True, timeout=60)
     assert routes.returncode == 0
     assert re.search(
-        r"POST +/api/projects/{project_id}/experiments/{id}/launch/ +posthog +experiments_launch_create", routes.stdout
+        r"POST +/api/{scope}/{project_id}/experiments/{id}/launch/ +posthog +experiments_launch_create", routes.stdout
     )
     assert re.search(r"GET +/__admin/health +admin +health", routes.stdout)
     check = subprocess.run([sys.executable, "-m", "mockserver", "check"], capture_output=True, text=True, timeout=120)

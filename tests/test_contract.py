@@ -14,6 +14,7 @@ from werkzeug.datastructures import Headers, MultiDict
 
 from mockserver.core.contract import Contract, load_spec, merged_spec, specs_dir
 from mockserver.core.problems import Problem
+from tests.posthog.helpers import P
 
 AUTH = {"Authorization": "Bearer phx_x"}
 
@@ -61,7 +62,6 @@ def _plain_accepts(contract, method, path, query, content_type, body) -> bool:
     return True
 
 
-P = "/api/projects/1"
 GOOD_CREATE = {"name": "A", "feature_flag_key": "a-key"}
 REQUESTS = [
     # (operation, method, path, query, content type, body)

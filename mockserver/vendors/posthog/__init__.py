@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def build(runtime: Runtime) -> Vendor:
     return Vendor(
         name=NAME,
-        prefix="/api/projects",
+        prefix=("/api/projects", "/api/environments"),
         contract=shared_contract(NAME),
         handlers=routes.HANDLERS,
         render=errors.render,
