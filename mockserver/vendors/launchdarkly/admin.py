@@ -1,48 +1,32 @@
-"""/__admin/launchdarkly: rate-limit rules (and the headers they put on every LaunchDarkly reply)."""
+"""/__admin/launchdarkly: rate-limit rules (specs/admin.launchdarkly.yaml)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
-
-from mockserver.admin import json_body, problem, reply, runtime
+from mockserver.core.problems import Problem
+from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.launchdarkly import ratelimit
 
-blueprint = Blueprint("launchdarkly_admin", __name__, url_prefix="/__admin/launchdarkly")
 
-
-def _state():
-    return runtime().store.data["launchdarkly"]
-
-
-@blueprint.post("/rate-limit")
-def add_rate_limit() -> Response:
-    body, error = json_body()
-    if error:
-        return error
-    rule, message = ratelimit.validate_rule(body)
+def add_rate_limit(call: Call) -> Reply:
+    rule, message = ratelimit.validate_rule(call.body)
     if message:
-        return problem(400, message)
-    with runtime().store.lock:
-        stored = ratelimit.add_rule(_state(), rule)
-    return reply(stored, 201)
+        raise Problem("bad_request", message)
+    if len(call.state["rate_limits"]) >= ratelimit.MAX_RULES:
+        raise Problem("bad_request", f"at most {ratelimit.MAX_RULES} rate-limit rules can be set")
+    return Reply(201, ratelimit.add_rule(call.state, rule))
 
 
-@blueprint.get("/rate-limit")
-def list_rate_limits() -> Response:
-    with runtime().store.lock:
-        return reply({"rules": [dict(r) for r in _state()["rate_limits"]]})
+def list_rate_limits(call: Call) -> Reply:
+    return Reply(200, {"rules": [dict(r) for r in call.state["rate_limits"]]})
 
 
-@blueprint.delete("/rate-limit")
-def clear_rate_limits() -> Response:
-    with runtime().store.lock:
-        ratelimit.clear(_state())
-    return reply(None, 204)
+def clear_rate_limits(call: Call) -> Reply:
+    ratelimit.clear(call.state)
+    return Reply(204)
 
 
-@blueprint.after_app_request
-def rate_headers(response: Response) -> Response:
-    """Requests under budget still learn how much is left, as LaunchDarkly's replies say."""
-    for key, value in (g.get("launchdarkly_rate_headers") or {}).items():
-        response.headers.setdefault(key, value)
-    return response
+HANDLERS = {
+    "addLaunchdarklyRateLimit": add_rate_limit,
+    "listLaunchdarklyRateLimits": list_rate_limits,
+    "clearLaunchdarklyRateLimits": clear_rate_limits,
+}

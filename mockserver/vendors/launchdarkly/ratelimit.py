@@ -11,7 +11,19 @@ from typing import Any
 
 from mockserver.vendors.launchdarkly.errors import rate_limited
 
+# Every rate-limit header LaunchDarkly may send (browsers may read them: CORS exposes them).
+HEADER_NAMES = (
+    "X-Ratelimit-Global-Limit",
+    "X-Ratelimit-Global-Remaining",
+    "X-Ratelimit-Route-Limit",
+    "X-Ratelimit-Route-Remaining",
+    "X-Ratelimit-Auth-Token-Limit",
+    "X-Ratelimit-Auth-Token-Remaining",
+    "X-Ratelimit-Auth-Token-Reset",
+    "X-Ratelimit-Reset",
+)
 DEFAULT_WINDOW = 10
+MAX_RULES = 100
 
 
 def validate_rule(body: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:

@@ -15,3 +15,6 @@ TABLES = {
 }
 
 SCHEMA = part_schema(TABLES, ["seed", "sequences"], {"seed": {"type": "integer"}, "sequences": {"type": "object"}})
+
+# Most records a table may hold: past it a create answers 400 (the README gives the memory cost).
+LIMITS = {table: 100_000 for table in TABLES} | {"projects": 1000}

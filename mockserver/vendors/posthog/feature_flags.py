@@ -16,7 +16,7 @@ from typing import Any
 
 from mockserver.core.clock import iso
 from mockserver.core.store import next_id
-from mockserver.vendors.posthog import approvals, flag_filters
+from mockserver.vendors.posthog import approvals, flag_filters, flags
 from mockserver.vendors.posthog.errors import invalid, not_found
 
 KEY = re.compile(r"^[a-zA-Z0-9_-]+$")
@@ -83,15 +83,6 @@ def _check_key(state: dict[str, Any], team_id: int, key: str, skip: int | None =
             raise invalid("There is already a feature flag with this key.", "key", "unique")
     if not KEY.match(key):
         raise invalid("Only letters, numbers, hyphens (-) & underscores (_) are allowed.", "key", "invalid_key")
-
-
-def _replace_table(state: dict[str, Any], flags: dict[str, Any]) -> None:
-    """Flags left the table or changed key: a new table object, so lookups by key index it afresh.
-
-    Key lookups (models.flag_by_key) keep an index that assumes rows are only appended and keys
-    never change; PostHog's flag API does both, and a replaced table is what that index rebuilds on.
-    """
-    state["flags"] = flags
 
 
 def _flag_refs(flag: dict[str, Any]) -> list[str]:
@@ -161,24 +152,6 @@ def changes_rollout(flag: dict[str, Any], body: dict[str, Any]) -> bool:
     return _rollouts(flag.get("filters")) != _rollouts(body["filters"])
 
 
-def propagate_variants(state: dict[str, Any], flag: dict[str, Any], stamp: str, skip: int | None = None) -> None:
-    """Every experiment on the flag takes its variants and aggregation group (PostHog's serializer does this)."""
-    filters = flag.get("filters") or {}
-    variants = flag_filters.variants_of(filters)
-    aggregation = filters.get("aggregation_group_type_index")
-    for exp in linked_experiments(state, flag["id"], live_only=False):
-        if exp["id"] == skip:
-            continue
-        params = dict(exp.get("parameters") or {})
-        params["feature_flag_variants"] = copy.deepcopy(variants)
-        if aggregation is not None:
-            params["aggregation_group_type_index"] = aggregation
-        else:
-            params.pop("aggregation_group_type_index", None)
-        exp["parameters"] = params
-        exp["updated_at"] = stamp
-
-
 def create(state: dict[str, Any], team_id: int, body: dict[str, Any], user_id: int, now: datetime) -> dict[str, Any]:
     key = body["key"]
     _check_key(state, team_id, key)
@@ -193,9 +166,8 @@ def create(state: dict[str, Any], team_id: int, body: dict[str, Any], user_id: i
             "Feature flag with this key already exists and is used in an experiment. "
             "Please delete the experiment before deleting the flag."
         )
-    if doomed:
-        gone = {str(old["id"]) for old in doomed}
-        _replace_table(state, {k: f for k, f in state["flags"].items() if k not in gone})
+    for old in doomed:
+        del state["flags"][str(old["id"])]
     fid = next_id(state, "flag")
     stamp = iso(now)
     flag: dict[str, Any] = {
@@ -284,12 +256,11 @@ def update(state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], ga
         flag["performed_rollback"] = False
     if new_key != flag["key"]:
         flag["key"] = new_key
-        _replace_table(state, dict(state["flags"]))
     if filters is not None:
         flag["filters"] = filters
     flag.update(version=(flag.get("version") or 0) + 1, updated_at=stamp, last_modified_by_id=gate.user_id)
     if "filters" in body:
-        propagate_variants(state, flag, stamp)
+        flags.propagate_variants(state, flag, stamp)
     return flag
 
 

@@ -9,7 +9,7 @@ action of the project; an ``EventsNode`` must name an event the project has an e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mockserver.vendors.posthog.errors import invalid
@@ -96,18 +96,23 @@ def check_event_names(state: dict[str, Any], team_id: int, metrics: Any) -> None
 def check_metric_references(
     state: dict[str, Any],
     team_id: int,
-    metrics: Any,
+    metric_lists: Sequence[Any],
     allow_unknown_events: bool,
     *,
-    secondary: Any = None,
     known_action_ids: Iterable[int] = (),
 ) -> None:
-    """PostHog's order: the actions of every list given, then (unless allowed) their events."""
-    lists = [metrics, secondary]
-    for group in lists:
+    """Raise PostHog's 400 for a missing action, or an unknown event unless allowed.
+
+    ``metric_lists`` holds lists of metrics (a list may be None). PostHog checks the actions of
+    every list first, then the events of every list: create passes the primary and secondary
+    lists together, update one list per call, and shared metrics pass ``allow_unknown_events``
+    (PostHog checks only their actions). Actions in ``known_action_ids`` (those a stored metric
+    already names) are not checked again.
+    """
+    for group in metric_lists:
         check_action_ids(state, team_id, group, known_action_ids)
     if not allow_unknown_events:
-        for group in lists:
+        for group in metric_lists:
             check_event_names(state, team_id, group)
 
 

@@ -7,7 +7,7 @@ flags eligible for a new experiment.
 from __future__ import annotations
 
 from mockserver.core.vendor import Call, Reply
-from mockserver.vendors.posthog import actions, cohorts, events, feature_flags
+from mockserver.vendors.posthog import action_defs, cohorts, events, feature_flags
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog import resource_serializers as rs
 from mockserver.vendors.posthog.calls import body, gate, page, team, user
@@ -58,8 +58,8 @@ def cohorts_retrieve(call: Call) -> Reply:
 
 def actions_list(call: Call) -> Reply:
     """Not DRF's page: everything unless ``limit`` is given, and a count without links."""
-    rows = actions.listing(call.state, team(call), call.query)
-    offset, limit = actions.page_bounds(call.query)
+    rows = action_defs.listing(call.state, team(call), call.query)
+    offset, limit = action_defs.page_bounds(call.query)
     total = len(rows)
     rows = rows[offset:] if limit is None else rows[offset : offset + limit]
     results = [rs.action(call.state, a) for a in rows]
@@ -67,12 +67,12 @@ def actions_list(call: Call) -> Reply:
 
 
 def actions_create(call: Call) -> Reply:
-    row = actions.create(call.state, team(call), body(call), user(call), call.now)
+    row = action_defs.create(call.state, team(call), body(call), user(call), call.now)
     return Reply(201, rs.action(call.state, row))
 
 
 def actions_retrieve(call: Call) -> Reply:
-    return Reply(200, rs.action(call.state, actions.get(call.state, team(call), call.path["id"])))
+    return Reply(200, rs.action(call.state, action_defs.get(call.state, team(call), call.path["id"])))
 
 
 # -- event definitions ---------------------------------------------------------------------------

@@ -4,55 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.core.pagination import paginate, with_query
 from mockserver.core.vendor import Call, Reply
-from mockserver.vendors.posthog import approvals, experiments, holdouts, resource_routes, saved_metrics
+from mockserver.vendors.posthog import (
+    actions,
+    copies,
+    experiments,
+    holdouts,
+    listing,
+    resource_routes,
+    saved_metrics,
+    timeseries,
+)
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog import serializers as s
-
-DEFAULT_LIMIT = 100
-
-
-def _body(call: Call) -> dict[str, Any]:
-    body = call.body if isinstance(call.body, dict) else {}
-    return {k: v for k, v in body.items() if k != "personal_api_key"}
-
-
-def _gate(call: Call) -> approvals.Gate:
-    """The approval gate for this request, carrying enough of it to replay once approved."""
-    intent = {
-        "operation_id": call.valid.operation.operation_id,
-        "method": call.request.method,
-        "path": call.request.path,
-        "query_string": call.request.query_string.decode("latin-1"),
-        "body": call.body if call.valid.has_body else None,
-    }
-    return approvals.Gate(call.state, _team(call), _user(call), call.now, intent, call.approved)
+from mockserver.vendors.posthog.calls import body as _body
+from mockserver.vendors.posthog.calls import gate as _gate
+from mockserver.vendors.posthog.calls import page as _page
+from mockserver.vendors.posthog.calls import team as _team
+from mockserver.vendors.posthog.calls import user as _user
+from mockserver.vendors.posthog.errors import invalid
 
 
-def _page(call: Call, rows: list[Any], render) -> dict[str, Any]:
-    limit = call.query.get("limit", DEFAULT_LIMIT)
-    offset = call.query.get("offset", 0)
-    page = paginate(rows, limit, offset)
-    base = call.request.base_url
-    args = list(call.request.args.items(multi=True))
-    nxt = with_query(base, args, limit=limit, offset=page.next_offset) if page.next_offset is not None else None
-    prev = None
-    if page.previous_offset is not None:
-        prev = (
-            with_query(base, args, limit=limit, offset=page.previous_offset or None)
-            if page.previous_offset
-            else with_query(base, [(k, v) for k, v in args if k != "offset"], limit=limit)
-        )
-    return {"count": page.total, "next": nxt, "previous": prev, "results": [render(r) for r in page.items]}
-
-
-def _team(call: Call) -> int:
-    return call.identity.team_id
-
-
-def _user(call: Call) -> int:
-    return call.identity.user_id
+def _partial(call: Call) -> bool:
+    return call.request.method == "PATCH"
 
 
 # -- holdouts ------------------------------------------------------------------------------------
@@ -80,7 +54,7 @@ def holdouts_retrieve(call: Call) -> Reply:
 
 def holdouts_update(call: Call) -> Reply:
     row = m.get(call.state, "holdouts", call.path["id"], _team(call))
-    row = holdouts.update(call.state, row, _body(call), _gate(call))
+    row = holdouts.update(call.state, row, _body(call), _gate(call), _partial(call))
     return Reply(200, s.holdout(call.state, row))
 
 
@@ -116,7 +90,8 @@ def saved_metrics_retrieve(call: Call) -> Reply:
 
 def saved_metrics_update(call: Call) -> Reply:
     row = m.get(call.state, "saved_metrics", call.path["id"], _team(call))
-    return Reply(200, s.saved_metric(call.state, saved_metrics.update(call.state, row, _body(call), call.now)))
+    row = saved_metrics.update(call.state, row, _body(call), call.now, _partial(call))
+    return Reply(200, s.saved_metric(call.state, row))
 
 
 def saved_metrics_destroy(call: Call) -> Reply:
@@ -133,14 +108,14 @@ def _experiment(call: Call) -> dict[str, Any]:
 
 def experiments_list(call: Call) -> Reply:
     def compute() -> list[dict[str, Any]]:
-        return experiments.listing(call.state, _team(call), call.query, call.now)
+        return listing.listing(call.state, _team(call), call.query, call.now)
 
     if (call.query.get("order") or "").lstrip("-") == "duration":
         rows = compute()  # a running experiment's duration grows with the clock
     else:
         filters = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
         rows = call.runtime.store.memo(("posthog.experiments", _team(call), filters), compute)
-    return Reply(200, _page(call, rows, lambda e: s.experiment_basic(call.state, e)))
+    return Reply(200, _page(call, rows, lambda e: s.experiment(call.state, e)))
 
 
 def experiments_create(call: Call) -> Reply:
@@ -160,6 +135,7 @@ def experiments_update(call: Call) -> Reply:
         _body(call),
         _gate(call),
         call.request.args.get("search"),
+        _partial(call),
     )
     return Reply(200, s.experiment(call.state, exp))
 
@@ -170,7 +146,7 @@ def experiments_destroy(call: Call) -> Reply:
 
 def _action(name: str):
     def handler(call: Call) -> Reply:
-        exp = experiments.act(
+        exp = actions.act(
             call.state,
             _team(call),
             call.path["id"],
@@ -186,30 +162,31 @@ def _action(name: str):
 
 
 def experiments_duplicate(call: Call) -> Reply:
-    source = _experiment(call)
-    exp = experiments.copy_experiment(call.state, source, source["team_id"], _body(call), _user(call), call.now)
+    exp = copies.duplicate(call.state, _experiment(call), _body(call), _user(call), call.now)
     return Reply(201, s.experiment(call.state, exp))
 
 
 def experiments_copy_to_project(call: Call) -> Reply:
-    exp = experiments.copy_to_project(call.state, _experiment(call), _body(call), _user(call), call.now)
+    exp = copies.copy_to_project(call.state, _experiment(call), _body(call), _user(call), call.now)
     return Reply(201, s.experiment(call.state, exp))
 
 
 def experiments_timeseries(call: Call) -> Reply:
-    body = experiments.timeseries(
-        call.state, _experiment(call), call.query["metric_uuid"], call.query["fingerprint"], call.now
-    )
+    exp = _experiment(call)
+    for name in ("metric_uuid", "fingerprint"):
+        if not call.query.get(name):
+            raise invalid(f"{name} query parameter is required")
+    body = timeseries.results(call.state, exp, call.query["metric_uuid"], call.query["fingerprint"], call.now)
     return Reply(200, body)
 
 
 def experiments_recalculate(call: Call) -> Reply:
-    body, created = experiments.recalculate(call.state, _experiment(call), _body(call), call.now)
+    body, created = timeseries.recalculate(call.state, _experiment(call), _body(call), call.now)
     return Reply(201 if created else 200, body)
 
 
 def experiments_stats(call: Call) -> Reply:
-    return Reply(200, experiments.stats(call.state, _team(call), call.now))
+    return Reply(200, listing.stats(call.state, _team(call), call.now))
 
 
 def experiments_requires_flag_implementation(call: Call) -> Reply:
