@@ -149,7 +149,7 @@ def test_define_an_event_before_it_is_ingested(api):
 @pytest.mark.parametrize(
     ("body", "detail", "code", "attr"),
     [
-        ({"name": "signed_up"}, "Event definition with name 'signed_up' already exists", "invalid", "name"),
+        ({"name": "signed_up"}, "Event definition with name 'signed_up' already exists", "invalid_input", "name"),
         ({"name": "x", "hidden": True, "verified": True}, "An event cannot be both hidden and verified", None, None),
         ({"name": "x", "owner": 99}, 'Invalid pk "99" - object does not exist.', "does_not_exist", "owner"),
         ({}, "This field is required.", "required", "name"),

@@ -36,7 +36,7 @@ def test_answers_full_flags_newest_first_deleted_ones_included(api):
     flag = _flag(api, "gone", _variants(("control", 50), ("test", 50)))
     api.patch(f"{P}/feature_flags/{flag['id']}/", json_body={"deleted": True})
     body = api.get(URL).json()
-    assert set(body) == {"results", "count"} and body["count"] == 18 and len(body["results"]) == 18
+    assert set(body) == {"results", "count"} and body["count"] == 19 and len(body["results"]) == 19
     assert body["results"][0]["key"] == "gone" and body["results"][0]["deleted"] is True  # PostHog does not skip them
     assert set(body["results"][0]) == FLAG_FIELDS
     stamps = [f["created_at"] for f in body["results"]]
@@ -45,11 +45,11 @@ def test_answers_full_flags_newest_first_deleted_ones_included(api):
 
 def test_paging(api):
     everything = _keys(api, "order=key")
-    assert api.get(URL).json()["count"] == len(everything) == 17 and len(api.get(URL).json()["results"]) == 17
+    assert api.get(URL).json()["count"] == len(everything) == 18 and len(api.get(URL).json()["results"]) == 18
     assert _keys(api, "order=key&limit=2&offset=3") == everything[3:5]
-    assert api.get(f"{URL}?limit=0").json() == {"results": [], "count": 17}
+    assert api.get(f"{URL}?limit=0").json() == {"results": [], "count": 18}
     assert _keys(api, "order=key&offset=-4") == everything  # a negative offset counts as 0
-    assert len(api.get(f"{URL}?limit=5000").json()["results"]) == 17  # capped at 100
+    assert len(api.get(f"{URL}?limit=5000").json()["results"]) == 18  # capped at 100
 
 
 def test_orders(api):

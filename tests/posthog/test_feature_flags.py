@@ -66,7 +66,7 @@ def _depends_on(flag):
 
 def test_list_pages_live_flags_newest_first(api):
     body = api.get(f"{P}/feature_flags/?limit=5").json()
-    assert body["count"] == 18 and len(body["results"]) == 5
+    assert body["count"] == 19 and len(body["results"]) == 5
     assert body["next"].endswith("/api/projects/1/feature_flags/?limit=5&offset=5") and body["previous"] is None
     stamps = [f["created_at"] for f in api.get(f"{P}/feature_flags/").json()["results"]]
     assert stamps == sorted(stamps, reverse=True)
@@ -136,7 +136,7 @@ def test_create_answers_the_full_flag(api):
         (
             {"key": "f", "filters": {"groups": []}},
             "Feature flags must have at least one condition set (group).",
-            "invalid",
+            "invalid_input",
             "filters",
         ),
         (
@@ -148,25 +148,25 @@ def test_create_answers_the_full_flag(api):
         (
             {"key": "f", "filters": {"groups": [{"properties": [{"key": "$browser", "value": "Chrome"}]}]}},
             "Filters are not valid (can only use person, cohort, and flag properties)",
-            "invalid",
+            "invalid_input",
             "filters",
         ),
         (
             {"key": "f", "filters": {"groups": [{"variant": "nope", "rollout_percentage": 10}]}},
             "Filters are not valid (variant override does not exist)",
-            "invalid",
+            "invalid_input",
             "filters",
         ),
         (
             {"key": "f", "filters": {"groups": [GROUP], "payloads": {"test": "{}"}}},
             "Payload keys must be 'true' for boolean flags",
-            "invalid",
+            "invalid_input",
             "filters",
         ),
         (
             {"key": "f", "filters": {"groups": [GROUP], "payloads": {"true": "{not json"}}},
             "Payload value is not valid JSON",
-            "invalid",
+            "invalid_input",
             "filters",
         ),
         (
@@ -178,7 +178,7 @@ def test_create_answers_the_full_flag(api):
         (
             {"key": "f", "filters": {"groups": [{"properties": [{"key": "1", "type": "flag", "value": True}]}]}},
             "Flag properties must use the 'flag_evaluates_to' operator",
-            "invalid",
+            "invalid_input",
             "filters",
         ),
         (
@@ -195,7 +195,7 @@ def test_create_answers_the_full_flag(api):
                 },
             },
             "Flag dependency references non-existent flag with ID 9999",
-            "invalid",
+            "invalid_input",
             "filters",
         ),
         (
@@ -444,6 +444,7 @@ def test_experiments_find_flags_by_their_current_key(api):
     flag = _flag(
         api, key="before", filters={"groups": [GROUP], "multivariate": _variants(("control", 50), ("test", 50))}
     )
+    create(api, name="Warm", feature_flag_key="warm")  # key lookups have read the flag under its old key
     api.patch(f"{P}/feature_flags/{flag['id']}/", json_body={"key": "after"})
     exp = create(api, name="Renamed", feature_flag_key="after")
     assert exp["feature_flag"]["id"] == flag["id"]  # linked, not a second flag with the same key

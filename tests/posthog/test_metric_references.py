@@ -83,7 +83,15 @@ def test_known_events_actions_and_all_events_pass(api):
     [
         ({"metric_type": "ratio", "numerator": events_node("n"), "denominator": events_node("d")}, "'d', 'n'"),
         (
-            {"metric_type": "retention", "start_event": events_node("s"), "completion_event": events_node("c")},
+            {
+                "metric_type": "retention",
+                "start_event": events_node("s"),
+                "completion_event": events_node("c"),
+                "retention_window_start": 1,
+                "retention_window_end": 7,
+                "retention_window_unit": "day",
+                "start_handling": "first_seen",
+            },
             "'c', 's'",
         ),
     ],
@@ -179,7 +187,8 @@ def test_saved_metric_update_may_resend_an_action_deleted_since(api):
                     "40": {"id": 40, "team_id": 1, "name": "Retired", "deleted": True, "steps": [], **STAMPS},
                     "41": {"id": 41, "team_id": 1, "name": "Also retired", "deleted": True, "steps": [], **STAMPS},
                 },
-                "saved_metrics": {"1": {"query": {"source": actions_node(40), "metric_type": "mean"}}},
+                # merge patch: the seeded funnel becomes a mean (null removes its series)
+                "saved_metrics": {"1": {"query": {"source": actions_node(40), "metric_type": "mean", "series": None}}},
             }
         },
     }

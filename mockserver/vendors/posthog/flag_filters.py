@@ -1,8 +1,8 @@
 """A feature flag's ``filters`` checked as PostHog's FeatureFlagSerializer.validate_filters checks them.
 
-Every failure is a 400 on ``attr: "filters"``; the code is ``invalid`` unless PostHog names another
-(``invalid_input`` for the variant sum, ``cohort_does_not_exist``, ``behavioral_cohort_found``,
-``invalid_date``, ``invalid_value``, ``invalid_operator``).
+Every failure is a 400 on ``attr: "filters"``; the code is DRF's ``invalid`` (answered as
+``invalid_input``, like every generic code) unless PostHog names another (``cohort_does_not_exist``,
+``behavioral_cohort_found``, ``invalid_date``, ``invalid_value``, ``invalid_operator``).
 """
 
 from __future__ import annotations
