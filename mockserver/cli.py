@@ -1,4 +1,4 @@
-"""`mockserver serve | routes | check` (also `python -m mockserver`)."""
+"""`mockserver serve | routes | fixtures | check | drift` (also `python -m mockserver`)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("routes", help="list every served route")
     sub.add_parser("fixtures", help="list the named fixtures")
     sub.add_parser("check", help="validate the bundled specs with openapi-spec-validator")
+    drift = sub.add_parser(
+        "drift",
+        help="compare a vendor's published OpenAPI document with our contract (exit 1 on breaking drift)",
+    )
+    drift.add_argument("vendor", help="posthog or launchdarkly")
+    drift.add_argument("spec", help="the vendor's OpenAPI 3.0/3.1 document: a file path or an http(s) URL")
+    drift.add_argument("--format", choices=("text", "json"), default="text", help="report format (default text)")
+    drift.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a URL (default 30)")
     return parser
 
 
@@ -191,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in fixture_names():
             print(f"{name:22} {read_fixture(name).get('description', '')}")
         return 0
+    if args.command == "drift":
+        from mockserver.drift import run
+
+        return run(args.vendor, args.spec, args.format, timeout=args.timeout)
     if args.command == "check":
         from openapi_spec_validator import validate
 
