@@ -296,8 +296,9 @@ class SchemaDiff:
             else:
                 pairs.append((index, branch, theirs_left.pop(found)[1]))
         for index, branch in unmatched:
-            if theirs_left:
-                pairs.append((index, branch, theirs_left.pop(0)[1]))
+            inline = next((i for i, (_n, b) in enumerate(theirs_left) if ref_name(b) is None), None)
+            if ref_name(branch) is None and inline is not None:  # inline branches pair up in order
+                pairs.append((index, branch, theirs_left.pop(inline)[1]))
             else:
                 label = ref_name(branch) or f"#{index + 1}"
                 yield _Rel("alternative_removed", request, f"alternative {label} is gone", (), label, None)
@@ -543,12 +544,13 @@ class OperationDiff:
             for k, v in (t.node.get("responses") or {}).items()
             if not str(k).startswith("x-")
         }
-        theirs_success = any(_is_success(s) for s in theirs)
+        # A client handles the success statuses it knows: losing all of them is breaking, losing one of several is not.
+        kept_success = any(_is_success(s) and s in theirs for s in ours)
         for status, response in ours.items():
             where = f"response {status}"
             other = theirs.get(status)
             if other is None:
-                breaking = _is_success(status) and not theirs_success
+                breaking = _is_success(status) and not kept_success
                 yield self._finding(
                     o,
                     "response_status_removed",

@@ -21,7 +21,7 @@ class Resolver:
 
     def __init__(self, doc: dict[str, Any]) -> None:
         self.doc = doc
-        self._shapes: dict[int, tuple[Any, Shape]] = {}
+        self._shapes: dict[Any, tuple[Any, Shape]] = {}  # by reference, or by node identity
 
     def lookup(self, ref: str) -> Any:
         if not isinstance(ref, str) or not ref.startswith("#"):
@@ -53,11 +53,13 @@ class Resolver:
 
     def shape(self, node: Any) -> Shape:
         """The Shape of a raw schema node, memoised per node (documents do not change while compared)."""
-        cached = self._shapes.get(id(node))
-        if cached is not None and cached[0] is node:
+        ref = node.get("$ref") if isinstance(node, dict) and len(node) == 1 else None
+        key: Any = ref if isinstance(ref, str) else id(node)
+        cached = self._shapes.get(key)
+        if cached is not None and (cached[0] is node or isinstance(key, str)):
             return cached[1]
         result = _shape(self, node, frozenset())
-        self._shapes[id(node)] = (node, result)
+        self._shapes[key] = (node, result)
         return result
 
 
