@@ -113,14 +113,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _install_hooks(app: Flask, runtime: Runtime) -> None:
-    """Journal, admin contract, CORS/latency/no-auth, faults (before_request runs in this order)."""
-    from mockserver import faults, frontend, journal
+    """Journal, admin contract, CORS/latency/no-auth, faults, upstream proxy (before_request runs in this order)."""
+    from mockserver import faults, frontend, journal, proxy_hook
     from mockserver.admin import validation
 
     journal.install(app, runtime)
     validation.install(app, runtime)
     frontend.install(app, runtime)
     faults.install(app, runtime)
+    proxy_hook.install(app, runtime)  # --upstream: forward, verify and record (a no-op without it)
 
     @app.after_request
     def _persist(response: Response) -> Response:

@@ -67,6 +67,24 @@ def _parser() -> argparse.ArgumentParser:
         help="allow cookies and credentials in CORS requests (the origin is echoed back)",
     )
     serve.add_argument("--threads", type=int, help="worker threads of the server (default 8; MOCKSERVER_THREADS)")
+    proxy = serve.add_argument_group("proxy-and-verify (see README: Contract testing)")
+    proxy.add_argument(
+        "--upstream",
+        help="forward these vendors to the real services and check their answers against our contract: "
+        "VENDOR=URL,... e.g. posthog=https://us.posthog.com (MOCKSERVER_UPSTREAM)",
+    )
+    proxy.add_argument(
+        "--upstream-fallback",
+        action="store_true",
+        default=None,
+        help="forward vendor requests the mock does not serve as well (default: answer them as the mock does)",
+    )
+    proxy.add_argument("--upstream-timeout", type=float, help="seconds for one upstream answer (default 30)")
+    proxy.add_argument("--record", help="write what the upstreams answered to PATH as a state document (a fixture)")
+    tls = serve.add_argument_group("HTTPS")
+    tls.add_argument("--tls", choices=("self-signed",), help="serve HTTPS with a generated self-signed certificate")
+    tls.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain) file")
+    tls.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     serve.add_argument(
         "--log-level",
         default=os.environ.get("MOCKSERVER_LOG_LEVEL", "WARNING"),
@@ -104,6 +122,13 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
         "cors_credentials",
         "threads",
         "launchdarkly_require_beta",
+        "upstream",
+        "upstream_fallback",
+        "upstream_timeout",
+        "record",
+        "tls",
+        "tls_cert",
+        "tls_key",
     ):
         given = getattr(args, name, None)
         if given is not None:
@@ -134,7 +159,7 @@ def serve(settings: Settings) -> int:
 
     try:
         app = create_app(settings)
-    except (SnapshotError, OSError) as exc:  # a bad fixture or state file, an unwritable state file
+    except (SnapshotError, OSError, ValueError) as exc:  # a bad fixture or state file, an unknown upstream vendor
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
     # Everything built so far (libraries, compiled contracts, the seeded world) lives as long as

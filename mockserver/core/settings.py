@@ -31,6 +31,15 @@ class Settings:
     cors_headers: str = ""  # extra request headers a browser may send, comma-separated
     cors_credentials: bool = False
     threads: int = 8  # worker threads of the production server (`mockserver serve`)
+    # Proxy-and-verify: "posthog=URL,launchdarkly=URL" forwards those vendors to the real services
+    upstream: str = ""
+    upstream_fallback: bool = False  # operations the mock does not serve go upstream too
+    upstream_timeout: float = 30.0  # seconds for one upstream answer, connect to last byte
+    record: str | None = None  # write what the upstreams answered to this state document
+    # HTTPS: a certificate and key (PEM), or tls="self-signed" to make a pair for local use
+    tls: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -53,6 +62,30 @@ class Settings:
             raise ValueError("journal_size must be at least 1")
         if self.threads < 1:
             raise ValueError("threads must be at least 1")
+        self._check_upstream()
+        self._check_tls()
+
+    def _check_upstream(self) -> None:
+        if self.upstream:
+            from mockserver.upstream.forwarder import parse_upstreams
+
+            parse_upstreams(self.upstream)  # raises ValueError naming the culprit
+        elif self.record or self.upstream_fallback:
+            raise ValueError("record and upstream_fallback need upstream (VENDOR=URL,...)")
+        if not 0 < self.upstream_timeout <= 3600:
+            raise ValueError(f"upstream_timeout must be between 0 and 3600 seconds, not {self.upstream_timeout}")
+
+    def _check_tls(self) -> None:
+        if self.tls not in (None, "", "self-signed"):
+            raise ValueError(f"tls must be 'self-signed' (or give tls_cert and tls_key), not {self.tls!r}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together: give both")
+        if self.tls and self.tls_cert:
+            raise ValueError("choose tls=self-signed or tls_cert/tls_key, not both")
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls or self.tls_cert else "http"
 
 
 def parse_latency(text: str) -> tuple[int, int] | None:
@@ -82,9 +115,21 @@ def _coerce(name: str, raw: str) -> object:
             raise ValueError(f"must be an integer, not {raw!r}") from None
     if name == "latency":
         return parse_latency(raw)
-    if name in ("fixture", "state_file"):
+    if name == "upstream_timeout":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"must be a number of seconds, not {raw!r}") from None
+    if name in ("fixture", "state_file", "record", "tls", "tls_cert", "tls_key"):
         return raw.strip() or None
-    if name in ("strict_auth", "request_validation", "no_auth", "cors_credentials", "launchdarkly_require_beta"):
+    if name in (
+        "strict_auth",
+        "request_validation",
+        "no_auth",
+        "cors_credentials",
+        "launchdarkly_require_beta",
+        "upstream_fallback",
+    ):
         word = raw.strip().lower()
         if word not in _TRUE + _FALSE:
             raise ValueError(f"must be one of {', '.join(w for w in _TRUE + _FALSE if w)}, not {raw!r}")
