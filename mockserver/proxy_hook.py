@@ -53,7 +53,7 @@ def install(app: Flask, runtime: Runtime) -> Proxy | None:
     proxy = Proxy(
         forwarder=Forwarder(upstreams, timeout=settings.upstream_timeout),
         drift=DriftLog(settings.journal_size),
-        recorder=Recorder(settings.record, source) if settings.record else None,
+        recorder=_recorder(runtime, settings.record, source, list(upstreams)) if settings.record else None,
         fallback=settings.upstream_fallback,
     )
     app.extensions[EXTENSION] = proxy
@@ -72,6 +72,12 @@ def install(app: Flask, runtime: Runtime) -> Proxy | None:
         return _relay(proxy, vendor, endpoint.partition(".")[2] if served else None)
 
     return proxy
+
+
+def _recorder(runtime: Runtime, path: str, source: str, vendors: list[str]) -> Recorder:
+    """Recordings start from the seeded parts of the recorded vendors (projects, people, settings)."""
+    seed = runtime.store.seed
+    return Recorder(path, source, base=runtime.store.seeded(seed, only=vendors), seed=seed)
 
 
 def _client_headers(vendor: Vendor) -> list[tuple[str, str]]:

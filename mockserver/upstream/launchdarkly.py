@@ -328,5 +328,6 @@ class LaunchDarklyLayout:
         tables["experiments"][scoped] = row
         return True
 
-    def finish(self, tables: dict[str, Any]) -> dict[str, Any]:
-        return {name: rows for name, rows in tables.items() if rows}
+    def apply(self, part: dict[str, Any], tables: dict[str, Any]) -> None:
+        for name, rows in tables.items():
+            part.setdefault(name, {}).update(rows)

@@ -14,7 +14,13 @@ from typing import Any
 from mockserver.upstream.observe import Observation
 
 CLEARED = ("experiments", "flags", "holdouts", "saved_metrics", "cohorts", "timeseries_requests", "change_requests")
-SEQUENCES = {"experiments": "experiment", "flags": "flag", "holdouts": "holdout", "saved_metrics": "saved_metric"}
+SEQUENCES = {
+    "experiments": "experiment",
+    "flags": "flag",
+    "holdouts": "holdout",
+    "saved_metrics": "saved_metric",
+    "cohorts": "cohort",
+}
 
 EXPERIMENT_FIELDS = (
     "id",
@@ -243,24 +249,20 @@ class PostHogLayout:
             "created_at": link.get("created_at") or exp["created_at"],
         }
 
-    def finish(self, tables: dict[str, Any]) -> dict[str, Any]:
-        patch = {name: rows for name, rows in tables.items() if rows}
-        sequences: dict[str, int] = {}
+    def apply(self, part: dict[str, Any], tables: dict[str, Any]) -> None:
+        for name, rows in tables.items():
+            part.setdefault(name, {}).update(rows)
+        sequences = part.setdefault("sequences", {})
         for table, sequence in SEQUENCES.items():
-            ids = [row["id"] for row in tables.get(table, {}).values() if isinstance(row.get("id"), int)]
-            if ids:
-                sequences[sequence] = max(ids)
+            ids = [row["id"] for row in part.get(table, {}).values() if isinstance(row.get("id"), int)]
+            sequences[sequence] = max(ids, default=0)
         links = [
             link["id"]
-            for row in tables.get("experiments", {}).values()
+            for row in part.get("experiments", {}).values()
             for link in row.get("saved_metrics") or []
             if isinstance(link.get("id"), int)
         ]
-        if links:
-            sequences["saved_metric_link"] = max(links)
-        if sequences:
-            patch["sequences"] = sequences
-        return patch
+        sequences["saved_metric_link"] = max(links, default=0)
 
 
 def _parameters(params: Any) -> Any:

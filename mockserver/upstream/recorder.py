@@ -1,14 +1,14 @@
 """Turning what the real services answered into a state document that loads as a fixture.
 
 Each vendor's answers are mapped back to the records its part of the state holds (the layouts of
-``vendors/<name>/seed.py`` and ``state.py``). The document clears the tables the recording
-covers and patches the recorded records in, so loading it gives a world holding what was seen,
-beside the seeded projects and people::
+``vendors/<name>/seed.py`` and ``state.py``). The document replaces the part of each vendor that
+answered: the seeded part it started from (projects, people, settings) with the content tables
+emptied and the recorded records put in, so loading it gives a world holding what was seen::
 
-    {"format": "mockserver/state@1", "description": "Recorded from ...",
-     "clear": {"posthog": ["experiments", "flags", ...]},
-     "patch": {"posthog": {"experiments": {"12": {...}}, "sequences": {...}}}}
+    {"format": "mockserver/state@1", "description": "Recorded from ...", "seed": 42,
+     "data": {"posthog": {"experiments": {"12": {...}}, "flags": {...}, "sequences": {...}, ...}}}
 
+(``data`` rather than a merge ``patch``: a patch cannot hold the nulls records are full of.)
 Only answers that kept to our contract are recorded: an answer that drifted is a finding in the
 journal, and a record built from it could not be served by the mock anyway. The file is
 rewritten atomically after every recorded answer, so it is whole at any moment.
@@ -16,6 +16,7 @@ rewritten atomically after every recorded answer, so it is whole at any moment.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -38,8 +39,8 @@ class Layout(Protocol):
         """Record what ``obs`` shows into ``tables``; False when it holds nothing to record."""
         ...
 
-    def finish(self, tables: dict[str, Any]) -> dict[str, Any]:
-        """The vendor's patch: its tables plus whatever keeps them consistent (id sequences...)."""
+    def apply(self, part: dict[str, Any], tables: dict[str, Any]) -> None:
+        """Put the recorded ``tables`` into the vendor's ``part`` (its ``clear`` tables already emptied)."""
         ...
 
 
@@ -50,11 +51,20 @@ def layouts() -> dict[str, Layout]:
 
 
 class Recorder:
+    """Records answers per vendor; ``base`` holds each vendor's seeded part the recording starts from."""
+
     def __init__(
-        self, path: str | os.PathLike[str] | None, source: str = "", vendor_layouts: dict[str, Layout] | None = None
-    ):
+        self,
+        path: str | os.PathLike[str] | None,
+        source: str = "",
+        base: dict[str, dict[str, Any]] | None = None,
+        seed: int | None = None,
+        vendor_layouts: dict[str, Layout] | None = None,
+    ) -> None:
         self.path = Path(path) if path else None
         self.source = source
+        self.base = base or {}
+        self.seed = seed
         self.layouts = vendor_layouts if vendor_layouts is not None else layouts()
         self._tables: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -83,13 +93,17 @@ class Recorder:
         doc: dict[str, Any] = {
             "format": FORMAT,
             "description": f"Recorded from {self.source or 'the vendors'} ({self.recorded} answers, last at {stamp}).",
-            "clear": {},
-            "patch": {},
         }
+        if self.seed is not None:
+            doc["seed"] = self.seed
+        doc["data"] = {}
         for vendor, tables in self._tables.items():
             layout = self.layouts[vendor]
-            doc["clear"][vendor] = list(layout.clear)
-            doc["patch"][vendor] = json.loads(json.dumps(layout.finish(tables)))  # plain JSON, detached
+            part = copy.deepcopy(self.base.get(vendor, {}))
+            for table in layout.clear:
+                part[table] = {}
+            layout.apply(part, copy.deepcopy(tables))
+            doc["data"][vendor] = json.loads(json.dumps(part))  # plain JSON
         return doc
 
     def _save(self) -> None:
