@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     tls.add_argument("--tls", choices=("self-signed",), help="serve HTTPS with a generated self-signed certificate")
     tls.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain) file")
     tls.add_argument("--tls-key", help="the PEM private key of --tls-cert")
+    tls.add_argument(
+        "--tls-dir", help="where --tls self-signed keeps its CA and certificate (default ~/.cache/mockserver/tls)"
+    )
     serve.add_argument(
         "--log-level",
         default=os.environ.get("MOCKSERVER_LOG_LEVEL", "WARNING"),
@@ -129,6 +132,7 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
         "tls",
         "tls_cert",
         "tls_key",
+        "tls_dir",
     ):
         given = getattr(args, name, None)
         if given is not None:
@@ -151,21 +155,26 @@ def serve(settings: Settings) -> int:
     ahead of the first two; granian is far ahead only with a single thread, where one simulated
     delay would stall every request. Pure Python, and no master/worker split whose worker
     restarts would lose the state. SIGTERM and SIGINT stop it cleanly with exit status 0.
+    HTTPS (waitress has no TLS) runs under cheroot instead: see ``mockserver.tls.serve_https``.
     """
     from waitress import create_server
 
     from mockserver.admin.snapshot import SnapshotError
     from mockserver.app import create_app
+    from mockserver.tls import files_for, serve_https
 
     try:
         app = create_app(settings)
-    except (SnapshotError, OSError, ValueError) as exc:  # a bad fixture or state file, an unknown upstream vendor
+        tls_files = files_for(settings)  # made or checked before the first client comes
+    except (SnapshotError, OSError, ValueError) as exc:  # bad fixture, state or TLS files, an unknown upstream
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
     # Everything built so far (libraries, compiled contracts, the seeded world) lives as long as
     # the process: keep it out of the collector's full passes, which otherwise walk it all and
     # show up as pauses of tens of ms under load.
     gc.freeze()
+    if tls_files is not None:
+        return serve_https(app, settings, tls_files)
     server = create_server(
         app,
         host=settings.host,

@@ -40,6 +40,7 @@ class Settings:
     tls: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+    tls_dir: str | None = None  # where tls="self-signed" keeps its CA and certificate (default: the user's cache)
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -120,7 +121,7 @@ def _coerce(name: str, raw: str) -> object:
             return float(raw)
         except ValueError:
             raise ValueError(f"must be a number of seconds, not {raw!r}") from None
-    if name in ("fixture", "state_file", "record", "tls", "tls_cert", "tls_key"):
+    if name in ("fixture", "state_file", "record", "tls", "tls_cert", "tls_key", "tls_dir"):
         return raw.strip() or None
     if name in (
         "strict_auth",
