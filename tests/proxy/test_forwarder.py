@@ -211,3 +211,17 @@ def test_an_unreachable_upstream_answers_502_in_the_vendors_envelope() -> None:
         assert ld.status_code == 502
         assert set(ld.json()) >= {"code", "message"}
         assert proxy.runtime.journal.entries()[-1]["status"] == 502
+
+
+def test_the_no_auth_placeholder_never_goes_upstream_but_real_keys_do(echo: str) -> None:
+    from mockserver.server import MockServer
+
+    with MockServer(make_settings(upstream=f"posthog={echo}", no_auth=True)) as proxy:
+        keyless = requests.get(proxy.url + "/api/projects/1/experiments/", timeout=10)
+        assert "authorization" not in {k.lower() for k in keyless.json()["headers"]}
+        keyed = requests.get(
+            proxy.url + "/api/projects/1/experiments/", headers={"Authorization": "Bearer phx_mine"}, timeout=10
+        )
+        assert {k.lower(): v for k, v in keyed.json()["headers"].items()}["authorization"] == "Bearer phx_mine"
+        # The echo is no PostHog: its answer is drift, reported beside it.
+        assert "X-Mock-Upstream-Drift" in keyed.headers
