@@ -4,8 +4,10 @@
 It runs after the journal, frontend and fault hooks (so injected faults still apply and the
 journal records the forwarded call) and before any vendor handler: a served operation goes to
 the real service, its answer is checked against our contract, every mismatch becomes a drift
-finding (``runtime``'s journal shows it in ``contract_violations`` as ``upstream drift: ...``,
-``/__admin``-free ``Proxy.drift`` keeps it whole), and with ``--record`` the answer is recorded.
+finding (the request journal shows it in ``contract_violations`` as ``upstream drift: ...``;
+``Proxy.drift``, in ``app.extensions``, keeps each finding whole, and ``g.mock_upstream`` holds
+the upstream URL, status and drift for a journal that wants its own field), and with
+``--record`` the answer is recorded.
 ``/__admin`` is never forwarded, nor CORS preflights; an operation the mock does not serve is
 forwarded only with ``--upstream-fallback``.
 """

@@ -168,3 +168,104 @@ def test_a_change_to_a_shared_launchdarkly_component_is_found_everywhere_it_is_u
     assert removed and {f.schema for f in removed} == {f"Experiment.{name}"}
     assert {"getExperiment", "getExperiments", "createExperiment"} <= {f.operation for f in removed}
     assert all(f.breaking for f in removed)
+
+
+# ---------------------------------------------------------------------------------------------
+# More single changes to a copy of our own specs; each finds its own target in the document.
+
+
+def _response_props(doc: dict[str, Any]) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
+    """(operationId, the response object schema, a required string property, its schema)."""
+    resolver = Resolver(doc)
+    for op in operations(doc, resolver):
+        for status, response in (op.node.get("responses") or {}).items():
+            if not str(status).startswith("2"):
+                continue
+            media = (resolver.deref(response).get("content") or {}).get("application/json")
+            schema = resolver.deref((media or {}).get("schema"))
+            if not isinstance(schema, dict) or "allOf" in schema:
+                continue
+            for name in sorted(schema.get("required") or []):
+                prop = (schema.get("properties") or {}).get(name)
+                if isinstance(prop, dict) and prop.get("type") == "string" and "enum" not in prop:
+                    return op.operation_id, schema, name, prop
+    raise AssertionError("no required string property in any JSON response")
+
+
+def _retype(doc: dict[str, Any]) -> tuple[str, str, bool]:
+    op, _schema, _name, prop = _response_props(doc)
+    prop["type"] = "integer"
+    return op, "response_retyped", True
+
+
+def _nullable(doc: dict[str, Any]) -> tuple[str, str, bool]:
+    op, _schema, _name, prop = _response_props(doc)
+    prop["type"] = ["string", "null"]
+    return op, "response_nullable_added", True
+
+
+def _optional(doc: dict[str, Any]) -> tuple[str, str, bool]:
+    op, schema, name, _prop = _response_props(doc)
+    schema["required"].remove(name)
+    return op, "response_field_optional", True
+
+
+def _drop_operation(doc: dict[str, Any]) -> tuple[str, str, bool]:
+    op = operations(doc, Resolver(doc))[-1]
+    del doc["paths"][op.path][op.method.lower()]
+    return op.operation_id, "operation_removed", True
+
+
+def _required_query(doc: dict[str, Any]) -> tuple[str, str, bool]:
+    op = next(o for o in operations(doc, Resolver(doc)) if o.method == "GET")
+    op.node.setdefault("parameters", []).append(
+        {"name": "brand_new", "in": "query", "required": True, "schema": {"type": "string"}}
+    )
+    return op.operation_id, "parameter_added", True
+
+
+def _error_status(doc: dict[str, Any]) -> tuple[str, str, bool]:
+    op = operations(doc, Resolver(doc))[0]
+    op.node["responses"]["418"] = {"description": "teapot"}
+    return op.operation_id, "response_status_added", False
+
+
+def _request_enum(doc: dict[str, Any]) -> tuple[str, str, bool]:
+    """Drop one value of an enum somewhere in a request body (a value clients may send today)."""
+    resolver = Resolver(doc)
+
+    def walk(node: Any, depth: int) -> bool:
+        node = resolver.deref(node)
+        if not isinstance(node, dict) or depth > 6:
+            return False
+        values = node.get("enum")
+        if isinstance(values, list) and len([v for v in values if v is not None]) > 1:
+            values.remove(next(v for v in reversed(values) if v is not None))
+            return True
+        writable = [p for p in (node.get("properties") or {}).values() if not (resolver.deref(p) or {}).get("readOnly")]
+        children = [*writable, node.get("items")]
+        children += [*(node.get("oneOf") or []), *(node.get("anyOf") or []), *(node.get("allOf") or [])]
+        return any(walk(child, depth + 1) for child in children if child is not None)
+
+    for op in operations(doc, resolver):
+        body = resolver.deref(op.node.get("requestBody"))
+        media = ((body or {}).get("content") or {}).get("application/json") if isinstance(body, dict) else None
+        if media and walk(media.get("schema"), 0):
+            return op.operation_id, "request_enum_value_removed", True
+    pytest.skip("no enum in any request body")
+
+
+MUTATIONS = [_retype, _nullable, _optional, _drop_operation, _required_query, _error_status, _request_enum]
+
+
+@pytest.mark.parametrize("mutate", MUTATIONS, ids=[m.__name__.strip("_") for m in MUTATIONS])
+@pytest.mark.parametrize("vendor", ["posthog", "launchdarkly"])
+def test_single_changes_to_our_spec(vendor: str, mutate) -> None:
+    ours = load_spec(vendor)
+    theirs = copy.deepcopy(ours)
+    operation_id, kind, breaking = mutate(theirs)
+    report = compare(vendor, ours, theirs)
+    hits = [f for f in report.findings if f.kind == kind and f.operation == operation_id]
+    assert hits, [(f.kind, f.operation, f.where, f.field) for f in report.findings]
+    assert all(f.breaking is breaking for f in report.findings if f.kind == kind)
+    assert report.exit_status == (1 if any(f.breaking for f in report.findings) else 0)

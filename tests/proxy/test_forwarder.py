@@ -225,3 +225,59 @@ def test_the_no_auth_placeholder_never_goes_upstream_but_real_keys_do(echo: str)
         assert {k.lower(): v for k, v in keyed.json()["headers"].items()}["authorization"] == "Bearer phx_mine"
         # The echo is no PostHog: its answer is drift, reported beside it.
         assert "X-Mock-Upstream-Drift" in keyed.headers
+
+
+def test_flags_and_environment_variables_fill_the_settings() -> None:
+    from mockserver.cli import _parser, settings_from
+    from mockserver.core.settings import env_overrides
+
+    args = _parser().parse_args(
+        [
+            "serve",
+            "--upstream",
+            "posthog=https://ph.example.test",
+            "--upstream-fallback",
+            "--upstream-timeout",
+            "5",
+            "--record",
+            "rec.json",
+            "--tls",
+            "self-signed",
+            "--tls-dir",
+            "tls",
+        ]
+    )
+    settings = settings_from(args, environ={})
+    assert (settings.upstream, settings.upstream_fallback, settings.upstream_timeout) == (
+        "posthog=https://ph.example.test",
+        True,
+        5.0,
+    )
+    assert (settings.record, settings.tls, settings.tls_dir, settings.scheme) == (
+        "rec.json",
+        "self-signed",
+        "tls",
+        "https",
+    )
+    env = env_overrides(
+        {
+            "MOCKSERVER_UPSTREAM": "launchdarkly=https://ld.example.test",
+            "MOCKSERVER_UPSTREAM_FALLBACK": "yes",
+            "MOCKSERVER_UPSTREAM_TIMEOUT": "2.5",
+            "MOCKSERVER_RECORD": "",
+            "MOCKSERVER_TLS_CERT": "c.pem",
+            "MOCKSERVER_TLS_KEY": "k.pem",
+        }
+    )
+    assert env == {
+        "upstream": "launchdarkly=https://ld.example.test",
+        "upstream_fallback": True,
+        "upstream_timeout": 2.5,
+        "record": None,
+        "tls_cert": "c.pem",
+        "tls_key": "k.pem",
+    }
+    with pytest.raises(ValueError, match="MOCKSERVER_UPSTREAM_TIMEOUT"):
+        env_overrides({"MOCKSERVER_UPSTREAM_TIMEOUT": "soon"})
+    with pytest.raises(ValueError, match="upstream_timeout"):
+        make_settings(upstream="posthog=https://ph.example.test", upstream_timeout=0)
