@@ -14,6 +14,7 @@ forwarded only with ``--upstream-fallback``.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -104,9 +105,7 @@ def _relay(proxy: Proxy, vendor: Vendor, operation_id: str | None) -> Response:
         log.warning("%s %s: %s", request.method, request.path, exc.detail)
         status, payload = vendor.render(Problem(kind_for_status(exc.status), exc.detail, status=exc.status))
         g.mock_upstream = {"url": proxy.forwarder.target(vendor.name, "/"), "error": exc.detail}
-        from mockserver.app import dump_json
-
-        response = Response(dump_json(payload), status=status, mimetype="application/json")
+        response = Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
         response.headers["X-Mock-Upstream"] = vendor.name
         return response
 
@@ -136,9 +135,11 @@ def _relay(proxy: Proxy, vendor: Vendor, operation_id: str | None) -> Response:
     return _response(vendor, reply, problems)
 
 
-def _response(vendor: Vendor, reply: Any, problems: list[str]) -> Response:
-    from mockserver.app import _header_safe
+def _header_safe(text: str) -> str:
+    return text.encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")
 
+
+def _response(vendor: Vendor, reply: Any, problems: list[str]) -> Response:
     response = Response(reply.body, status=reply.status)
     response.headers.clear()
     for key, value in reply.headers:
