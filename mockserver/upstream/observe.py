@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,7 +74,3 @@ class DriftLog:
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._entries)
-
-
-def as_json(obs: Observation) -> dict[str, Any]:
-    return asdict(obs)
