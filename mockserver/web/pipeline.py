@@ -1,7 +1,8 @@
 """The one ordered pipeline every request walks, vendor and control API alike.
 
-    journal → guard (Host, cross-site, CORS) → route → faults → auth → parse (strict JSON and
-    the contract) → handle (a store transaction: handler → response check → limits → persist)
+    journal → guard (Host, cross-site, CORS) → route → faults → forward (--upstream) → auth →
+    parse (strict JSON and the contract) → handle (a store transaction: handler → response check →
+    limits → persist)
 
 Each stage is a function ``stage(ctx, call_next) -> Response``; ``STAGES`` below is the order,
 written once. A stage refuses by raising a Problem; the journal stage, outermost, renders it in
@@ -36,6 +37,7 @@ from mockserver.web.cors import CorsPolicy, is_preflight
 from mockserver.web.drop import DROP_KEY
 from mockserver.web.guard import AdminGuard, HostGuard
 from mockserver.web.nearest import Nearest
+from mockserver.web.proxy import Proxy
 from mockserver.web.render import JSON_TYPE, dump_json, header_safe, json_response, render_plain
 from mockserver.web.routing import OVERRIDABLE, Route, Router
 
@@ -47,7 +49,7 @@ READS = ("GET", "HEAD", "OPTIONS")
 
 class Pipeline:
     # The order, written once.
-    ORDER = ("journal", "guard", "route", "faults", "auth", "parse", "handle")
+    ORDER = ("journal", "guard", "route", "faults", "forward", "auth", "parse", "handle")
     # An approved change request: already past the guard, and no fault may fire on it.
     REPLAY_ORDER = ("journal", "route", "auth", "parse", "handle")
 
@@ -60,6 +62,7 @@ class Pipeline:
         admin: AdminGuard,
         admin_open: frozenset[str],
         unchecked: frozenset[str],
+        proxy: Proxy | None = None,
     ) -> None:
         self.runtime = runtime
         self.router = router
@@ -68,6 +71,7 @@ class Pipeline:
         self.admin = admin
         self.admin_open = admin_open
         self.unchecked = unchecked
+        self.proxy = proxy
         self.nearest = {s.name: Nearest(r.path for r in router.operations() if r.surface is s) for s in router.surfaces}
         self.nearest_any = Nearest(r.path for r in router.operations() if r.surface.kind == "vendor")
         self._latency_rng = random.Random(f"{runtime.settings.seed}:latency")
@@ -150,6 +154,7 @@ class Pipeline:
                 "fault_id": ctx.fault_id,
                 "dropped": ctx.dropped,
                 "approval": ctx.approval,
+                "upstream": ctx.upstream,
                 "request_headers": capped_headers(request.headers.items()),
                 "request_raw": _body_or_empty(request),
                 "response_raw": b"" if ctx.dropped else response.get_data(),
@@ -290,7 +295,14 @@ class Pipeline:
         problem.headers.update(headers)
         raise problem
 
-    # -- 5. auth --------------------------------------------------------------------------------
+    # -- 5. forward: --upstream sends the request to the real service instead -----------------
+
+    def forward(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
+        if self.proxy is None or not ctx.is_vendor or ctx.approval is not None or not self.proxy.wants(ctx):
+            return call_next()
+        return self.proxy.relay(ctx)
+
+    # -- 6. auth --------------------------------------------------------------------------------
 
     def auth(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         if ctx.routing_problem is not None:
@@ -320,7 +332,7 @@ class Pipeline:
             return
         request.environ["HTTP_" + name.upper().replace("-", "_")] = value  # headers read the environ live
 
-    # -- 6. parse: strict JSON and the contract -------------------------------------------------
+    # -- 7. parse: strict JSON and the contract -------------------------------------------------
 
     def parse(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         route = ctx.route
@@ -354,7 +366,7 @@ class Pipeline:
                 return problem
         return vendor.explain(ctx.operation_id or "", problem, parsed) or problem
 
-    # -- 7. handle: one transaction around handler, response check, limits and persistence ------
+    # -- 8. handle: one transaction around handler, response check, limits and persistence ------
 
     def handle(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         route = ctx.route
