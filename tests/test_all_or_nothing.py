@@ -278,7 +278,11 @@ CORPUS: dict[str, Callable[[FlaskClient], Request]] = {
     ),
 }
 # Writes that change nothing by design (a 405, or what lives outside the state).
-NO_CHANGE = {"experiments_destroy": "PostHog refuses experiment DELETE with 405", "clearRequests": "the journal"}
+NO_CHANGE = {
+    "experiments_destroy": "PostHog refuses experiment DELETE with 405",
+    "clearRequests": "the journal is a record of requests, not state",
+    "clearCoverage": "coverage is a record of requests, not state",
+}
 
 
 def _after(_setup: Any, request: Request) -> Request:

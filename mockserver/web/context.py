@@ -27,6 +27,7 @@ class RequestContext:
     identity: Any = None
     valid: ValidRequest | None = None
     problem: Problem | None = None  # why the request was refused (journal, access log)
+    refused_by: str | None = None  # the pipeline stage that refused it
     violations: list[str] = field(default_factory=list)  # the mock's own contract breaks
     fault_id: int | None = None
     dropped: bool = False

@@ -45,6 +45,9 @@ log = logging.getLogger("mockserver")
 access_log = logging.getLogger("mockserver.access")
 Stage = Callable[[RequestContext, Callable[[], Response]], Response]
 READS = ("GET", "HEAD", "OPTIONS")
+# A refusal from these stages means the request broke the contract (unknown path, wrong method,
+# missing or bad credentials, a schema failure); a refusal from ``handle`` is a rule saying no.
+CONTRACT_STAGES = ("route", "auth", "parse")
 
 
 class Pipeline:
@@ -88,7 +91,13 @@ class Pipeline:
     def _run(self, stages: tuple[Stage, ...], ctx: RequestContext, index: int = 0) -> Response:
         if index == len(stages):
             raise RuntimeError("the last stage answers")
-        return stages[index](ctx, lambda: self._run(stages, ctx, index + 1))
+        stage = stages[index]
+        try:
+            return stage(ctx, lambda: self._run(stages, ctx, index + 1))
+        except Problem:
+            if ctx.refused_by is None:  # the innermost stage that refused: contract, auth or a rule?
+                ctx.refused_by = stage.__name__
+            raise
 
     # -- 1. journal and access log --------------------------------------------------------------
 
@@ -137,6 +146,8 @@ class Pipeline:
         if ctx.is_admin or ctx.preflight:
             self._access(ctx, status, elapsed, journaled=False)
             return
+        if ctx.route is not None and status is not None:
+            self.runtime.coverage.record(ctx.route.surface.name, ctx.route.operation_id, status)
         self.runtime.journal.record(
             {
                 "at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
@@ -149,6 +160,9 @@ class Pipeline:
                 "latency_ms": round(elapsed, 3),
                 "validation_errors": [problem.summary()] if problem is not None and problem.is_client_error else [],
                 "problem": problem.to_json() if problem is not None else None,
+                "refused_by": ctx.refused_by if problem is not None else None,
+                "contract_refusal": problem is not None
+                and (ctx.refused_by in CONTRACT_STAGES or bool(problem.extra.get("request_shape"))),
                 "contract_violations": list(ctx.violations),
                 "nearest_path": response.headers.get("X-Mock-Nearest-Path"),
                 "fault_id": ctx.fault_id,
@@ -273,7 +287,7 @@ class Pipeline:
         faults = self.runtime.faults
         if not faults:
             return call_next()
-        hit = faults.match(ctx.request.method, ctx.request.path, ctx.operation_id)
+        hit = faults.match(ctx.request.method, ctx.request.path, ctx.operation_id, _FaultView(ctx.request))
         if hit is None:
             return call_next()
         ctx.fault_id = hit.rule_id
@@ -306,6 +320,7 @@ class Pipeline:
 
     def auth(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         if ctx.routing_problem is not None:
+            ctx.refused_by = "route"  # found by the route stage, answered once faults had their chance
             raise ctx.routing_problem
         route = ctx.route
         assert route is not None
@@ -460,6 +475,27 @@ class Pipeline:
         payload = response.get_data()
         parsed = parse_json(payload) if payload and response.mimetype == JSON_TYPE else None
         return Reply(response.status_code, parsed)
+
+
+class _FaultView:
+    """What a fault rule's ``match`` may look at, read only when a rule asks."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        return self._request.args
+
+    @property
+    def headers(self) -> Any:
+        return self._request.headers
+
+    def json(self) -> Any:
+        try:
+            return parse_json(_body_or_empty(self._request))
+        except (BodyError, RecursionError):
+            return None
 
 
 def _body_or_empty(request: Request) -> bytes:
