@@ -143,9 +143,14 @@ class Pipeline:
         elapsed = (time.perf_counter() - ctx.started) * 1000
         status = None if ctx.dropped else response.status_code
         problem = ctx.problem
-        if ctx.is_admin or ctx.preflight:
+        if ctx.is_admin:
             self._access(ctx, status, elapsed, journaled=False)
             return
+        # A CORS preflight is journaled with its verdict: the first thing to look at when a browser
+        # app "cannot reach" the mock.
+        refusal = [problem.summary()] if problem is not None and problem.is_client_error else []
+        if ctx.preflight and ctx.log_reason and "refused" in ctx.log_reason:
+            refusal = [ctx.log_reason]
         if ctx.route is not None and status is not None:
             self.runtime.coverage.record(ctx.route.surface.name, ctx.route.operation_id, status)
         self.runtime.journal.record(
@@ -158,7 +163,8 @@ class Pipeline:
                 "operation_id": ctx.operation_id,
                 "status": status,
                 "latency_ms": round(elapsed, 3),
-                "validation_errors": [problem.summary()] if problem is not None and problem.is_client_error else [],
+                "validation_errors": refusal,
+                "preflight": ctx.preflight,
                 "problem": problem.to_json() if problem is not None else None,
                 "refused_by": ctx.refused_by if problem is not None else None,
                 "contract_refusal": problem is not None
