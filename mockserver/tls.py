@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from mockserver.web.guard import is_ip
+
 CA_DAYS = 3650
 LEAF_DAYS = 397  # what browsers accept for a server certificate
 RENEW_BEFORE = dt.timedelta(days=30)
@@ -92,16 +94,8 @@ def _usable(cert_path: Path, key_path: Path, ca_path: Path, names: list[str]) ->
         return False
     dns = set(san.get_values_for_type(x509.DNSName))
     ips = set(san.get_values_for_type(x509.IPAddress))
-    covered = all((ipaddress.ip_address(n) in ips) if _is_ip(n) else (n in dns) for n in names)
+    covered = all((ipaddress.ip_address(n) in ips) if is_ip(n) else (n in dns) for n in names)
     return covered and cert.not_valid_after_utc - RENEW_BEFORE > dt.datetime.now(dt.UTC)
-
-
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 def self_signed(directory: str | os.PathLike[str] | None = None, host: str = "127.0.0.1") -> TlsFiles:
