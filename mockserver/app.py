@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from mockserver.admin import blueprint as admin_blueprint
 
     app.register_blueprint(admin_blueprint)
+    from mockserver.console.views import blueprint as console_blueprint
+
+    app.register_blueprint(console_blueprint)
     for vendor in runtime.vendors:
         if vendor.admin is not None:
             app.register_blueprint(vendor.admin)

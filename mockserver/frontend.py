@@ -71,7 +71,6 @@ def install(app: Flask, runtime: Runtime) -> None:
             methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         )
 
-    latency = settings.latency
     rng = random.Random(f"{settings.seed}:latency")
 
     @app.before_request
@@ -81,6 +80,7 @@ def install(app: Flask, runtime: Runtime) -> None:
         vendor = runtime.vendor_for_path(request.path)
         if vendor is None:
             return
+        latency = settings.latency  # read per request: PATCH /__admin/settings may change it
         if latency is not None:
             time.sleep(rng.uniform(latency[0], latency[1]) / 1000)
         if (

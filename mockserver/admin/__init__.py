@@ -114,4 +114,4 @@ def clear_keys() -> Response:
 
 
 # The rest of the control API registers on the same blueprint.
-from mockserver.admin import clock, faults, journal, state  # noqa: E402, F401
+from mockserver.admin import clock, faults, journal, settings, state  # noqa: E402, F401
