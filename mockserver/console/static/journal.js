@@ -73,7 +73,7 @@ function row(entry) {
       "tr",
       { class: problems ? "has-problems" : "" },
       h("td", {}, toggle),
-      h("td", {}, when(entry.at)),
+      h("td", { class: "nowrap", title: entry.at }, when(entry.at).slice(11)),
       h("td", { class: "mono" }, entry.method),
       h("td", { class: "mono path" }, entry.path),
       h("td", {}, statusBadge(entry)),
@@ -93,7 +93,7 @@ function render() {
     replace($("#journal-list"), h("p", { class: "empty" }, entries.length ? "No entries match." : "No vendor requests yet."));
     return;
   }
-  const headings = ["", "At", "Method", "Path", "Status", "Operation", "Vendor", ""];
+  const headings = ["", "Time (UTC)", "Method", "Path", "Status", "Operation", "Vendor", ""];
   replace(
     $("#journal-list"),
     h(
