@@ -22,7 +22,7 @@ from mockserver.server import MockServer
 from tests.console.browser import SCREENSHOTS, ensure_chromium, launch
 from tests.console.tap import Tap
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[test])")
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install -e .[test]")
 
 
 @pytest.fixture(scope="session")

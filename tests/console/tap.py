@@ -93,7 +93,7 @@ class Tap:
 
 def _check_request(ex: Exchange) -> None:
     contract = contract_for(ex.path)
-    if contract is None or ex.status in (404, 405) and not ex.path.startswith("/__admin"):
+    if contract is None or (ex.status in (404, 405) and not ex.path.startswith("/__admin")):
         return
     request = MockRequest(
         "http://localhost",
