@@ -108,6 +108,14 @@ def _request_body(request: Any) -> Any:
         return raw.decode("utf-8", "replace")
 
 
+SECRET_HEADERS = ("x-mockserver-admin-token", "cookie")  # never kept; vendor keys are (they are test keys)
+
+
+def _request_headers(request: Any) -> dict[str, str]:
+    """The request's headers as sent (values capped), so a journal reader sees which key and media type came."""
+    return {key: value[:1000] for key, value in request.headers.items() if key.lower() not in SECRET_HEADERS}
+
+
 def install(app: Any, runtime: Any) -> None:
     from flask import g, request
 
@@ -145,6 +153,7 @@ def install(app: Any, runtime: Any) -> None:
                 "fault_id": getattr(g, "mock_fault_id", None),
                 "dropped": dropped,
                 "request_body": _request_body(request),
+                "request_headers": _request_headers(request),
             }
         )
         return response

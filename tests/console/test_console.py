@@ -283,6 +283,7 @@ def test_markup_in_names_and_requests_is_shown_as_text(console):
     expect(journal).to_contain_text("<svg onload=window.__pwned=3>")
     page.locator("#journal-list tr").filter(has_text="experiments_create").get_by_role("button").click()
     expect(journal.locator("dl.entry")).to_contain_text(evil.replace('"', '\\"'))
+    expect(journal.locator("dl.entry")).to_contain_text('"Authorization": "Bearer phx_console_tests"')
     console.screenshot("markup-as-text")
 
     assert page.evaluate("window.__pwned") is None
