@@ -104,8 +104,9 @@ def _watch(page: Any, errors: list[str]) -> None:
 
 
 @pytest.fixture
-def console(browser) -> Iterator[Console]:
-    server = MockServer(Settings(seed=42, port=0))
+def console(request, browser) -> Iterator[Console]:
+    """Parametrize indirectly with a dict of Settings overrides for another server set-up."""
+    server = MockServer(Settings(seed=42, port=0), **getattr(request, "param", {}))
     tap = Tap(server.app.wsgi_app)
     server.app.wsgi_app = tap
     server.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -326,6 +327,31 @@ def test_the_console_asks_for_the_admin_token_once_and_sends_it(console):
     assert all("Authorization" not in ex.headers for ex in admin_calls)
 
 
+def test_a_declined_token_is_not_asked_for_again_until_the_header_button(console):
+    page = console.page
+    token = "another-token"
+
+    def guard(route, request):
+        if request.headers.get("x-mockserver-admin-token") == token:
+            route.continue_()
+        else:
+            route.fulfill(
+                status=401, content_type="application/json", body='{"error":"unauthorized","detail":"x","field":null}'
+            )
+
+    page.route(re.compile(r".*/__admin/(?!ui|docs|specs).*"), guard)
+    page.goto(console.url + "/__admin/ui#faults")
+    dialog = page.get_by_role("dialog", name="Admin token")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("status")).to_contain_text("needs the admin token")
+    page.get_by_role("button", name="Refresh").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Admin token").click()
+    dialog.get_by_label("Token").fill(token)
+    dialog.get_by_role("button", name="Use token").click()
+    expect(page.locator("#settings-summary")).to_contain_text("no added latency")
+
+
 def test_keyboard_labels_and_a_narrow_window(console):
     page = console.open()
     expect(page.get_by_role("region", name=WEB)).to_be_visible()
@@ -368,3 +394,23 @@ def test_api_docs_try_it_out_calls_this_server(console):
     operation.get_by_role("button", name="Execute").click()
     expect(operation.locator(".live-responses-table tbody .response-col_status").first).to_have_text("200")
     assert any(ex.path == "/__admin/health" and ex.headers.get("Referer") is None for ex in console.tap.exchanges)
+
+
+@pytest.mark.parametrize("console", [{"strict_auth": True}], indirect=True)
+def test_under_strict_auth_the_console_registers_its_own_keys(console):
+    page = console.open()
+    expect(experiment_row(page, WEB, "Product tour")).to_contain_text("draft")
+    expect(experiment_row(page, LD_PROD, "Search ranking test")).to_contain_text("running")
+    keys = {k["key"]: k for k in requests.get(f"{console.url}/__admin/api-keys", timeout=5).json()["keys"]}
+    assert keys["phx_mockserver_console"]["scopes"] == ["*"] and keys["api-mockserver-console"]["role"] == "admin"
+
+    requests.post(f"{console.url}/__admin/reset", timeout=5)  # forgets registered keys
+    console.expect_refusal("GET", "/api/projects/*/experiments/")
+    console.expect_refusal("GET", "/api/v2/projects/*/experiments")
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator("#experiments-summary")).to_contain_text("of 22 experiments")
+    assert "phx_mockserver_console" in {
+        k["key"] for k in requests.get(f"{console.url}/__admin/api-keys").json()["keys"]
+    }
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Faults & settings").click()
+    expect(page.get_by_role("checkbox", name=re.compile("No auth"))).to_be_disabled()

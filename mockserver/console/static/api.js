@@ -15,6 +15,7 @@ export class ApiError extends Error {
 
 let askToken = null;
 let pendingAsk = null;
+let declined = false; // the person cancelled the token dialog: background calls stop asking
 
 // The app supplies the dialog that asks for the admin token: (reason) => Promise<string | null>.
 export function onTokenNeeded(ask) {
@@ -46,9 +47,21 @@ function tokenHeaders() {
 }
 
 async function token(reason) {
-  if (!askToken) return null;
+  if (!askToken || declined) return null;
   pendingAsk = pendingAsk || askToken(reason).finally(() => { pendingAsk = null; });
-  return pendingAsk;
+  const entered = await pendingAsk;
+  declined = !entered;
+  return entered;
+}
+
+// The header's "Admin token" button: enter (or replace) the token by hand; an empty one forgets it.
+export async function changeToken() {
+  if (!askToken) return;
+  const entered = await askToken("Enter the admin token for this server (empty to forget it).", true);
+  if (entered === null) return;
+  declined = false;
+  if (entered) sessionStorage.setItem(TOKEN_KEY, entered);
+  else sessionStorage.removeItem(TOKEN_KEY);
 }
 
 // A control-API call; a 401 asks for the admin token once and retries with it.
@@ -61,6 +74,7 @@ export async function adminCall(method, path, body) {
     sessionStorage.setItem(TOKEN_KEY, entered);
     res = await send(method, `/__admin${path}`, { headers: tokenHeaders(), body });
   }
+  if (res.status === 401 && declined) throw new ApiError(res, "The control API needs the admin token: use “Admin token” at the top.");
   if (!res.ok) throw new ApiError(res, adminMessage(res));
   return res.data;
 }
@@ -72,10 +86,6 @@ export const admin = {
   patch: (path, body) => adminCall("PATCH", path, body),
   del: (path) => adminCall("DELETE", path),
 };
-
-export function forgetToken() {
-  sessionStorage.removeItem(TOKEN_KEY);
-}
 
 function adminMessage(res) {
   const body = res.data;

@@ -1,6 +1,6 @@
 // The console's entry point: navigation, the header, the admin-token dialog, and what the views share.
 
-import { admin, onTokenNeeded, registerKeys } from "./api.js";
+import { admin, changeToken, onTokenNeeded, registerKeys } from "./api.js";
 import { $, $$, notify, replace, h, when } from "./dom.js";
 import * as experiments from "./experiments.js";
 import * as approvals from "./approvals.js";
@@ -68,11 +68,13 @@ function show(name) {
   current.show(ctx);
 }
 
-function tokenDialog(reason) {
+// Resolves with the token entered, "" (when empty is allowed) or null when cancelled.
+function tokenDialog(reason, allowEmpty = false) {
   const dialog = $("#token-dialog");
   const form = $("#token-form");
   replace($("#token-reason"), reason);
   form.reset();
+  form.elements.token.required = !allowEmpty;
   return new Promise((resolve) => {
     const finish = (value) => {
       form.removeEventListener("submit", onSubmit);
@@ -83,7 +85,7 @@ function tokenDialog(reason) {
     };
     const onSubmit = (event) => {
       event.preventDefault();
-      finish(form.elements.token.value.trim() || null);
+      finish(form.elements.token.value.trim() || (allowEmpty ? "" : null));
     };
     const onCancel = (event) => {
       event.preventDefault();
@@ -99,6 +101,11 @@ function tokenDialog(reason) {
 
 async function start() {
   onTokenNeeded(tokenDialog);
+  $("#token-button").addEventListener("click", async () => {
+    await changeToken();
+    ctx.changed();
+    if (current) current.show(ctx);
+  });
   for (const view of Object.values(VIEWS)) view.init(ctx);
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
   await refreshHeader();
