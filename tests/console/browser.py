@@ -25,7 +25,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-INSTALL_SECONDS = 600
+INSTALL_SECONDS = 300
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
@@ -48,7 +48,7 @@ def ensure_chromium() -> str | None:
         try:
             result = _apt("install", "-y", "-qq", "chromium", timeout=INSTALL_SECONDS)
             if result.returncode != 0:
-                _apt("update", "-qq", timeout=300)
+                _apt("update", "-qq", timeout=180)
                 result = _apt("install", "-y", "-qq", "chromium", timeout=INSTALL_SECONDS)
         except subprocess.TimeoutExpired:
             return f"installing chromium with apt-get took longer than {INSTALL_SECONDS} s"
