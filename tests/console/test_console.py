@@ -116,6 +116,18 @@ def test_launchdarkly_stop_with_a_winner_then_archive(console):
     assert all(ex.headers["Authorization"] == "api-mockserver-console" for ex in patches)
 
 
+def test_launchdarkly_start_an_iteration(console):
+    page = console.open()
+    expect(experiment_row(page, LD_PROD, "Onboarding flow test")).to_contain_text("not_started")
+    experiment_row(page, LD_PROD, "Onboarding flow test").get_by_role("button", name="Onboarding flow test").click()
+    dialog = page.get_by_role("dialog", name="Onboarding flow test")
+    expect(dialog.locator("#detail-json")).to_contain_text('"draftIteration"')
+    dialog.get_by_role("button", name="Start iteration").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("Start iteration: done. Status is now running.")
+    dialog.get_by_role("button", name="Close").click()
+    expect(experiment_row(page, LD_PROD, "Onboarding flow test")).to_contain_text("running")
+
+
 def test_approve_a_change_request_from_the_inbox(console):
     page = console.open("state")
     page.get_by_role("button", name="Load fixture approval-required").click()
