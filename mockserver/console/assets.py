@@ -113,5 +113,6 @@ def spec_document(name: str, fmt: str, server_url: str) -> Asset | None:
     spec["servers"] = [{"url": server_url, "description": "this mockserver"}]
     if fmt == "json":
         return Asset(json.dumps(spec, ensure_ascii=False, indent=1, default=str).encode(), "application/json")
-    text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=120)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: ~10x faster
+    text = yaml.dump(spec, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
     return Asset(text.encode(), "application/yaml")
