@@ -47,9 +47,12 @@ class AuthRequest(Protocol):
 
 @dataclass
 class Reply:
+    """A JSON answer; or, with ``content_type``, raw bytes of that type (the console's files)."""
+
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
 
 
 @dataclass

@@ -38,7 +38,7 @@ from mockserver.web.drop import DROP_KEY
 from mockserver.web.guard import AdminGuard, HostGuard
 from mockserver.web.nearest import Nearest
 from mockserver.web.proxy import Proxy
-from mockserver.web.render import JSON_TYPE, dump_json, header_safe, json_response, render_plain
+from mockserver.web.render import JSON_TYPE, dump_json, header_safe, json_response, render_plain, reply_response
 from mockserver.web.routing import OVERRIDABLE, Route, Router
 
 log = logging.getLogger("mockserver")
@@ -413,7 +413,7 @@ class Pipeline:
                     tx.rollback(mark)
                     raise
             # Bodies share the state's nested values: encode them before the lock lets a write in.
-            response = json_response(reply.status, reply.body, reply.headers)
+            response = reply_response(reply.status, reply.body, reply.headers, reply.content_type)
         if ctx.violations and runtime.settings.response_validation == "warn":
             response.headers["X-Mock-Contract-Violations"] = header_safe(" | ".join(ctx.violations))
         return response
@@ -444,9 +444,12 @@ class Pipeline:
         assert route is not None
         if mode == "off" or route.operation_id in self.unchecked:
             return reply
-        problems = route.surface.contract.response_problems(
-            route.operation_id, reply.status, JSON_TYPE if reply.body is not None else None, reply.body
-        )
+        if reply.content_type is not None:  # raw bytes: their type must be documented, JSON is parsed
+            mimetype = reply.content_type.split(";")[0].strip()
+            body = parse_json(reply.body) if mimetype == JSON_TYPE else None
+        else:
+            mimetype, body = (JSON_TYPE if reply.body is not None else None), reply.body
+        problems = route.surface.contract.response_problems(route.operation_id, reply.status, mimetype, body)
         if not problems:
             return reply
         ctx.violations = problems
