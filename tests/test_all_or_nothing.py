@@ -316,7 +316,8 @@ CORPUS: dict[str, Callable[[FlaskClient], Request]] = {
 NO_CHANGE = {
     "experiments_destroy": "PostHog refuses experiment DELETE with 405",
     "feature_flags_destroy": "PostHog refuses feature flag DELETE with 405",
-    "clearRequests": "the journal",
+    "clearRequests": "the journal is a record of requests, not state",
+    "clearCoverage": "coverage is a record of requests, not state",
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from mockserver.core import documents, fixtures
 from mockserver.core.clock import Clock, parse_instant
+from mockserver.core.coverage import Coverage
 from mockserver.core.faults import Faults
 from mockserver.core.journal import Journal
 from mockserver.core.persistence import StateFile
@@ -44,6 +45,7 @@ class Runtime:
         self.server_error_count = 0  # monotonic, so a watcher can tell which errors are new
         self._errors_lock = threading.Lock()
         self.journal = Journal(settings.journal_size)
+        self.coverage = Coverage()  # survives resets: one report per session or sidecar run
         self.faults = Faults(settings.seed)
         self.start_fixture: dict[str, Any] | None = None
         self.admin_token, self.admin_token_generated = _admin_token(settings)
