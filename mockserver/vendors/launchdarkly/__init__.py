@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from mockserver.core.contract import shared_contract
 from mockserver.core.vendor import Vendor
-from mockserver.vendors.launchdarkly import errors, routes, seed, state
+from mockserver.vendors.launchdarkly import documented, errors, routes, seed, state
 from mockserver.vendors.launchdarkly.auth import NAME, authenticate
 
 if TYPE_CHECKING:
@@ -29,4 +29,5 @@ def build(runtime: Runtime) -> Vendor:
         state_schema=state.SCHEMA,
         admin=blueprint,
         verify=verify.checks,
+        explain=documented.explain,
     )

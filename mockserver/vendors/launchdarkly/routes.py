@@ -7,7 +7,17 @@ from urllib.parse import urlencode
 
 from mockserver.core.pagination import paginate
 from mockserver.core.vendor import Call, Reply
-from mockserver.vendors.launchdarkly import experiments, flags, iterations, results, semantic_patch, settings
+from mockserver.vendors.launchdarkly import (
+    experiments,
+    flags,
+    holdouts,
+    iterations,
+    members,
+    results,
+    semantic_patch,
+    settings,
+    workflow_routes,
+)
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid, not_found
 
@@ -16,8 +26,9 @@ def _now(call: Call) -> int:
     return m.millis(call.now)
 
 
-def _member(call: Call) -> str:
-    return call.state["members"][0]
+def _member(call: Call) -> str | None:
+    """The member the token acts for (None for a service token)."""
+    return members.member_of(call.state, call.identity)
 
 
 def _experiment(call: Call) -> dict[str, Any]:
@@ -68,7 +79,9 @@ def get_experiments_any_env(call: Call) -> Reply:
 def create_experiment(call: Call) -> Reply:
     p = call.path
     m.environment(call.state, p["projectKey"], p["environmentKey"])
-    exp = experiments.create(call.state, p["projectKey"], p["environmentKey"], call.body, _member(call), _now(call))
+    exp = holdouts.create_experiment(
+        call.state, p["projectKey"], p["environmentKey"], call.body, _member(call), _now(call)
+    )
     return Reply(201, experiments.rep(call.state, exp, ["treatments", "secondaryMetrics", "draftIteration"]))
 
 
@@ -85,7 +98,7 @@ def patch_experiment(call: Call) -> Reply:
 
 def create_iteration(call: Call) -> Reply:
     exp = _experiment(call)
-    iteration = experiments.add_iteration(call.state, exp, call.body, _now(call))
+    iteration = holdouts.add_iteration(call.state, exp, call.body, _now(call))
     return Reply(200, iterations.rep(call.state, exp["projectKey"], iteration))
 
 
@@ -191,3 +204,4 @@ HANDLERS = {
     "getFeatureFlag": get_feature_flag,
     "patchFeatureFlag": patch_feature_flag,
 }
+HANDLERS.update(workflow_routes.HANDLERS)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mockserver.core.store import next_uuid
-from mockserver.vendors.launchdarkly import iterations
+from mockserver.vendors.launchdarkly import holdouts, iterations, layers
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid
 from mockserver.vendors.launchdarkly.experiments import MUTABLE_FIELDS
@@ -40,6 +40,7 @@ class Patch:
         self.exp = copy.deepcopy(exp)
         self.now = now_ms
         self.ship: list[tuple[str, str, str]] = []
+        self.started = False  # an iteration started: the holdout follows once every instruction passed
 
     # -- instructions -----------------------------------------------------------------------------
 
@@ -62,10 +63,21 @@ class Patch:
             self._apply_field(field, change, status, current, MUTABLE_FIELDS[status])
 
     def start_iteration(self, ins: dict[str, Any]) -> None:
-        iterations.start(self.state, self.exp, ins.get("changeJustification"), self.now)
+        self._start(ins.get("changeJustification"))
+
+    def _start(self, justification: Any) -> None:
+        layers.check_startable(self.state, self.exp)
+        iterations.start(self.state, self.exp, justification, self.now)
+        snapshot = layers.snapshot(self.state, self.exp)
+        if snapshot is not None:
+            iterations.current_of(self.exp)["layerSnapshot"] = snapshot
+        self.started = True
 
     def stop_iteration(self, ins: dict[str, Any]) -> None:
         self.ship.extend(iterations.stop(self.state, self.exp, ins, self.now))
+        snapshot = layers.snapshot(self.state, self.exp)
+        if snapshot is not None:
+            iterations.current_of(self.exp)["layerSnapshot"] = snapshot
 
     def save_and_start_new_iteration(self, ins: dict[str, Any]) -> None:
         current = iterations.current_of(self.exp)
@@ -92,7 +104,7 @@ class Patch:
             self.exp["iterations"].remove(old_draft)
         self.exp["draftIterationId"] = fresh["_id"]
         justification = ins.get("changeJustification") or "Saved and started a new iteration"
-        iterations.start(self.state, self.exp, justification, self.now)
+        self._start(justification)
 
     def archive_experiment(self, ins: dict[str, Any]) -> None:
         current = iterations.current_of(self.exp)
@@ -199,6 +211,8 @@ def apply(state: dict[str, Any], exp: dict[str, Any], body: dict[str, Any], now_
     stored.update(patch.exp)
     for flag_key, rule_id, variation_id in patch.ship:
         ship_winner(state, exp["projectKey"], exp["environmentKey"], flag_key, rule_id, variation_id, now_ms)
+    if patch.started:
+        holdouts.started(state, stored, now_ms)
     return stored
 
 

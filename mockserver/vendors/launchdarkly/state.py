@@ -12,6 +12,19 @@ TABLES = {
         ["projectKey", "environmentKey", "iterations"],
         {"projectKey": STR, "environmentKey": STR, "iterations": {"type": "array"}},
     ),
+    "context_kinds": keyed_table(["projectKey", "version"], {"projectKey": STR, "version": {"type": "integer"}}),
+    "layers": keyed_table(["projectKey", "reservations"], {"projectKey": STR, "reservations": {"type": "object"}}),
+    "holdouts": keyed_table(
+        ["_id", "projectKey", "environmentKey", "experiments", "base"],
+        {"projectKey": STR, "environmentKey": STR, "experiments": {"type": "array"}, "base": {"type": "object"}},
+    ),
+    "member_profiles": {
+        "type": "object",
+        "additionalProperties": {"type": "object", "required": ["_id", "email", "role"]},
+    },
 }
+# Tables documents exported before they existed may lack; the rules treat a missing one as empty.
+OPTIONAL = ("context_kinds", "layers", "holdouts", "member_profiles")
 
 SCHEMA = part_schema(TABLES, ["seed", "sequences"], {"seed": {"type": "integer"}, "sequences": {"type": "object"}})
+SCHEMA["required"] = [name for name in SCHEMA["required"] if name not in OPTIONAL]
