@@ -24,7 +24,7 @@ from mockserver.app import create_app
 from mockserver.server import MockServer
 from mockserver.vendors.launchdarkly import seed as ld_seed
 from tests.conftest import make_settings
-from tests.launchdarkly.conftest import experiment_post
+from tests.launchdarkly.helpers import experiment_post
 from tests.speccheck import FlaskClient
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.launchdarkly.conftest import PROJECT, flag, runtime_of
+from tests.launchdarkly.helpers import PROJECT, flag, runtime_of
 
 FLAG = "free-shipping-threshold"
 FLAG_URL = f"/api/v2/flags/{PROJECT}/{FLAG}"

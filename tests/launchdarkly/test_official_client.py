@@ -29,7 +29,7 @@ from launchdarkly_api import (  # noqa: E402
 )
 from launchdarkly_api.exceptions import BadRequestException, ConflictException, NotFoundException  # noqa: E402
 
-from tests.launchdarkly.conftest import PROJECT, TOKEN, flag  # noqa: E402
+from tests.launchdarkly.helpers import PROJECT, TOKEN, flag  # noqa: E402
 from tests.speccheck import HttpClient  # noqa: E402
 
 ENV = "production"

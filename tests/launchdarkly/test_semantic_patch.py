@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.launchdarkly.conftest import BASE, SEMANTIC, create, flag, get, iteration_input, patch, turn_on
+from tests.launchdarkly.helpers import BASE, SEMANTIC, create, flag, get, iteration_input, patch, turn_on
 
 
 def error(response, status: int, code: str = "invalid_request") -> str:
@@ -131,7 +131,7 @@ def test_request_shape_errors(ld_api):
     error(ld_api.patch(url, json_body={"instructions": [{"value": "no kind"}]}), 400)
     error(ld_api.patch(url, json_body={"instructions": ["startIteration"]}), 400)
     error(ld_api.patch(url, data="{broken", content_type="application/json"), 400)
-    assert ld_api.patch(url, data="x", content_type="text/plain").status_code == 415
+    assert ld_api.patch(url, data="x", content_type="text/plain").status_code == 400
 
 
 def test_instructions_apply_all_or_nothing(ld):
@@ -172,7 +172,12 @@ def test_start_needs_the_flag_on(ld):
 
 
 def test_start_needs_the_flag_not_archived(ld):
-    create(ld, "banner", flag_key="holiday-banner")
+    create(ld, "banner", flag_key="dark-mode-default")
+    turn_on(ld, "dark-mode-default")
+    archived = ld.patch(
+        "/api/v2/flags/default/dark-mode-default", json_body=[{"op": "replace", "path": "/archived", "value": True}]
+    )
+    assert archived.status_code == 200
     assert "archived" in error(patch(ld, "banner", {"kind": "startIteration"}), 400)
 
 

@@ -96,14 +96,15 @@ def _applies(rule: dict[str, Any], scope: str, caller: Caller) -> bool:
     return rule.get("token") in (None, caller.token) and rule.get("route") in (None, caller.route)
 
 
-def _slot(scope: str, key: str, span_ms: int) -> str:
-    return f"{scope}|{span_ms}|{key}"
+def _slot(counter: str, key: str) -> str:
+    """A rule counts from when it was added (its own counter); the reported budgets count every request."""
+    return f"{counter}|{key}"
 
 
-def _window(state: dict[str, Any], scope: str, key: str, span_ms: int, now_ms: int) -> tuple[int, int]:
+def _window(state: dict[str, Any], counter: str, key: str, span_ms: int, now_ms: int) -> tuple[int, int]:
     """(requests counted, window end) for the window that holds ``now_ms``; a stale window counts 0."""
     start = now_ms - now_ms % span_ms
-    found = state["rate_windows"].get(_slot(scope, key, span_ms))
+    found = state["rate_windows"].get(_slot(counter, key))
     used = found["count"] if found is not None and found["start"] == start else 0
     return used, start + span_ms
 
@@ -116,7 +117,7 @@ def budgets(state: dict[str, Any], caller: Caller, now_ms: int) -> dict[str, Bud
         candidates = []
         for rule in state["rate_limits"]:
             if _applies(rule, scope, caller):
-                used, reset = _window(state, scope, key, rule["window_seconds"] * 1000, now_ms)
+                used, reset = _window(state, f"rule{rule['id']}", key, rule["window_seconds"] * 1000, now_ms)
                 candidates.append(Budget(rule["limit"], used, reset, True))
         if not candidates and scope in REPORTED:
             used, reset = _window(state, scope, key, DEFAULT_WINDOW * 1000, now_ms)
@@ -157,12 +158,14 @@ def charge(state: dict[str, Any], caller: Caller, now_ms: int) -> None:
         raise rate_limited({**headers(state, caller, now_ms), **extra})
     for scope in SCOPES:
         key = _key(scope, caller)
-        spans = {rule["window_seconds"] * 1000 for rule in state["rate_limits"] if _applies(rule, scope, caller)}
+        counters = [
+            (f"rule{r['id']}", r["window_seconds"] * 1000) for r in state["rate_limits"] if _applies(r, scope, caller)
+        ]
         if scope in REPORTED:
-            spans.add(DEFAULT_WINDOW * 1000)
-        for span in spans:
+            counters.append((scope, DEFAULT_WINDOW * 1000))
+        for counter, span in counters:
             start = now_ms - now_ms % span
-            slot = _slot(scope, key, span)
+            slot = _slot(counter, key)
             window = state["rate_windows"].get(slot)
             if window is None or window["start"] != start:
                 window = state["rate_windows"][slot] = {"start": start, "count": 0}
