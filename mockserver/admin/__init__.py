@@ -98,11 +98,35 @@ def add_key() -> Response:
     role = body.get("role", "admin")
     if role not in LD_ROLES:
         return problem(400, f"role must be one of: {', '.join(LD_ROLES)}", "role")
+    extras, message = _launchdarkly_extras(vendor, body)
+    if message:
+        return problem(400, message, "policy" if "policy" in message else "service_token")
     grant = auth.ApiKey(key=key, vendor=vendor, scopes=tuple(scopes), role=role)
     rt = runtime()
     with rt.store.lock:
         auth.register(rt.admin_state, grant)
-    return reply(grant.to_json(), 201)
+        record = auth.registry(rt.admin_state)[f"{vendor}:{key}"]
+        record.update(extras)
+    return reply(record, 201)
+
+
+def _launchdarkly_extras(vendor: str, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A LaunchDarkly key may carry a custom-role ``policy`` and be a ``service_token``."""
+    extras: dict[str, Any] = {}
+    if body.get("policy") is not None:
+        from mockserver.vendors.launchdarkly.permissions import check_policy
+
+        if vendor != "launchdarkly":
+            return extras, "policy applies to launchdarkly keys only"
+        message = check_policy(body["policy"])
+        if message:
+            return extras, message
+        extras["policy"] = body["policy"]
+    if body.get("service_token") is not None:
+        if vendor != "launchdarkly" or not isinstance(body["service_token"], bool):
+            return extras, "service_token is true or false, for launchdarkly keys only"
+        extras["service_token"] = body["service_token"]
+    return extras, None
 
 
 @blueprint.delete("/api-keys")

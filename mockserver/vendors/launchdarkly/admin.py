@@ -1,11 +1,11 @@
-"""/__admin/launchdarkly: rate-limit rules (and the headers they put on every LaunchDarkly reply)."""
+"""/__admin/launchdarkly: rate-limit rules, and the rate-limit headers on every LaunchDarkly answer."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, g
 
 from mockserver.admin import json_body, problem, reply, runtime
-from mockserver.vendors.launchdarkly import ratelimit
+from mockserver.vendors.launchdarkly import ratelimit, routes
 
 blueprint = Blueprint("launchdarkly_admin", __name__, url_prefix="/__admin/launchdarkly")
 
@@ -20,6 +20,8 @@ def add_rate_limit() -> Response:
     if error:
         return error
     rule, message = ratelimit.validate_rule(body)
+    if not message and rule.get("route") is not None and rule["route"] not in routes.HANDLERS:
+        message = f"route must be an operationId of the LaunchDarkly API, such as getExperiments; got {rule['route']!r}"
     if message:
         return problem(400, message)
     with runtime().store.lock:

@@ -31,7 +31,7 @@ LEGACY_ITEM_FIELDS = ("metricKey", "environments", "_environmentSettings", "_met
 
 
 def metric_listing(state: dict[str, Any], project_key: str, metric: dict[str, Any]) -> dict[str, Any]:
-    return {
+    out = {
         "_id": metric["_id"],
         "_versionId": metric["_versionId"],
         "key": metric["key"],
@@ -40,10 +40,13 @@ def metric_listing(state: dict[str, Any], project_key: str, metric: dict[str, An
         "_links": m.metric_links(project_key, metric["key"]),
         "tags": list(metric["tags"]),
         "_creationDate": metric["_creationDate"],
-        "isNumeric": metric["isNumeric"],
-        "eventKey": metric["eventKey"],
+        "isNumeric": bool(metric.get("isNumeric", False)),
+        "eventKey": metric.get("eventKey"),
         "dataSource": {"key": "launchdarkly", "_name": "LaunchDarkly"},
     }
+    if out["eventKey"] is None:  # page-view and click metrics have none
+        out.pop("eventKey")
+    return out
 
 
 def rep(state: dict[str, Any], row: dict[str, Any], env: str | None = None) -> dict[str, Any]:

@@ -157,10 +157,11 @@ def metric_v2(project_key: str, m: dict[str, Any]) -> dict[str, Any]:
         "_versionId": m["_versionId"],
         "name": m["name"],
         "kind": m["kind"],
-        "isNumeric": m["isNumeric"],
-        "eventKey": m["eventKey"],
-        "_links": metric_links(project_key, m["key"]),
+        "isNumeric": bool(m.get("isNumeric", False)),
     }
+    if m.get("eventKey"):
+        out["eventKey"] = m["eventKey"]
+    out["_links"] = metric_links(project_key, m["key"])
     if m.get("unitAggregationType"):
         out["unitAggregationType"] = m["unitAggregationType"]
     if m.get("analysisType"):
@@ -172,7 +173,9 @@ def metric_in_group(project_key: str, m: dict[str, Any], name_in_group: str | No
     out = metric_v2(project_key, m)
     if name_in_group:
         out["nameInGroup"] = name_in_group
-    out["randomizationUnits"] = list(m.get("randomizationUnits", []))
+    units = list(m.get("analysisUnits", m.get("randomizationUnits", [])))
+    out["randomizationUnits"] = units
+    out["analysisUnits"] = units
     return out
 
 

@@ -7,7 +7,19 @@ from functools import partial
 from typing import Any
 
 from mockserver.core.verify import Check
-from mockserver.vendors.launchdarkly import experiments, flags, settings
+from mockserver.vendors.launchdarkly import (
+    context_kinds,
+    experiments,
+    flags,
+    holdouts,
+    layers,
+    members,
+    metric_groups,
+    metrics,
+    projects,
+    settings,
+)
+from mockserver.vendors.launchdarkly import models as m
 
 
 def checks(state: dict[str, Any]) -> Iterator[Check]:
@@ -19,6 +31,32 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
     for key in state["projects"]:
         yield f"settings.{key}", "getExperimentationSettings", partial(settings.rep, state, key)
         yield f"projects.{key}", "getExperimentationSettings", partial(_listed, state, key)
+        yield f"projects.{key}", "getProject", partial(projects.project_rep, state, key, ["environments"])
+        yield f"context_kinds.{key}", "getContextKindsByProjectKey", partial(context_kinds.collection, state, key)
+    yield from _workflow(state)
+
+
+def _workflow(state: dict[str, Any]) -> Iterator[Check]:
+    for key, row in state["metrics"].items():
+        if not row.get("_deleted"):
+            expand = list(metrics.ONE_EXPANDS)
+            yield f"metrics.{key}", "getMetric", partial(metrics.rep, state, key.split("/")[0], row, expand)
+    for key, row in state["metric_groups"].items():
+        if not row.get("_deleted"):
+            expand = list(metric_groups.EXPANDS)
+            yield (
+                f"metric_groups.{key}",
+                "getMetricGroup",
+                partial(metric_groups.rep, state, key.split("/")[0], row, expand),
+            )
+    everything = [*holdouts.BASE_EXPANDS, *holdouts.REL_EXPANDS]
+    for key, row in m.table(state, "holdouts").items():
+        yield f"holdouts.{key}", "getHoldout", partial(holdouts.detail, state, row, everything)
+        yield f"holdouts.{key}", "getHoldoutById", partial(holdouts.rep, state, row)
+    for key, row in m.table(state, "layers").items():
+        yield f"layers.{key}", "updateLayer", partial(layers.rep, state, row)
+    for member_id in state["members"]:
+        yield f"member_profiles.{member_id}", "getMember", partial(members.rep, state, member_id, [])
 
 
 def _listed(state: dict[str, Any], project_key: str) -> dict[str, Any]:
