@@ -33,5 +33,3 @@ def ld_api(request, app, live_server):
 @pytest.fixture
 def beta_client() -> FlaskClient:
     return FlaskClient(create_app(make_settings(launchdarkly_require_beta=True)), LD_KEY)
-
-

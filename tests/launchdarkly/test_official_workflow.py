@@ -253,7 +253,9 @@ def test_the_whole_workflow_through_the_official_client(server, client, beta):
         "wf-layer",
         LayerPatchInput(
             environment_key=ENV,
-            instructions=[{"kind": "updateExperimentReservation", "experimentKey": "wf-pricing", "reservationPercent": 40}],
+            instructions=[
+                {"kind": "updateExperimentReservation", "experimentKey": "wf-pricing", "reservationPercent": 40}
+            ],
         ),
     )
     assert reserved.environments[ENV].reservations[0].reservation_percent == 40
