@@ -102,3 +102,28 @@ def get(client, key: str, expand: str | None = None, env: str = ENV) -> dict[str
     response = client.get(url + (f"?expand={expand}" if expand else ""))
     assert response.status_code == 200, response.text
     return response.json()
+
+
+ERROR_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "optimistic_locking_error",
+}
+
+
+def refused(response, status: int) -> str:
+    """Assert LaunchDarkly's error envelope with the status's code; the message, for the caller to check."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"code", "message", "id"}, body
+    if status in ERROR_CODES:
+        assert body["code"] == ERROR_CODES[status], body
+    return body["message"]
+
+
+def member_id(client) -> str:
+    response = client.get("/api/v2/members/me")
+    assert response.status_code == 200, response.text
+    return response.json()["_id"]
