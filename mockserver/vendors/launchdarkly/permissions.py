@@ -4,8 +4,9 @@ A token registered with a ``policy`` (LaunchDarkly's policy statements: ``effect
 ``notActions``, ``resources`` or ``notResources``, with ``*`` globs) is a custom-role token: each
 write names the vendor's actions (``createExperiment``, ``updateExperiment``,
 ``updateExperimentArchived``, ``updateOn``, ``updateFallthrough``…) on resources such as
-``proj/default:env/production:experiment/my-exp``, a deny statement wins, and anything no statement
-allows is refused. Where LaunchDarkly names no action for a write, the action is the operationId.
+``proj/default:env/production:experiment/my-exp`` (a ``*`` stays within one ``:`` segment, so
+``proj/*`` names projects and ``proj/*:env/*:flag/*`` flags), a deny statement wins, and anything no
+statement allows is refused. Where LaunchDarkly names no action for a write, the action is the operationId.
 """
 
 from __future__ import annotations
@@ -45,7 +46,13 @@ def check_policy(policy: Any) -> str | None:
 
 
 def _matches(patterns: Iterable[str], value: str) -> bool:
-    return any(fnmatchcase(value, _TAGS.sub("", pattern)) for pattern in patterns)
+    """Resource specifiers match segment by segment (``*`` never crosses a ``:``); actions are one segment."""
+    parts = value.split(":")
+    for pattern in patterns:
+        wanted = _TAGS.sub("", pattern).split(":")
+        if len(wanted) == len(parts) and all(fnmatchcase(p, w) for p, w in zip(parts, wanted, strict=True)):
+            return True
+    return False
 
 
 def _covers(statement: dict[str, Any], action: str, resource: str) -> bool:
