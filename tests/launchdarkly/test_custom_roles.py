@@ -108,7 +108,13 @@ def test_flag_actions_and_deny_statements(ld):
 
 
 def test_not_actions_and_not_resources(ld):
-    policy = [{"effect": "allow", "notActions": ["updateExperimentArchived"], "notResources": ["proj/mobile-app:env/*:experiment/*"]}]
+    policy = [
+        {
+            "effect": "allow",
+            "notActions": ["updateExperimentArchived"],
+            "notResources": ["proj/mobile-app:env/*:experiment/*"],
+        }
+    ]
     token = register(ld, "api-not-role", policy=policy)
     create(ld, "n1")
     assert patch_as(ld, token, "n1", {"kind": "updateName", "value": "ok"}).status_code == 200
