@@ -63,14 +63,13 @@ def test_export_only_reports_what_was_seen(ld):
 
 
 def test_a_stricter_significance_widens_the_interval(ld):
-    run(ld, "loose", analysisConfig={"significanceThreshold": "0.2"})
-    loose = results(ld, "loose")["treatmentResults"][0]["confidenceInterval"]
-    ld.patch(f"{BASE}/loose", json_body={"instructions": [{"kind": "updateName", "value": "x"}]})
-    run(ld, "strict", flag_key="new-onboarding-flow", analysisConfig={"significanceThreshold": "1"})
-    strict = results(ld, "strict")["treatmentResults"][0]["confidenceInterval"]
-    assert loose["upper"] - loose["lower"] > 0 and strict["upper"] - strict["lower"] > 0
-    width = {"loose": loose["upper"] - loose["lower"], "strict": strict["upper"] - strict["lower"]}
-    assert width["strict"] / width["loose"] > 1.5 or width  # z(0.005) / z(0.1) ≈ 1.57 at similar spreads
+    run(ld, "sig", analysisConfig={"significanceThreshold": "0.2"})
+    loose = results(ld, "sig")["treatmentResults"][0]["confidenceInterval"]
+    stored = runtime_of(ld).store.data["launchdarkly"]["experiments"]["default/production/sig"]
+    stored["analysisConfig"]["significanceThreshold"] = "1"  # 1%, written as a percentage
+    strict = results(ld, "sig")["treatmentResults"][0]["confidenceInterval"]
+    ratio = (strict["upper"] - strict["lower"]) / (loose["upper"] - loose["lower"])
+    assert ratio == pytest.approx(2.5758 / 1.2816, rel=1e-3)  # z at 99.5% over z at 90%
 
 
 def test_bonferroni_multiplies_p_values(ld):
