@@ -231,3 +231,43 @@ def test_reset_restores_the_seed(app):
     assert client.get(BASE).json() != before
     client.post("/__admin/reset")
     assert client.get(BASE).json() == before
+
+
+def test_a_state_document_from_before_the_workflow_tables_still_loads(app):
+    """Exports made before holdouts, layers, context kinds and member profiles were kept load and serve."""
+    from tests.launchdarkly.helpers import refused
+    from tests.speccheck import FlaskClient
+
+    client = FlaskClient(app, LD_KEY)
+    document = client.get("/__admin/state").json()
+    part = document["data"]["launchdarkly"]
+    for table in ("context_kinds", "layers", "holdouts", "member_profiles"):
+        part.pop(table)
+    for project in part["projects"].values():
+        for env in project["environments"].values():
+            for name in ("apiKey", "mobileKey", "color", "critical", "tags"):
+                env.pop(name)
+    for row in part["metrics"].values():
+        row.pop("analysisUnits", None)
+    for experiment in part["experiments"].values():
+        experiment.pop("holdoutId", None)
+        for iteration in experiment["iterations"]:
+            iteration.pop("layerSnapshot", None)
+    loaded = client.put("/__admin/state", json_body=document)
+    assert loaded.status_code == 200, loaded.text
+    assert client.get(f"{BASE}/search-ranking-test").status_code == 200
+    env = client.get("/api/v2/projects/default/environments/production").json()
+    assert env["apiKey"].startswith("sdk-") and env["tags"] == []
+    kinds = client.get("/api/v2/projects/default/context-kinds").json()["items"]
+    assert [k["key"] for k in kinds] == ["device", "organization", "user"]  # its randomization units
+    assert client.get("/api/v2/projects/default/layers").json()["items"] == []
+    assert client.get("/api/v2/members/me").json()["email"].endswith("@example.com")
+    assert client.get("/api/v2/metrics/default/page-load-ms").json()["analysisUnits"] == ["user"]
+    assert client.post(BASE, json_body=_post(client)).status_code == 201
+    assert "randomization units" in refused(client.post(BASE, json_body=_post(client, "request")), 400)
+
+
+def _post(client, unit: str = "user") -> dict:
+    from tests.launchdarkly.helpers import experiment_post
+
+    return experiment_post(client, f"after-load-{unit}", unit=unit)

@@ -17,10 +17,31 @@ RESERVED = ("kind", "multi")
 TABLE = "context_kinds"
 
 
+def table(state: dict[str, Any]) -> dict[str, Any]:
+    """The context kinds; a state document from before they were kept gets its randomization units as kinds."""
+    if TABLE not in state:
+        found: dict[str, Any] = {}
+        for project_key, settings in state["settings"].items():
+            created = settings.get("_creationDate", 0)
+            for unit in settings["randomizationUnits"]:
+                key = unit["randomizationUnit"]
+                found[m.scoped(project_key, key)] = {
+                    "key": key,
+                    "projectKey": project_key,
+                    "name": unit.get("_displayName") or key.capitalize(),
+                    "description": "",
+                    "version": 1,
+                    "creationDate": created,
+                    "lastModified": created,
+                    "createdFrom": "default" if key == "user" else "manual",
+                    "archived": False,
+                }
+        state[TABLE] = found
+    return state[TABLE]
+
+
 def rows(state: dict[str, Any], project_key: str) -> list[dict[str, Any]]:
-    return sorted(
-        (row for row in m.table(state, TABLE).values() if row["projectKey"] == project_key), key=lambda r: r["key"]
-    )
+    return sorted((row for row in table(state).values() if row["projectKey"] == project_key), key=lambda r: r["key"])
 
 
 def usable(state: dict[str, Any], project_key: str) -> list[str]:
@@ -80,7 +101,7 @@ def upsert(state: dict[str, Any], project_key: str, key: str, body: dict[str, An
     if archived is not None and hidden is not None and archived != hidden:
         raise invalid("hideInTargeting is an alias for archived; send the same value for both, or only one")
     archived = archived if archived is not None else hidden
-    stored = m.table(state, TABLE).get(m.scoped(project_key, key))
+    stored = table(state).get(m.scoped(project_key, key))
     version = body.get("version")
     if version is not None and version < 1:
         raise invalid("version must be at least 1")
@@ -94,7 +115,7 @@ def upsert(state: dict[str, Any], project_key: str, key: str, body: dict[str, An
                 "remove it there before archiving it"
             )
     if stored is None:
-        m.table(state, TABLE)[m.scoped(project_key, key)] = {
+        table(state)[m.scoped(project_key, key)] = {
             "key": key,
             "projectKey": project_key,
             "name": name,

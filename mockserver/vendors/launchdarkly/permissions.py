@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from typing import Any
 
+from mockserver.vendors.launchdarkly import context_kinds
 from mockserver.vendors.launchdarkly import models as m
 
 Need = tuple[str, str]  # (action, resource)
@@ -295,7 +296,7 @@ def _settings(state: dict[str, Any], path: dict[str, str], body: Any) -> list[Ne
 
 def _context_kind(state: dict[str, Any], path: dict[str, str], body: Any) -> list[Need]:
     p, key = path["projectKey"], path["key"]
-    exists = m.scoped(p, key) in m.table(state, "context_kinds")
+    exists = m.scoped(p, key) in context_kinds.table(state)
     return [("updateContextKind" if exists else "createContextKind", f"proj/{p}:context-kind/{key}")]
 
 
