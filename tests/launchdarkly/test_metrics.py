@@ -197,3 +197,13 @@ def test_a_stopped_experiment_frees_the_metric(ld):
     assert patch(ld, "short", {"kind": "stopIteration", "winningTreatmentId": winner}).status_code == 200
     assert ld.delete(f"{M}/orders").status_code == 204
     assert ld.get(f"{BASE}/short").json()["currentIteration"]["status"] == "stopped"
+
+
+def test_what_the_representation_cannot_hold_is_refused(ld):
+    odd_filter = {**CUSTOM, "filters": {"type": "astrology", "op": "in", "values": ["x"], "negate": False}}
+    assert "not a valid metric" in error(ld.post(M, json_body=odd_filter), 400)
+    assert ld.get(f"{M}/orders").status_code == 404
+    ld.post(M, json_body=CUSTOM)
+    odd_description = [{"op": "replace", "path": "/description", "value": 5}]
+    assert "not a valid metric" in error(ld.patch(f"{M}/orders", json_body=odd_description), 400)
+    assert ld.get(f"{M}/orders").json()["_version"] == 1

@@ -57,6 +57,8 @@ def _check(state: dict[str, Any], project_key: str, row: dict[str, Any]) -> None
             raise invalid(f"metrics[{index}] needs key: the key of a metric of this project")
         if key in seen:
             raise invalid(f"Metric '{key}' is listed twice in the group")
+        if item.get("nameInGroup") is not None and not isinstance(item["nameInGroup"], str):
+            raise invalid(f"metrics[{index}].nameInGroup must be a string")
         seen.add(key)
         metric = m.live(state, "metrics", project_key, key)
         if metric is None:

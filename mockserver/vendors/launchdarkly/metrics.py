@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mockserver.core.clock import iso
+from mockserver.core.contract import shared_contract
 from mockserver.core.store import next_uuid
 from mockserver.vendors.launchdarkly import context_kinds, filters, iterations, patching
 from mockserver.vendors.launchdarkly import models as m
@@ -211,8 +212,22 @@ def create(state: dict[str, Any], project_key: str, body: dict[str, Any], member
     if row.get("isNumeric") and row.get("unitAggregationType") is None:
         row["unitAggregationType"] = "average"
     _check(state, project_key, row)
+    _check_shape(state, project_key, row)
     state["metrics"][m.scoped(project_key, key)] = row
     return row
+
+
+def _check_shape(state: dict[str, Any], project_key: str, row: dict[str, Any]) -> None:
+    """The rules above cover what the mock reads; the contract covers the rest (filters, denominators…).
+
+    A metric the API could not describe (a filter type the representation does not allow…) is refused
+    before anything is stored.
+    """
+    problems = shared_contract("launchdarkly").response_problems(
+        "getMetric", 200, "application/json", rep(state, project_key, row)
+    )
+    if problems:
+        raise invalid(f"The metric is not a valid metric: {problems[0]}")
 
 
 def patch(state: dict[str, Any], project_key: str, row: dict[str, Any], body: Any, now_ms: int) -> dict[str, Any]:
@@ -228,6 +243,7 @@ def patch(state: dict[str, Any], project_key: str, row: dict[str, Any], body: An
         patched["analysisUnits"] = patched["randomizationUnits"]
     patched["randomizationUnits"] = list(patched.get("analysisUnits", []))
     _check(state, project_key, patched)
+    _check_shape(state, project_key, {**row, **{k: v for k, v in patched.items() if k in EDITABLE}})
     for key in list(row):
         if key in EDITABLE and key not in patched:
             row.pop(key)
