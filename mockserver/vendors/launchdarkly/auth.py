@@ -67,6 +67,7 @@ class Identity:
 
 
 def authenticate(runtime: Runtime, request: Request, operation_id: str, path_args: Mapping[str, str]) -> Identity:
+    """Each step passes or raises; writes are judged by the custom role when the token has one, else its role."""
     token = _token(request)
     _refuse_environment_credentials(runtime, token)
     grant, record = _grant(runtime, token)

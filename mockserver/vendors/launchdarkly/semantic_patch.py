@@ -1,7 +1,9 @@
 """Semantic patch for experiments: every instruction applies, or none does.
 
 Instructions run one after another on a copy of the experiment; the copy (and any flag change
-that ships a winner) replaces the stored data only when the last instruction succeeded.
+that ships a winner, and the holdout an iteration start sets running) replaces the stored data only
+when the last instruction succeeded. Starting checks the experiment's layer reservation, and the
+started or stopped iteration keeps a snapshot of its layer.
 """
 
 from __future__ import annotations
