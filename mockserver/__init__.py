@@ -1,6 +1,8 @@
 """A contract-checked local mock of the PostHog and LaunchDarkly experiment APIs."""
 
-__version__ = "0.1.0"
+from mockserver.version import __version__
+
+__all__ = ["MockServer", "__version__"]
 
 
 def __getattr__(name: str):

@@ -1,114 +1,119 @@
-"""`mockserver serve | routes | check` (also `python -m mockserver`)."""
+"""`mockserver serve | routes | fixtures | check` (also `python -m mockserver`)."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
+import json
 import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import MISSING
 from typing import Any
 
-from mockserver.core.settings import RESPONSE_VALIDATION_MODES, Settings, env_overrides
+from mockserver.core.registry import RegistryError, options
+from mockserver.core.settings import Settings, build, coerce, env_overrides, setting_fields
+from mockserver.version import __version__
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_FLAG_STYLE = {"latency": "MIN-MAX", "now": "INSTANT", "state_file": "PATH", "fixture": "NAME|PATH"}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the mock server")
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1; MOCKSERVER_HOST)")
-    serve.add_argument("--port", type=int, help="port (default 8010; 0 picks a free one; MOCKSERVER_PORT)")
-    serve.add_argument("--seed", type=int, help="seed of the generated data (default 42; MOCKSERVER_SEED)")
-    serve.add_argument("--now", help="freeze the clock at this ISO 8601 instant (MOCKSERVER_NOW)")
-    serve.add_argument(
-        "--response-validation",
-        choices=RESPONSE_VALIDATION_MODES,
-        help="what to do when the mock's own response breaks its contract (default strict)",
-    )
-    serve.add_argument(
-        "--strict-auth",
-        action="store_true",
-        default=None,
-        help="refuse API keys that were not registered through /__admin/api-keys",
-    )
-    serve.add_argument(
-        "--launchdarkly-require-beta",
-        action="store_true",
-        default=None,
-        help="answer LaunchDarkly calls without LD-API-Version: beta with 403, as before experiments "
-        "left beta (MOCKSERVER_LAUNCHDARKLY_REQUIRE_BETA)",
-    )
-    serve.add_argument("--max-body-bytes", type=int, help="largest request body accepted (default 1 MiB)")
-    serve.add_argument(
-        "--fixture",
-        help="start from a named fixture (demo, empty, approval-required, "
-        "running-experiments) or a fixture file (MOCKSERVER_FIXTURE)",
-    )
-    serve.add_argument(
-        "--state-file",
-        help="load the state from PATH at start and save it there after every change (MOCKSERVER_STATE_FILE)",
-    )
-    serve.add_argument("--journal-size", type=int, help="requests kept in the journal (default 1000)")
-    serve.add_argument("--latency", help="delay every vendor response by MIN-MAX ms, e.g. 50-200 (MOCKSERVER_LATENCY)")
-    serve.add_argument(
-        "--no-auth",
-        action="store_true",
-        default=None,
-        help="treat vendor requests without credentials as a full-access key (MOCKSERVER_NO_AUTH)",
-    )
-    serve.add_argument("--cors-origins", help='allowed CORS origins, comma-separated; "*" (default) or "off"')
-    serve.add_argument("--cors-headers", help="extra request headers browsers may send, comma-separated")
-    serve.add_argument(
-        "--cors-credentials",
-        action="store_true",
-        default=None,
-        help="allow cookies and credentials in CORS requests (the origin is echoed back)",
-    )
-    serve.add_argument("--threads", type=int, help="worker threads of the server (default 8; MOCKSERVER_THREADS)")
+    for f in setting_fields():
+        flag = "--" + f.name.replace("_", "-")
+        env = "MOCKSERVER_" + f.name.upper()
+        default = "" if f.default is MISSING or f.default is None else f" (default {f.default})"
+        help_text = f"{f.metadata['help']}{default}; {env}"
+        if f.type in ("bool", bool):
+            serve.add_argument(
+                flag, dest=f.name, nargs="?", const="true", default=None, metavar="on|off", help=help_text
+            )
+        else:
+            serve.add_argument(
+                flag,
+                dest=f.name,
+                default=None,
+                choices=f.metadata.get("choices"),
+                metavar=_FLAG_STYLE.get(f.name),
+                help=help_text,
+            )
+    for option in options():
+        serve.add_argument(
+            "--" + option.key.replace("_", "-"),
+            dest="option__" + option.key,
+            nargs="?" if option.kind is bool else None,
+            const="true" if option.kind is bool else None,
+            default=None,
+            help=f"{option.help}; MOCKSERVER_{option.key.upper()}",
+        )
     serve.add_argument(
         "--log-level",
-        default=os.environ.get("MOCKSERVER_LOG_LEVEL", "WARNING"),
-        help="logging level (default WARNING; MOCKSERVER_LOG_LEVEL)",
+        default=os.environ.get("MOCKSERVER_LOG_LEVEL", "INFO"),
+        help="logging level; INFO logs one line per request (default INFO; MOCKSERVER_LOG_LEVEL)",
     )
-    sub.add_parser("routes", help="list every served route")
+    sub.add_parser("routes", help="list every served route with its operation id")
     sub.add_parser("fixtures", help="list the named fixtures")
     sub.add_parser("check", help="validate the bundled specs with openapi-spec-validator")
     return parser
 
 
 def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:
+    """Flags win over MOCKSERVER_* variables; both go through the same parsing."""
     values: dict[str, Any] = env_overrides(environ)
-    for name in (
-        "host",
-        "port",
-        "seed",
-        "response_validation",
-        "strict_auth",
-        "max_body_bytes",
-        "fixture",
-        "state_file",
-        "journal_size",
-        "no_auth",
-        "cors_origins",
-        "cors_headers",
-        "cors_credentials",
-        "threads",
-        "launchdarkly_require_beta",
-    ):
-        given = getattr(args, name, None)
+    vendor_values: dict[str, Any] = dict(values.pop("options", {}))
+    for f in setting_fields():
+        given = getattr(args, f.name, None)
         if given is not None:
-            values[name] = given
-    if getattr(args, "latency", None) is not None:
-        from mockserver.core.settings import parse_latency
+            try:
+                values[f.name] = coerce(f.name, given)
+            except ValueError as exc:
+                raise ValueError(f"--{f.name.replace('_', '-')}: {exc}") from None
+    for option in options():
+        given = getattr(args, "option__" + option.key, None)
+        if given is not None:
+            try:
+                vendor_values[option.key] = option.parse(given)
+            except ValueError as exc:
+                raise ValueError(f"--{option.key.replace('_', '-')}: {exc}") from None
+    return build({**values, "options": vendor_values})
 
-        values["latency"] = parse_latency(args.latency)
-    if getattr(args, "now", None):
-        from mockserver.core.clock import parse_instant
 
-        values["now"] = parse_instant(args.now)
-    return Settings(**values)
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per line (``--log-format json``): what log shippers parse."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        http = getattr(record, "http", None)
+        if http is not None:
+            out.update(http)
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+def configure_logging(level: str, log_format: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" warnings under load
 
 
 def serve(settings: Settings) -> int:
@@ -116,31 +121,44 @@ def serve(settings: Settings) -> int:
 
     Chosen by benchmarks/wsgi_servers.py over cheroot, gunicorn (gthread, 1 worker) and granian:
     ahead of the first two; granian is far ahead only with a single thread, where one simulated
-    delay would stall every request. Pure Python, and no master/worker split whose worker
-    restarts would lose the state. SIGTERM and SIGINT stop it cleanly with exit status 0.
+    delay would stall every request. waitress refuses a body over its cap before reading it and
+    closes idle or stalled connections after ``channel_timeout``. SIGTERM and SIGINT stop it
+    cleanly with exit status 0.
     """
     from waitress import create_server
 
-    from mockserver.admin.snapshot import SnapshotError
     from mockserver.app import create_app
+    from mockserver.core.documents import SnapshotError
 
     try:
         app = create_app(settings)
-    except (SnapshotError, OSError) as exc:  # a bad fixture or state file, an unwritable state file
+    except (SnapshotError, OSError, ValueError, RegistryError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
     # Everything built so far (libraries, compiled contracts, the seeded world) lives as long as
     # the process: keep it out of the collector's full passes, which otherwise walk it all and
     # show up as pauses of tens of ms under load.
     gc.freeze()
-    server = create_server(
-        app,
-        host=settings.host,
-        port=settings.port,
-        threads=settings.threads,
-        ident="mockserver",
-        clear_untrusted_proxy_headers=True,
-    )
+    body_cap = settings.max_body_bytes
+    if settings.admin_api:
+        body_cap = max(body_cap, settings.max_state_bytes)  # PUT /__admin/state takes whole exports
+    try:
+        server = create_server(
+            app,
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
+            ident="mockserver",
+            clear_untrusted_proxy_headers=True,
+            max_request_body_size=body_cap,
+            connection_limit=settings.connection_limit,
+            channel_timeout=settings.channel_timeout,
+            cleanup_interval=max(1, min(30, settings.channel_timeout // 2)),
+        )
+    except OSError as exc:
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {reason}", file=sys.stderr)
+        return 2
 
     def _stop(signum: int, _frame: Any) -> None:
         raise SystemExit(0)
@@ -148,45 +166,75 @@ def serve(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     port = getattr(server, "effective_port", settings.port)
-    print(f"mockserver listening on http://{settings.host}:{port} (seed {settings.seed})", flush=True)
+    _banner(app, settings, port)
     try:
         server.run()
     except SystemExit:
         pass
     finally:
         server.close()
+    logging.getLogger("mockserver").info("mockserver stopped")
     print("mockserver stopped", flush=True)
     return 0
 
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+def _banner(app: Any, settings: Settings, port: int) -> None:
+    """What is running where: printed (stdout) and logged at INFO."""
+    runtime = app.extensions["mockserver"]
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{shown}:{port}"
+    if runtime.admin_token_generated:
+        token = f"generated: {runtime.admin_token}"
+    else:
+        token = "required" if runtime.admin_token else "none"
+    lines = [
+        f"mockserver listening on {url} (seed {settings.seed})",
+        f"  vendors:  {', '.join(v.name for v in runtime.vendors)}",
+        f"  fixture:  {settings.fixture or 'seeded world'}",
+        f"  control:  {url}/__admin (admin token {token})" if settings.admin_api else "  control:  off",
+        f"  console:  {url}/__admin/ui   docs: {url}/__admin/docs" if settings.admin_api else "",
+    ]
+    for line in filter(None, lines):
+        print(line, flush=True)
+    logging.getLogger("mockserver").info(
+        "started on %s: seed %s, fixture %s, vendors %s, admin API %s, admin token %s",
+        url,
+        settings.seed,
+        settings.fixture or "none",
+        ",".join(v.name for v in runtime.vendors),
+        "on" if settings.admin_api else "off",
+        "generated (printed above)" if runtime.admin_token_generated else token,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except RegistryError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         level = args.log_level.strip().upper()
         if level not in LOG_LEVELS:
             choices = ", ".join(LOG_LEVELS)
             print(f"mockserver: log level must be one of {choices}, not {args.log_level!r}", file=sys.stderr)
             return 2
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
             settings = settings_from(args)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             print(f"mockserver: {exc}", file=sys.stderr)
             return 2
+        configure_logging(level, settings.log_format)
         return serve(settings)
     if args.command == "routes":
         from mockserver.app import create_app
 
-        app = create_app(Settings())
-        for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-            methods = ",".join(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS")))
-            print(f"{methods:8} {rule.rule}")
+        router = create_app(Settings()).extensions["mockserver.router"]
+        for route in sorted(router.operations(), key=lambda r: (r.path, r.method)):
+            print(f"{route.method:7} {route.path:70} {route.surface.name:12} {route.operation_id}")
         return 0
     if args.command == "fixtures":
-        from mockserver.admin.snapshot import fixture_names, read_fixture
+        from mockserver.core.fixtures import fixture_names, read_fixture
 
         for name in fixture_names():
             print(f"{name:22} {read_fixture(name).get('description', '')}")
@@ -194,10 +242,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from openapi_spec_validator import validate
 
-        from mockserver.core.contract import load_spec, specs_dir
+        from mockserver.core.contract import load_spec, merged_spec, specs_dir
 
+        fragments = sorted(p.stem for p in specs_dir().glob("*.admin.yaml"))
         for path in sorted(specs_dir().glob("*.yaml")):
-            validate(load_spec(path.stem))
-            print(f"ok  {path.name}")
+            if path.stem in fragments:
+                continue
+            spec = merged_spec(path.stem, fragments) if path.stem == "admin" else load_spec(path.stem)
+            validate(spec)
+            print(f"ok  {path.name}" + (f" (with {', '.join(fragments)})" if path.stem == "admin" else ""))
         return 0
     return 2

@@ -57,7 +57,7 @@ class RequestLog:
         """At least once (or exactly ``times``); a leading ``/`` means a path glob, else an operationId."""
         found = self.calls(method, path_or_operation_id)
         if (times is None and not found) or (times is not None and len(found) != times):
-            from mockserver.journal import describe
+            from mockserver.core.journal import describe
 
             wanted = "at least once" if times is None else f"{times} time(s)"
             raise AssertionError(
@@ -141,7 +141,8 @@ class MockServerControl:
 
     def load(self, fixture_name_or_path: str | Path) -> dict[str, Any]:
         """Load a named fixture (``"approval-required"``) or a fixture file."""
-        from mockserver.admin.snapshot import SnapshotError, read_fixture
+        from mockserver.core.documents import SnapshotError
+        from mockserver.core.fixtures import read_fixture
 
         try:
             doc = read_fixture(fixture_name_or_path)

@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
-from mockserver.core.settings import Settings
+from mockserver.core.settings import Settings, build
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -26,15 +26,14 @@ class MockServer:
     """
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        # A copy: the caller's Settings stay as they were.
-        base = dataclasses.replace(settings) if settings is not None else Settings(port=0)
-        known = {f.name for f in dataclasses.fields(Settings)}
-        for key, value in overrides.items():
-            if key not in known:
-                names = ", ".join(sorted(known - {"extra"}))
-                raise TypeError(f"MockServer() got an unknown setting {key!r}; settings are: {names}")
-            setattr(base, key, value)
-        base.__post_init__()
+        # A copy: the caller's Settings stay as they were. Overrides are parsed as Settings parses
+        # them (strings as the CLI takes them; vendor options by name).
+        values = dataclasses.asdict(settings) if settings is not None else {"port": 0}
+        values["options"] = dict(values.get("options") or {})
+        try:
+            base = build({**values, **overrides})
+        except TypeError as exc:
+            raise TypeError(f"MockServer() got an {exc}") from None
         self.settings = base
         self.app = create_app(base)
         self._server: BaseWSGIServer | None = None

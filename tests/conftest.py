@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mockserver.app import create_app
-from mockserver.core.settings import Settings
+from mockserver.core.settings import Settings, build
 from mockserver.server import MockServer
 from tests.speccheck import FlaskClient, HttpClient
 
@@ -18,7 +18,7 @@ PH_KEY = {"Authorization": "Bearer phx_test_key"}
 def make_settings(**overrides) -> Settings:
     values = {"seed": 42, "now": NOW, "port": 0}
     values.update(overrides)
-    return Settings(**values)
+    return build(values)
 
 
 @pytest.fixture
@@ -52,3 +52,17 @@ def api(request, app, live_server):
         return FlaskClient(app, PH_KEY)
     live_server.runtime.store.reset()
     return HttpClient(live_server.url, PH_KEY)
+
+
+def pytest_configure(config) -> None:
+    """One random fuzzing seed per run, chosen before xdist starts its workers so they all share it."""
+    import os
+    import random
+
+    os.environ.setdefault("MOCKSERVER_FUZZ_SEED", str(random.SystemRandom().randrange(1, 2**31)))
+
+
+def pytest_report_header(config) -> str:
+    import os
+
+    return f"fuzzing: random seed {os.environ['MOCKSERVER_FUZZ_SEED']} (replay with MOCKSERVER_FUZZ_SEED=<seed>)"

@@ -6,6 +6,7 @@ The server's own fast path is not trusted here: each response is re-validated by
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,19 +20,20 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from mockserver.core.contract import Contract
 
-_CONTRACTS: dict[str, Contract] = {}
-PREFIXES = {"/api/projects": "posthog", "/api/v2": "launchdarkly", "/__admin": "admin"}
+
+@functools.cache
+def _surfaces() -> list[Any]:
+    """Every surface a default server has (each vendor found by the registry, and the control API
+    with its vendors' fragments merged): their contracts are what responses are checked against."""
+    from mockserver.app import create_app
+
+    return list(create_app().extensions["mockserver.router"].surfaces)
 
 
 def contract_for(path: str) -> Contract | None:
-    for prefix, name in PREFIXES.items():
-        if path.startswith(prefix):
-            if name not in _CONTRACTS:
-                try:
-                    _CONTRACTS[name] = Contract(name)
-                except FileNotFoundError:
-                    return None
-            return _CONTRACTS[name]
+    for surface in _surfaces():
+        if surface.owns(path):
+            return surface.contract
     return None
 
 

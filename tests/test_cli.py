@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -109,6 +110,10 @@ def test_bad_variables_exit_with_a_one_line_message(variable, raw, words):
 
 def test_routes_and_check_commands():
     routes = subprocess.run([sys.executable, "-m", "mockserver", "routes"], capture_output=True, text=True, timeout=60)
-    assert routes.returncode == 0 and "/api/projects/<project_id>/experiments/<id>/launch/" in routes.stdout
+    assert routes.returncode == 0
+    assert re.search(
+        r"POST +/api/{scope}/{project_id}/experiments/{id}/launch/ +posthog +experiments_launch_create", routes.stdout
+    )
+    assert re.search(r"GET +/__admin/health +admin +health", routes.stdout)
     check = subprocess.run([sys.executable, "-m", "mockserver", "check"], capture_output=True, text=True, timeout=120)
     assert check.returncode == 0 and "ok  posthog.yaml" in check.stdout

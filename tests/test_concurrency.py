@@ -9,8 +9,8 @@ import requests
 
 from mockserver.server import MockServer
 from tests.conftest import make_settings
+from tests.posthog.helpers import P
 
-P = "/api/projects/1"
 AUTH = {"Authorization": "Bearer phx_load"}
 LD = "/api/v2/projects/default/environments/production/experiments"
 LD_AUTH = {"Authorization": "api-load"}

@@ -1,8 +1,10 @@
-"""Schemathesis against a live server: every operation of the three specs, then the linked lifecycles.
+"""Schemathesis against a live server: every operation of every surface, then the linked lifecycles.
 
 The server must answer every generated request (valid or not) with a status, content type and body
-its own contract documents, and never a 5xx. ``MOCKSERVER_FUZZ=long`` (or ``medium``) swaps the bounded
-CI profile for a longer one; all are derandomized, so a failure reproduces with the same command.
+its own contract documents, and never a 5xx. Each run fuzzes twice: with a fixed seed (the same cases
+every time) and with a fresh random one, printed at the start of the run and in the failing test's
+id; ``MOCKSERVER_FUZZ_SEED=<n>`` replays it. ``MOCKSERVER_FUZZ=long`` (or ``medium``) swaps the
+bounded CI profile for a longer one.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import copy
 import functools
 import itertools
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import schemathesis
 from hypothesis import HealthCheck
 
 from mockserver.app import create_app
+from mockserver.core.contract import shared_contract
 from mockserver.server import MockServer
 from mockserver.vendors.launchdarkly import seed as ld_seed
 from tests.conftest import make_settings
@@ -28,6 +32,8 @@ from tests.launchdarkly.helpers import experiment_post
 from tests.speccheck import FlaskClient
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
+FIXED_SEED = 20261120
+RANDOM_SEED = int(os.environ.get("MOCKSERVER_FUZZ_SEED") or random.SystemRandom().randrange(1, 2**31))
 SEED = 42  # the server's seed: resets must come back to the same world whatever a fuzzed reset asked for
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"]
 HEADERS = {
@@ -49,6 +55,8 @@ DRAWN = (
     "path.layerKey",
     "path.key",
 )
+# Ids that int() would take but the vendors never would: other scripts' digits, separators, spaces.
+ODD_IDS = ["\u0661", "\uff11", "\u00b2", "1_0", " 1", "+1", "1\n", "٣٤"]
 
 
 def seeded_values() -> dict[str, list]:
@@ -67,7 +75,7 @@ def seeded_values() -> dict[str, list]:
     holdouts = get("/api/v2/projects/default/environments/production/holdouts", "launchdarkly")["items"]
     iterations = [x["currentIteration"] for x in experiments if x.get("currentIteration")]
     return {
-        "path.id": sorted(ids),
+        "path.id": sorted(ids) + ODD_IDS,
         "path.experimentKey": [x["key"] for x in experiments],
         "path.featureFlagKey": sorted({k for it in iterations for k in it.get("flags", {})}),
         "path.metricKey": [metric[0] for metric in ld_seed.METRICS["default"]],
@@ -126,26 +134,34 @@ VALID_CREATES = {
 }
 
 
-def load(name: str) -> schemathesis.BaseSchema:
+def load(name: str, seed: int, deterministic: bool, examples: int) -> schemathesis.BaseSchema:
     drawn = {key: {"dictionary": key.removeprefix("path."), "probability": 0.75} for key in DRAWN}
     config = schemathesis.Config.from_dict(
         {
-            "seed": 20261120,
+            "seed": seed,
             "suppress-health-check": ["all"],
             "parameters": {**PINNED, **drawn},
             "dictionaries": {key.removeprefix("path."): {"values": values} for key, values in SEEDED.items()},
             "headers": HEADERS[name],
             "checks": {"enabled": False, **{check: {"enabled": True} for check in CHECKS}},
-            "generation": {"deterministic": True, "database": "none", "max-examples": PROFILE.max_examples},
+            "generation": {"deterministic": deterministic, "database": "none", "max-examples": examples},
             "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
         }
     )
+    if name == "admin":  # the control API as the server serves it: every vendor's fragment merged in
+        fragments = tuple(sorted(p.stem for p in SPECS.glob("*.admin.yaml")))
+        return schemathesis.openapi.from_dict(copy.deepcopy(shared_contract("admin", fragments).spec), config=config)
     return schemathesis.openapi.from_path(SPECS / f"{name}.yaml", config=config)
 
 
-posthog = load("posthog")
-launchdarkly = load("launchdarkly")
-admin = load("admin")
+posthog = load("posthog", FIXED_SEED, True, PROFILE.max_examples)
+launchdarkly = load("launchdarkly", FIXED_SEED, True, PROFILE.max_examples)
+admin = load("admin", FIXED_SEED, True, PROFILE.max_examples)
+# The random run is smaller: its worth is in finding new cases over many runs, not many cases in one.
+RANDOM_EXAMPLES = max(4, PROFILE.max_examples // 2)
+posthog_random = load("posthog", RANDOM_SEED, False, RANDOM_EXAMPLES)
+launchdarkly_random = load("launchdarkly", RANDOM_SEED, False, RANDOM_EXAMPLES)
+admin_random = load("admin", RANDOM_SEED, False, RANDOM_EXAMPLES)
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +196,28 @@ def test_launchdarkly(case, fresh):
 @admin.parametrize()
 def test_admin(case, fresh):
     # Admin writes change how the whole server behaves (clock, keys, seed): start each case from the seed.
+    try:
+        call(fresh, case, "admin")
+    finally:
+        if case.method != "GET":
+            fresh.runtime.reset(SEED)
+
+
+@pytest.mark.parametrize("seed", [RANDOM_SEED], ids=lambda seed: f"random-seed-{seed}")
+@posthog_random.parametrize()
+def test_posthog_random(case, fresh, seed):
+    call(fresh, case, "posthog")
+
+
+@pytest.mark.parametrize("seed", [RANDOM_SEED], ids=lambda seed: f"random-seed-{seed}")
+@launchdarkly_random.parametrize()
+def test_launchdarkly_random(case, fresh, seed):
+    call(fresh, case, "launchdarkly")
+
+
+@pytest.mark.parametrize("seed", [RANDOM_SEED], ids=lambda seed: f"random-seed-{seed}")
+@admin_random.parametrize()
+def test_admin_random(case, fresh, seed):
     try:
         call(fresh, case, "admin")
     finally:

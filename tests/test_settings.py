@@ -12,7 +12,7 @@ BOOLEANS = [f.name for f in fields(Settings) if f.type in ("bool", bool) and f.n
 
 
 def test_there_are_boolean_settings():
-    assert {"strict_auth", "no_auth", "launchdarkly_require_beta"} <= set(BOOLEANS)
+    assert {"strict_auth", "no_auth", "admin_api"} <= set(BOOLEANS)
 
 
 @pytest.mark.parametrize("name", BOOLEANS)

@@ -1,11 +1,11 @@
-"""`--state-file` under `kill -9` at random moments during writes: restart sees an acknowledged state."""
+"""`--state-file` (SQLite) under `kill -9` at random moments during writes: restart sees every acknowledged write."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -58,7 +58,7 @@ def _writer(url: str, acknowledged: list[int], stop: threading.Event, prefix: st
 
 def test_random_kills_never_lose_an_acknowledged_write_or_tear_the_file(tmp_path):
     rng = random.Random(20261123)
-    state_file = tmp_path / "state.json"
+    state_file = tmp_path / "state.db"
     acknowledged: list[int] = []
     for round_no in range(ROUNDS):
         port = free_port()
@@ -77,8 +77,10 @@ def test_random_kills_never_lose_an_acknowledged_write_or_tear_the_file(tmp_path
         finally:
             if proc.poll() is None:
                 proc.kill()
-        document = json.loads(state_file.read_text())  # never torn: always parses
-        stored = {int(k) for k in document["data"]["posthog"]["experiments"]}
+        with sqlite3.connect(state_file) as db:  # never torn: SQLite recovers its WAL on open
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            keys = db.execute("SELECT key FROM rows WHERE part = 'posthog' AND tbl = 'experiments'").fetchall()
+        stored = {int(k) for (k,) in keys}
         assert set(acknowledged) <= stored, "an acknowledged write was lost"
     assert len(acknowledged) > ROUNDS  # the kills really landed during writes
     # a final restart serves every acknowledged experiment

@@ -7,10 +7,10 @@ import pytest
 from tests.conftest import PH_KEY
 
 CASES = [
-    ("/api/projects/1/experiment/5/", "/api/projects/{project_id}/experiments/{id}/"),
-    ("/api/projects/1/experiments/5/lunch/", "/api/projects/{project_id}/experiments/{id}/launch/"),
-    ("/api/projects/1/holdouts/", "/api/projects/{project_id}/experiment_holdouts/"),
-    ("/api/v1/experiments", "/api/projects/{project_id}/experiments/"),
+    ("/api/projects/1/experiment/5/", "/api/{scope}/{project_id}/experiments/{id}/"),
+    ("/api/projects/1/experiments/5/lunch/", "/api/{scope}/{project_id}/experiments/{id}/launch/"),
+    ("/api/projects/1/holdouts/", "/api/{scope}/{project_id}/experiment_holdouts/"),
+    ("/api/v1/experiments", "/api/{scope}/{project_id}/experiments/"),
     (
         "/api/v2/projects/default/environments/production/experimentz",
         "/api/v2/projects/{projectKey}/environments/{environmentKey}/experiments",

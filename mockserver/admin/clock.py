@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from flask import Response
-
-from mockserver.admin import blueprint, json_body, problem, reply, runtime
 from mockserver.core.clock import iso, parse_instant
+from mockserver.core.problems import Problem
+from mockserver.core.tracked import CLOCK_ROW
+from mockserver.core.vendor import Call, Reply
 
 _ISO = re.compile(
     r"^P(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
@@ -37,53 +37,63 @@ def parse_duration(text: str) -> timedelta:
     raise ValueError(f"not a duration: {text!r} (use seconds, PT1H30M or 1h30m)")
 
 
-def _clock() -> dict:
-    clock = runtime().clock
-    return {"now": iso(clock.now()), "frozen": clock.frozen}
+def _clock(call: Call) -> Reply:
+    clock = call.runtime.clock
+    return Reply(200, {"now": iso(clock.now()), "frozen": clock.frozen})
 
 
-@blueprint.get("/clock")
-def get_clock() -> Response:
-    return reply(_clock())
+def _undoable(call: Call) -> None:
+    """A clock move is part of the request's transaction: a failed request puts the clock back."""
+    tx = call.runtime.store.in_transaction
+    if tx is not None:
+        tx.log(call.runtime.clock.restorer(), CLOCK_ROW)
 
 
-@blueprint.post("/clock/freeze")
-def freeze() -> Response:
+def get_clock(call: Call) -> Reply:
+    return _clock(call)
+
+
+def freeze(call: Call) -> Reply:
     """Freeze at ``at`` (ISO 8601), or at the current mock time when absent."""
-    body, error = json_body()
-    if error:
-        return error
+    body = call.body or {}
     at = None
     if body.get("at") is not None:
         try:
             at = parse_instant(body["at"])
         except ValueError:
-            return problem(400, f"at must be an ISO 8601 instant, not {body['at']!r}", "at")
+            raise Problem("bad_request", f"at must be an ISO 8601 instant, not {body['at']!r}", attr="at") from None
+    _undoable(call)
     try:
-        runtime().clock.freeze(at)
+        call.runtime.clock.freeze(at)
     except ValueError as exc:
-        return problem(400, str(exc), "at")
-    return reply(_clock())
+        raise Problem("bad_request", str(exc), attr="at") from None
+    return _clock(call)
 
 
-@blueprint.post("/clock/advance")
-def advance() -> Response:
+def advance(call: Call) -> Reply:
     """Move the clock by ``seconds`` or ``duration``; a frozen clock stays frozen."""
-    body, error = json_body()
-    if error:
-        return error
+    body = call.body or {}
     if ("seconds" in body) == ("duration" in body):
-        return problem(400, "give exactly one of seconds or duration", "seconds")
+        raise Problem("bad_request", "give exactly one of seconds or duration", attr="seconds")
     field = "seconds" if "seconds" in body else "duration"
+    _undoable(call)
     try:
         delta = timedelta(seconds=body["seconds"]) if field == "seconds" else parse_duration(body["duration"])
-        runtime().clock.advance(delta)
+        call.runtime.clock.advance(delta)
     except (ValueError, OverflowError) as exc:
-        return problem(400, str(exc), field)
-    return reply(_clock())
+        raise Problem("bad_request", str(exc), attr=field) from None
+    return _clock(call)
 
 
-@blueprint.post("/clock/unfreeze")
-def unfreeze() -> Response:
-    runtime().clock.unfreeze()
-    return reply(_clock())
+def unfreeze(call: Call) -> Reply:
+    _undoable(call)
+    call.runtime.clock.unfreeze()
+    return _clock(call)
+
+
+HANDLERS = {
+    "getClock": get_clock,
+    "freezeClock": freeze,
+    "advanceClock": advance,
+    "unfreezeClock": unfreeze,
+}

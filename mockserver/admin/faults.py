@@ -2,45 +2,57 @@
 
 from __future__ import annotations
 
-from flask import Response
-
-from mockserver.admin import blueprint, json_body, problem, reply, runtime
-from mockserver.faults import FaultError
+from mockserver.core.faults import FaultError
+from mockserver.core.problems import Problem
+from mockserver.core.vendor import Call, Reply
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
-@blueprint.post("/faults")
-def add_fault() -> Response:
-    body, error = json_body()
-    if error:
-        return error
-    known = {op for vendor in runtime().vendors for op in vendor.contract.raw_operations}
+def _undoable(call: Call) -> None:
+    """Fault rules live beside the store: a failed request puts them back too."""
+    tx = call.runtime.store.in_transaction
+    if tx is not None:
+        tx.log(call.runtime.faults.restorer(), None)
+
+
+def add_fault(call: Call) -> Reply:
+    _undoable(call)
+    body = call.body
+    known = {op for vendor in call.runtime.vendors for op in vendor.contract.raw_operations}
     if body.get("operation_id") is not None and body["operation_id"] not in known:
-        return problem(400, f"no vendor operation is called {body['operation_id']!r}", "operation_id")
+        raise Problem("bad_request", f"no vendor operation is called {body['operation_id']!r}", attr="operation_id")
     method = body.get("method")
     if isinstance(method, str) and method.upper() not in HTTP_METHODS:
-        return problem(400, f"method must be one of {', '.join(HTTP_METHODS)}", "method")
+        raise Problem("bad_request", f"method must be one of {', '.join(HTTP_METHODS)}", attr="method")
     try:
-        rule = runtime().faults.add(body)
+        rule = call.runtime.faults.add(body)
     except FaultError as exc:
-        return problem(400, exc.detail, exc.field)
-    return reply(rule, 201)
+        raise Problem("bad_request", exc.detail, attr=exc.field) from None
+    return Reply(201, rule)
 
 
-@blueprint.get("/faults")
-def list_faults() -> Response:
-    return reply({"faults": runtime().faults.list()})
+def list_faults(call: Call) -> Reply:
+    return Reply(200, {"faults": call.runtime.faults.list()})
 
 
-@blueprint.delete("/faults")
-def clear_faults() -> Response:
-    runtime().faults.clear()
-    return reply(None, 204)
+def clear_faults(call: Call) -> Reply:
+    _undoable(call)
+    call.runtime.faults.clear()
+    return Reply(204)
 
 
-@blueprint.delete("/faults/<int:fault_id>")
-def delete_fault(fault_id: int) -> Response:
-    if not runtime().faults.remove(fault_id):
-        return problem(404, f"no fault {fault_id}")
-    return reply(None, 204)
+def delete_fault(call: Call) -> Reply:
+    fault_id = call.path["fault_id"]
+    _undoable(call)
+    if not call.runtime.faults.remove(fault_id):
+        raise Problem("not_found", f"no fault {fault_id}")
+    return Reply(204)
+
+
+HANDLERS = {
+    "addFault": add_fault,
+    "listFaults": list_faults,
+    "clearFaults": clear_faults,
+    "deleteFault": delete_fault,
+}

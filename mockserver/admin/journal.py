@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Response, request
-
-from mockserver.admin import blueprint, reply, runtime
+from mockserver.core.vendor import Call, Reply
 
 
-@blueprint.get("/requests")
-def list_requests() -> Response:
+def list_requests(call: Call) -> Reply:
     """Oldest first; ``limit`` keeps the newest N of the matches."""
-    rt = runtime()
-    args = request.args
-    status = args.get("status")
-    entries = rt.journal.entries(
-        method=args.get("method"),
-        path=args.get("path"),
-        operation_id=args.get("operation_id"),
-        status=int(status) if status is not None else None,
+    journal = call.runtime.journal
+    query = call.query
+    entries = journal.entries(
+        method=query.get("method"),
+        path=query.get("path"),
+        operation_id=query.get("operation_id"),
+        status=query.get("status"),
     )
     total = len(entries)
-    limit = args.get("limit")
+    limit = query.get("limit")
     if limit is not None:
-        entries = entries[-int(limit) :] if int(limit) else []
-    return reply({"requests": entries, "total": total, "capacity": rt.journal.capacity, "dropped": rt.journal.dropped})
+        entries = entries[-limit:] if limit else []
+    return Reply(200, {"requests": entries, "total": total, "capacity": journal.capacity, "dropped": journal.dropped})
 
 
-@blueprint.delete("/requests")
-def clear_requests() -> Response:
-    runtime().journal.clear()
-    return reply(None, 204)
+def clear_requests(call: Call) -> Reply:
+    call.runtime.journal.clear()
+    return Reply(204)
+
+
+HANDLERS = {"listRequests": list_requests, "clearRequests": clear_requests}

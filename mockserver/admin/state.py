@@ -2,62 +2,71 @@
 
 from __future__ import annotations
 
-from flask import Response
+from typing import Any
 
-from mockserver.admin import blueprint, json_body, problem, reply, runtime, snapshot
+from mockserver.core import documents, fixtures
+from mockserver.core.documents import SnapshotError
+from mockserver.core.problems import Problem
+from mockserver.core.vendor import Call, Reply
 
 
-def _summary(doc: dict, name: str | None = None) -> dict:
-    rt = runtime()
+def _summary(call: Call, doc: dict[str, Any], name: str | None = None) -> dict[str, Any]:
     return {
         "status": "loaded",
         "fixture": name,
         "description": doc.get("description"),
-        "seed": rt.store.seed,
-        "parts": snapshot.parts_of(rt),
+        "seed": call.runtime.store.seed,
+        "parts": documents.parts_of(call.runtime),
     }
 
 
-@blueprint.get("/state")
-def get_state() -> Response:
-    return reply(snapshot.export(runtime()))
+def _refused(exc: SnapshotError) -> Problem:
+    return Problem("bad_request", exc.detail, attr=exc.field)
 
 
-@blueprint.put("/state")
-def put_state() -> Response:
+def get_state(call: Call) -> Reply:
+    return Reply(200, documents.export(call.runtime))
+
+
+def put_state(call: Call) -> Reply:
     """Replace the whole state; a document that fails its checks changes nothing."""
-    body, error = json_body()
-    if error:
-        return error
     try:
-        snapshot.install(runtime(), body)
-    except snapshot.SnapshotError as exc:
-        return problem(400, exc.detail, exc.field)
-    return reply(_summary(body))
+        documents.install(call.runtime, call.body)
+    except SnapshotError as exc:
+        raise _refused(exc) from None
+    return Reply(200, _summary(call, call.body))
 
 
-@blueprint.get("/state/schema")
-def state_schema() -> Response:
-    return reply(snapshot.document_schema(runtime()))
+def state_schema(call: Call) -> Reply:
+    return Reply(200, documents.document_schema(call.runtime))
 
 
-@blueprint.get("/fixtures")
-def list_fixtures() -> Response:
+def list_fixtures(call: Call) -> Reply:
     rows = []
-    for name in snapshot.fixture_names():
+    for name in fixtures.fixture_names():
         try:
-            description = snapshot.read_fixture(name).get("description")
-        except snapshot.SnapshotError as exc:
+            description = fixtures.read_fixture(name).get("description")
+        except SnapshotError as exc:
             description = f"unreadable: {exc}"
         rows.append({"name": name, "description": description if isinstance(description, str) else None})
-    return reply({"fixtures": rows})
+    return Reply(200, {"fixtures": rows})
 
 
-@blueprint.post("/fixtures/<name>/load")
-def load_fixture(name: str) -> Response:
+def load_fixture(call: Call) -> Reply:
+    name = call.path["name"]
+    if name not in fixtures.fixture_names():
+        raise Problem("not_found", f"no fixture named {name!r}; known fixtures: {', '.join(fixtures.fixture_names())}")
     try:
-        doc = snapshot.load_fixture(runtime(), name)
-    except snapshot.SnapshotError as exc:
-        status = 404 if exc.field is None and "no fixture named" in exc.detail else 400
-        return problem(status, exc.detail, exc.field)
-    return reply(_summary(doc, name))
+        doc = fixtures.load_fixture(call.runtime, name)
+    except SnapshotError as exc:
+        raise _refused(exc) from None
+    return Reply(200, _summary(call, doc, name))
+
+
+HANDLERS = {
+    "getState": get_state,
+    "putState": put_state,
+    "getStateSchema": state_schema,
+    "listFixtures": list_fixtures,
+    "loadFixture": load_fixture,
+}

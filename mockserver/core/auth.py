@@ -1,52 +1,38 @@
-"""API keys registered through the admin API, shared by every vendor.
+"""API keys registered through the control API, kept in the state's ``admin`` part.
 
-By default any key is accepted with every permission, as a mock should be easy to point at.
-A registered key carries only what it was registered with (PostHog scopes, LaunchDarkly role),
-and ``--strict-auth`` refuses keys that were never registered.
+By default any key is accepted with every permission, as a mock should be easy to point at. A
+registered key carries only what it was registered with: its vendor's grant (PostHog scopes, a
+LaunchDarkly role…), which that vendor alone interprets. ``--strict-auth`` refuses keys that were
+never registered.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
 from typing import Any
-
-ALL_SCOPES = ("*",)
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    key: str
-    vendor: str
-    scopes: tuple[str, ...] = ALL_SCOPES
-    role: str = "admin"
-    registered: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["scopes"] = list(self.scopes)
-        out.pop("registered")
-        return out
 
 
 def registry(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return state.setdefault("api_keys", {})
+    return state["api_keys"]
 
 
-def register(state: dict[str, Any], key: ApiKey) -> None:
-    registry(state)[f"{key.vendor}:{key.key}"] = key.to_json()
+def register(state: dict[str, Any], vendor: str, key: str, grant: Mapping[str, Any]) -> dict[str, Any]:
+    record = {"key": key, "vendor": vendor, **grant}
+    registry(state)[f"{vendor}:{key}"] = record
+    return record
 
 
-def lookup(state: dict[str, Any], vendor: str, key: str, strict: bool) -> ApiKey | None:
-    """The key's grant; an unregistered key gets everything unless ``strict``."""
+def lookup(state: dict[str, Any], vendor: str, key: str, strict: bool) -> dict[str, Any] | None:
+    """The key's record; an unregistered key gets an empty grant (everything) unless ``strict``."""
     found = registry(state).get(f"{vendor}:{key}")
     if found is not None:
-        return ApiKey(found["key"], vendor, tuple(found["scopes"]), found["role"])
+        return dict(found, registered=True)
     if strict:
         return None
-    return ApiKey(key, vendor, registered=False)
+    return {"key": key, "vendor": vendor, "registered": False}
 
 
-def scope_granted(granted: tuple[str, ...], required: str) -> bool:
+def scope_granted(granted: list[str] | tuple[str, ...], required: str) -> bool:
     """PostHog's rule: ``*`` grants all and ``<object>:write`` also grants ``<object>:read``."""
     if "*" in granted or required in granted:
         return True

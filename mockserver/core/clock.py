@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
@@ -26,7 +27,7 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-def _check_range(value: datetime) -> None:
+def check_range(value: datetime) -> None:
     if not EARLIEST <= value <= LATEST:
         raise ValueError(f"mock time must stay between {EARLIEST.year} and {LATEST.year}, not {value.isoformat()}")
 
@@ -56,7 +57,7 @@ class Clock:
 
     def freeze(self, at: datetime | None = None) -> None:
         if at is not None:
-            _check_range(at)
+            check_range(at)
         with self._lock:
             self._frozen = at or (datetime.now(UTC) + self._offset)
 
@@ -65,13 +66,24 @@ class Clock:
         with self._lock:
             current = self._frozen if self._frozen is not None else datetime.now(UTC) + self._offset
             try:
-                _check_range(current + delta)
+                check_range(current + delta)
             except OverflowError:
                 raise ValueError(f"the clock cannot move by {delta}") from None
             if self._frozen is not None:
                 self._frozen += delta
             else:
                 self._offset += delta
+
+    def restorer(self) -> Callable[[], None]:
+        """A function that puts the clock back as it is now (undoing a failed request's move)."""
+        with self._lock:
+            frozen, offset = self._frozen, self._offset
+
+        def restore() -> None:
+            with self._lock:
+                self._frozen, self._offset = frozen, offset
+
+        return restore
 
     def unfreeze(self) -> None:
         with self._lock:

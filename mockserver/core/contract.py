@@ -13,7 +13,8 @@ from __future__ import annotations
 import fnmatch
 import functools
 import importlib.util
-import json
+import math
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,8 +25,11 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from mockserver.core import jsonbody
 from mockserver.core.problems import Problem
 
+_INTEGER = re.compile(r"-?[0-9]{1,4000}\Z")  # ASCII digits only
+_NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 BOOLEAN_TRUE = ("y", "yes", "t", "true", "on", "1")
 BOOLEAN_FALSE = ("n", "no", "f", "false", "off", "0")
 _JSON_MEDIA = ("application/json",)
@@ -48,10 +52,29 @@ def load_spec(name: str) -> dict[str, Any]:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+def merged_spec(name: str, fragments: Iterable[str]) -> dict[str, Any]:
+    """A spec with fragment files (``specs/<fragment>.yaml``) merged in: their tags, paths and components."""
+    spec = load_spec(name)
+    for fragment in fragments:
+        part = load_spec(fragment)
+        spec.setdefault("tags", []).extend(t for t in part.get("tags", []) if t not in spec.get("tags", []))
+        for path, item in part.get("paths", {}).items():
+            if path in spec.get("paths", {}):
+                raise ValueError(f"{fragment}.yaml redefines {path}, already in {name}.yaml")
+            spec.setdefault("paths", {})[path] = item
+        for section, members in part.get("components", {}).items():
+            target = spec.setdefault("components", {}).setdefault(section, {})
+            for key, value in members.items():
+                if key in target:
+                    raise ValueError(f"{fragment}.yaml redefines components/{section}/{key}")
+                target[key] = value
+    return spec
+
+
 @functools.cache
-def shared_contract(name: str) -> Contract:
+def shared_contract(name: str, fragments: tuple[str, ...] = ()) -> Contract:
     """One Contract per spec per process: apps built in the same process share the compiled checks."""
-    return Contract(name)
+    return Contract(name, merged_spec(name, fragments) if fragments else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,9 +205,16 @@ class Param:
             return raw
         (kind,) = kinds
         if kind == "integer":
+            if not _INTEGER.match(raw):  # int() would take other scripts' digits, " 1" and "1_0"
+                raise ValueError("not an integer")
             return int(raw)
         if kind == "number":
-            return float(raw)
+            if not _NUMBER.match(raw):
+                raise ValueError("not a number")
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError("not a finite number")
+            return value
         if kind == "boolean":
             lowered = raw.lower()
             if lowered in BOOLEAN_TRUE:
@@ -239,13 +269,9 @@ def _find_media(content: Mapping[str, Media], mimetype: str | None) -> Media | N
     return None
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"Out of range float values are not JSON compliant: {name}")
-
-
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON: UTF-8 (or UTF-16/32 with BOM detection as json does), no NaN/Infinity."""
-    return json.loads(raw, parse_constant=_reject_constant)
+    """Strict JSON (see ``mockserver.core.jsonbody``): what the vendors' parsers refuse, we refuse."""
+    return jsonbody.parse(raw)
 
 
 def _error_path(error: Any) -> list[str | int]:
@@ -326,10 +352,6 @@ class Contract:
                 compiled = self._compiled.get(operation_id) or self._compile(operation_id)
                 self._compiled[operation_id] = compiled
         return compiled
-
-    def compile_all(self) -> None:
-        for operation_id in self.raw_operations:
-            self.operation(operation_id)
 
     def _compile(self, operation_id: str) -> Operation:
         method, path, op, item = self.raw_operations[operation_id]

@@ -1,58 +1,175 @@
-"""One Settings object, filled from CLI flags and MOCKSERVER_* environment variables."""
+"""One Settings object, filled from CLI flags and MOCKSERVER_* environment variables.
+
+Each setting is declared once, here (vendor-specific ones on their vendor, see
+``mockserver.core.registry.Option``): its type, default and help text feed the dataclass, the
+``mockserver serve`` flags and the environment variables alike. Values given as strings (from
+the environment, or ``Settings(now="2030-01-01T00:00:00Z")``) are parsed the way the CLI parses
+them; a value of the wrong type is refused at construction with a message naming the setting.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 from mockserver.core.clock import parse_instant
+from mockserver.core.registry import option_defaults, options
 
 RESPONSE_VALIDATION_MODES = ("strict", "warn", "off")
+LOG_FORMATS = ("text", "json")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+MiB = 1024 * 1024
+
+
+def _help(text: str, *, env: bool = True, cli: bool = True, choices: tuple[str, ...] | None = None) -> dict[str, Any]:
+    return {"help": text, "env": env, "cli": cli, "choices": choices}
 
 
 @dataclass
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8010
-    seed: int = 42
-    now: datetime | None = None
-    response_validation: str = "strict"
-    request_validation: bool = True  # False only for the benchmark baseline: handlers then trust the client
-    strict_auth: bool = False
-    launchdarkly_require_beta: bool = False
-    max_body_bytes: int = 1024 * 1024
-    fixture: str | None = None  # a name from fixtures/ or a path to a fixture JSON file
-    state_file: str | None = None  # load at start, saved atomically after every change
-    journal_size: int = 1000
-    latency: tuple[int, int] | None = None  # (min, max) ms added to every vendor response
-    no_auth: bool = False  # requests without credentials act as a full-access key
-    cors_origins: str = "*"  # comma-separated origins, "*" for any, "off" to disable CORS
-    cors_headers: str = ""  # extra request headers a browser may send, comma-separated
-    cors_credentials: bool = False
-    threads: int = 8  # worker threads of the production server (`mockserver serve`)
-    extra: dict[str, object] = field(default_factory=dict)
+    host: str = field(default="127.0.0.1", metadata=_help("address to bind"))
+    port: int = field(default=8010, metadata=_help("port; 0 picks a free one"))
+    seed: int = field(default=42, metadata=_help("seed of the generated world"))
+    now: datetime | None = field(default=None, metadata=_help("freeze the clock at this ISO 8601 instant"))
+    response_validation: str = field(
+        default="strict",
+        metadata=_help(
+            "what to do when the mock's own response breaks its contract", choices=RESPONSE_VALIDATION_MODES
+        ),
+    )
+    # False only for the benchmark baseline: handlers then trust the client
+    request_validation: bool = field(default=True, metadata=_help("", env=False, cli=False))
+    strict_auth: bool = field(
+        default=False, metadata=_help("refuse API keys that were not registered through /__admin/api-keys")
+    )
+    max_body_bytes: int = field(default=MiB, metadata=_help("largest request body accepted (default 1 MiB)"))
+    max_state_bytes: int = field(
+        default=64 * MiB, metadata=_help("largest state document PUT /__admin/state accepts (default 64 MiB)")
+    )
+    fixture: str | None = field(
+        default=None, metadata=_help("start from a named fixture (see `mockserver fixtures`) or a fixture file")
+    )
+    state_file: str | None = field(
+        default=None, metadata=_help("keep the state in this file: loaded at start, saved with every change")
+    )
+    journal_size: int = field(default=1000, metadata=_help("requests kept in the journal"))
+    latency: tuple[int, int] | None = field(
+        default=None, metadata=_help("delay every vendor response by MIN-MAX ms, e.g. 50-200")
+    )
+    no_auth: bool = field(
+        default=False, metadata=_help("treat vendor requests without credentials as a full-access key")
+    )
+    cors_origins: str = field(
+        default="local",
+        metadata=_help(
+            'origins allowed to read vendor answers: "local" (pages on this machine, default), '
+            'a comma-separated list of scheme://host[:port], "*" or "off"'
+        ),
+    )
+    cors_headers: str = field(default="", metadata=_help("extra request headers browsers may send, comma-separated"))
+    cors_credentials: bool = field(
+        default=False, metadata=_help("allow cookies and credentials in CORS requests (needs listed origins)")
+    )
+    allowed_hosts: str = field(
+        default="",
+        metadata=_help('Host names to answer besides loopback and the bound address, comma-separated; "*" for any'),
+    )
+    admin_api: bool = field(default=True, metadata=_help("serve the control API /__admin (health is always served)"))
+    admin_token: str | None = field(
+        default=None,
+        metadata=_help(
+            "token every /__admin call must carry; generated and printed when binding a non-loopback address, "
+            'unless "none"'
+        ),
+    )
+    admin_origins: str = field(
+        default="", metadata=_help("browser origins allowed to call /__admin besides the server's own")
+    )
+    log_format: str = field(default="text", metadata=_help("access log format", choices=LOG_FORMATS))
+    threads: int = field(default=8, metadata=_help("worker threads of the server"))
+    connection_limit: int = field(default=512, metadata=_help("open connections the server accepts at once"))
+    channel_timeout: int = field(default=30, metadata=_help("seconds an idle or stalled connection is kept open"))
+    # Vendor settings, by "<vendor>_<option>" (declared on the vendor, see mockserver.core.registry).
+    options: dict[str, Any] = field(default_factory=dict, metadata=_help("", env=False, cli=False))
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str) and f.name not in _TEXT:
+                try:
+                    setattr(self, f.name, coerce(f.name, value))
+                except ValueError as exc:
+                    raise ValueError(f"{f.name}: {exc}") from None
+            _check_type(f.name, getattr(self, f.name))
         if self.response_validation not in RESPONSE_VALIDATION_MODES:
             raise ValueError(
                 f"response_validation must be one of {', '.join(RESPONSE_VALIDATION_MODES)}, "
                 f"not {self.response_validation!r}"
             )
+        if self.log_format not in LOG_FORMATS:
+            raise ValueError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, not {self.port}")
-        if self.max_body_bytes < 1:
-            raise ValueError("max_body_bytes must be positive")
-        if isinstance(self.latency, str):
-            self.latency = parse_latency(self.latency)
+        for name in ("max_body_bytes", "max_state_bytes", "journal_size", "threads", "connection_limit"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.channel_timeout < 1:
+            raise ValueError("channel_timeout must be at least 1 second")
         if self.latency is not None and not 0 <= self.latency[0] <= self.latency[1]:
             raise ValueError(f"latency must be MIN-MAX milliseconds with 0 <= MIN <= MAX, not {self.latency}")
         if self.no_auth and self.strict_auth:
             raise ValueError("no_auth and strict_auth contradict each other; choose one")
-        if self.journal_size < 1:
-            raise ValueError("journal_size must be at least 1")
-        if self.threads < 1:
-            raise ValueError("threads must be at least 1")
+
+    def option(self, key: str) -> Any:
+        """A vendor setting (``launchdarkly_require_beta``): as given, else the vendor's default."""
+        if key in self.options:
+            return self.options[key]
+        return option_defaults().get(key)
+
+    @property
+    def binds_loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+
+    @property
+    def effective_admin_token(self) -> str | None:
+        """The token the control API demands: None when there is none."""
+        if self.admin_token is None or self.admin_token.strip().lower() == "none":
+            return None
+        return self.admin_token
+
+
+_TEXT = {
+    "host",
+    "response_validation",
+    "fixture",
+    "state_file",
+    "cors_origins",
+    "cors_headers",
+    "allowed_hosts",
+    "admin_token",
+    "admin_origins",
+    "log_format",
+}
+_INTS = {"port", "seed", "max_body_bytes", "max_state_bytes", "journal_size", "threads", "connection_limit"}
+_INTS |= {"channel_timeout"}
+_BOOLS = {"request_validation", "strict_auth", "no_auth", "cors_credentials", "admin_api"}
+
+
+def _check_type(name: str, value: Any) -> None:
+    wanted: tuple[type, ...] | None = None
+    if name in _INTS:
+        wanted = (int,)
+    elif name in _BOOLS:
+        wanted = (bool,)
+    elif name in _TEXT:
+        wanted = (str, type(None))
+    elif name == "now":
+        wanted = (datetime, type(None))
+    if wanted and (not isinstance(value, wanted) or (int in wanted and isinstance(value, bool))):
+        raise ValueError(f"{name} must be {' or '.join(t.__name__ for t in wanted)}, not {value!r}")
 
 
 def parse_latency(text: str) -> tuple[int, int] | None:
@@ -70,12 +187,16 @@ def parse_latency(text: str) -> tuple[int, int] | None:
     return bounds
 
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
+def parse_bool(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word not in _TRUE + _FALSE:
+        raise ValueError(f"must be one of {', '.join(w for w in _TRUE + _FALSE if w)}, not {raw!r}")
+    return word in _TRUE
 
 
-def _coerce(name: str, raw: str) -> object:
-    if name in ("port", "seed", "max_body_bytes", "journal_size", "threads"):
+def coerce(name: str, raw: str) -> object:
+    """A setting from its text form, as the CLI and the environment give it."""
+    if name in _INTS:
         try:
             return int(raw)
         except ValueError:
@@ -84,25 +205,59 @@ def _coerce(name: str, raw: str) -> object:
         return parse_latency(raw)
     if name in ("fixture", "state_file"):
         return raw.strip() or None
-    if name in ("strict_auth", "request_validation", "no_auth", "cors_credentials", "launchdarkly_require_beta"):
-        word = raw.strip().lower()
-        if word not in _TRUE + _FALSE:
-            raise ValueError(f"must be one of {', '.join(w for w in _TRUE + _FALSE if w)}, not {raw!r}")
-        return word in _TRUE
+    if name in _BOOLS:
+        return parse_bool(raw)
     if name == "now":
         return parse_instant(raw) if raw.strip() else None
     return raw
 
 
+def setting_fields() -> list[Any]:
+    """The settings the CLI and the environment may set."""
+    return [f for f in fields(Settings) if f.metadata.get("cli", True)]
+
+
 def env_overrides(environ: dict[str, str] | None = None) -> dict[str, object]:
-    """Settings named by MOCKSERVER_<FIELD> variables, e.g. MOCKSERVER_PORT=8011."""
+    """Settings named by MOCKSERVER_<FIELD> variables, e.g. MOCKSERVER_PORT=8011 (vendor options too)."""
     environ = dict(os.environ if environ is None else environ)
     out: dict[str, object] = {}
     for f in fields(Settings):
         key = "MOCKSERVER_" + f.name.upper()
-        if key in environ and f.name not in ("extra", "request_validation"):
+        if key in environ and f.metadata.get("env", True):
             try:
-                out[f.name] = _coerce(f.name, environ[key])
+                out[f.name] = coerce(f.name, environ[key])
             except ValueError as exc:
                 raise ValueError(f"{key}: {exc}") from None
+    vendor_values: dict[str, object] = {}
+    for option in options():
+        key = "MOCKSERVER_" + option.key.upper()
+        if key in environ:
+            try:
+                vendor_values[option.key] = option.parse(environ[key])
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+    if vendor_values:
+        out["options"] = vendor_values
     return out
+
+
+def build(values: dict[str, Any]) -> Settings:
+    """Settings from keyword values where vendor options may appear by name (``launchdarkly_require_beta``).
+
+    Unknown names raise TypeError listing the known ones.
+    """
+    known = {f.name for f in fields(Settings)}
+    vendor = {o.key: o for o in options()}
+    core: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(values.get("options") or {})
+    for key, value in values.items():
+        if key == "options":
+            continue
+        if key in known:
+            core[key] = value
+        elif key in vendor:
+            extra[key] = vendor[key].parse(value) if isinstance(value, str) else value
+        else:
+            names = ", ".join(sorted((known | set(vendor)) - {"options", "request_validation"}))
+            raise TypeError(f"unknown setting {key!r}; settings are: {names}")
+    return Settings(**core, options=extra)

@@ -1,4 +1,4 @@
-"""The in-memory state: one lock, plain JSON-able data per vendor, reset to the seeded world."""
+"""The in-memory state: one lock, JSON data per part, transactions, reset to the seeded world."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import itertools
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from mockserver.core.clock import Clock
+from mockserver.core.tracked import Row, TrackedDict, Transaction, active, adopt, begin, end, plain, track_part
+
+ALL_ROWS: Row = ("*", "*", "*")  # the whole state was replaced (reset, import)
 
 LARGE_STATE_ROWS = 5000
 Seeder = Callable[["SeedContext"], dict[str, Any]]
@@ -27,25 +30,20 @@ class SeedContext:
 
 
 def clone(value: Any) -> Any:
-    """A deep copy of plain JSON data (dicts, lists, scalars).
+    """A deep copy as plain JSON data (dicts, lists, scalars): what leaves the store."""
+    return plain(value)
 
-    About three times faster than copy.deepcopy, which matters because every response copies the
-    records it serves out of the shared state.
-    """
-    kind = type(value)
-    if kind is dict:
-        return {key: clone(item) for key, item in value.items()}
-    if kind is list:
-        return [clone(item) for item in value]
-    return value
+
+Data = dict[str, dict[str, Any]]
 
 
 class Store:
     """All mutable state. Every read and write of vendor data happens under ``lock``.
 
-    Vendor data lives in ``data[vendor]`` as plain dicts and lists, so a snapshot is a deep copy and
-    the whole state can be exported as JSON. ``reset()`` rebuilds the seeded world from scratch,
-    which is deterministic for a given seed and anchor instant.
+    ``data[part]`` holds each part (the control API's ``admin`` and one per vendor) as tracked
+    JSON containers (see ``mockserver.core.tracked``): a write runs inside ``transaction()``, and a
+    transaction that fails leaves every container as it was. ``reset()`` returns to the baseline
+    (the seeded world, or the start fixture), built once per seed and copied on each reset.
     """
 
     def __init__(self, seed: int, clock: Clock, anchor: Any) -> None:
@@ -53,30 +51,53 @@ class Store:
         self.clock = clock
         self.anchor = anchor
         self.lock = threading.RLock()
-        self.data: dict[str, dict[str, Any]] = {}
+        self.data: Data = {}
         self._seeders: dict[str, Seeder] = {}
-        self.generation = 0  # moves on every write (touch), reset and restore
+        self._tables: dict[str, tuple[str, ...]] = {}
+        self.generation = 0  # moves on every commit, rollback, reset and restore
         self._memo: dict[Any, tuple[int, Any]] = {}
         # Set when a fixture was loaded at start: seed -> the data reset() returns to.
-        self.baseline: Callable[[int], dict[str, dict[str, Any]]] | None = None
+        self.baseline: Callable[[int], Data] | None = None
+        self._baselines: dict[int, Data] = {}
 
-    def register(self, vendor: str, seeder: Seeder) -> None:
+    def register(self, part: str, seeder: Seeder, tables: Iterable[str] = ()) -> None:
         with self.lock:
-            self._seeders[vendor] = seeder
-            self.data[vendor] = seeder(SeedContext(self.seed, self.anchor, vendor))
+            self._seeders[part] = seeder
+            self._tables[part] = tuple(tables)
+            self.data[part] = self._track(part, seeder(SeedContext(self.seed, self.anchor, part)))
 
     @property
     def seeders(self) -> dict[str, Seeder]:
         return dict(self._seeders)
 
-    def seeded(self, seed: int | None = None, only: list[str] | None = None) -> dict[str, dict[str, Any]]:
-        """A freshly generated world (or some parts of it) for ``seed``; not installed."""
+    def tables(self, part: str) -> tuple[str, ...]:
+        return self._tables.get(part, ())
+
+    def _track(self, part: str, value: dict[str, Any]) -> TrackedDict:
+        return track_part(part, value, self._tables.get(part, ()))
+
+    def seeded(self, seed: int | None = None, only: list[str] | None = None) -> Data:
+        """A freshly generated world (or some parts of it) for ``seed``, as plain data; not installed."""
         seed = self.seed if seed is None else seed
         return {
-            vendor: seeder(SeedContext(seed, self.anchor, vendor))
-            for vendor, seeder in self._seeders.items()
-            if only is None or vendor in only
+            part: seeder(SeedContext(seed, self.anchor, part))
+            for part, seeder in self._seeders.items()
+            if only is None or part in only
         }
+
+    def _baseline(self, seed: int) -> Data:
+        """What reset() installs for ``seed``, built once: a reset then costs one copy, not a seeding."""
+        found = self._baselines.get(seed)
+        if found is None:
+            found = self.baseline(seed) if self.baseline is not None else self.seeded(seed)
+            if len(self._baselines) >= 4:
+                self._baselines.clear()
+            self._baselines[seed] = found
+        return found
+
+    def forget_baselines(self) -> None:
+        with self.lock:
+            self._baselines.clear()
 
     def reset(self, seed: int | None = None) -> None:
         """Back to the baseline: the start fixture when one was loaded, else the seeded world.
@@ -85,20 +106,63 @@ class Store:
         """
         with self.lock:
             if seed is not None:
+                tx = active()
+                if tx is not None:
+                    old = self.seed
+                    tx.log(lambda: setattr(self, "seed", old), ALL_ROWS)
                 self.seed = seed
-            self.data = self.baseline(self.seed) if self.baseline is not None else self.seeded()
-            self.touch()
-            self._settle()
+            self._install(self._baseline(self.seed))
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Data:
         with self.lock:
-            return clone(self.data)
+            return plain(self.data)
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
+    def restore(self, snapshot: Data) -> None:
         with self.lock:
-            self.data = clone(snapshot)
-            self.touch()
-            self._settle()
+            self._install(snapshot)
+
+    def _install(self, data: Data) -> None:
+        """Replace every part (undoable inside a transaction)."""
+        old = self.data
+        self.data = {part: self._track(part, value) for part, value in data.items()}
+        tx = active()
+        if tx is not None:
+            tx.log(lambda: setattr(self, "data", old), ALL_ROWS)
+        self.touch()
+        self._settle()
+
+    @property
+    def in_transaction(self) -> Transaction | None:
+        """The transaction open on this thread, if any."""
+        return active()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One request's writes: committed when the block ends, undone when it raises.
+
+        Nested use shares the outer transaction; ``savepoint``/``rollback(to)`` undo part of it.
+        """
+        with self.lock:
+            outer = active()
+            if outer is not None:
+                yield outer
+                return
+            tx = begin()
+            try:
+                yield tx
+            except BaseException:
+                tx.rollback()
+                self.touch()
+                raise
+            finally:
+                end()
+            changed = tx.changed
+            if changed:
+                for part, root in self.data.items():
+                    rows = [row for row in changed if row[0] == part]
+                    if rows:
+                        adopt(root, rows)
+                self.touch()
 
     def _settle(self) -> None:
         """Take a large state out of the cyclic collector's full passes.
@@ -112,7 +176,7 @@ class Store:
             gc.freeze()
 
     def touch(self) -> None:
-        """Mark a write: results memoised before it are stale. Code that changes ``data`` calls it."""
+        """Mark a change: results memoised before it are stale."""
         with self.lock:
             self.generation += 1
             self._memo.clear()
@@ -121,9 +185,13 @@ class Store:
         """``compute()`` remembered until the next write: lists read far more often than they change.
 
         At 10,000 stored experiments filtering and sorting every row costs ~10 ms a request; a page
-        of an unchanged list then costs what it costs at 100.
+        of an unchanged list then costs what it costs at 100. Once a transaction has written, nothing
+        is remembered: what it reads may still be rolled back.
         """
         with self.lock:
+            tx = active()
+            if tx is not None and tx.undo:
+                return compute()
             hit = self._memo.get(key)
             if hit is not None and hit[0] == self.generation:
                 return hit[1]
@@ -132,11 +200,6 @@ class Store:
                 self._memo.clear()
             self._memo[key] = (self.generation, value)
             return value
-
-    @contextmanager
-    def vendor(self, name: str) -> Iterator[dict[str, Any]]:
-        with self.lock:
-            yield self.data[name]
 
 
 class KeyIndex:

@@ -37,7 +37,7 @@ def test_an_unmatched_request_is_recorded_with_the_nearest_documented_path(make_
     (row,) = entries(client)["requests"]
     assert row["operation_id"] is None and row["status"] == 404
     assert row["nearest_path"] == response.headers["X-Mock-Nearest-Path"]
-    assert row["nearest_path"].startswith("/api/projects/{project_id}/experiments/{id}/")
+    assert row["nearest_path"].startswith("/api/{scope}/{project_id}/experiments/{id}/")
 
 
 def test_admin_calls_are_not_journaled(make_client):

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -92,8 +93,9 @@ def test_state_file_example(tmp_path):
     script = (EXAMPLES / "state_file.sh").read_text()
     out = run(script, tmp_path)
     assert json_values(out)[0]["status"] == "paused"
-    saved = json.loads((tmp_path / "mock-state.json").read_text())
-    assert saved["data"]["posthog"]["flags"]["8"]["active"] is False
+    with sqlite3.connect(tmp_path / "mock-state.db") as db:
+        (flag,) = db.execute("SELECT value FROM rows WHERE part = 'posthog' AND tbl = 'flags' AND key = '8'").fetchone()
+    assert json.loads(flag)["active"] is False
     again = run(script.replace("/pause/", "/resume/"), tmp_path)  # restarts from the file: still paused
     assert json_values(again)[0]["status"] == "running"
 

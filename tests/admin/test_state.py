@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mockserver.admin import snapshot
 from mockserver.app import create_app
+from mockserver.core import documents, fixtures
 from mockserver.vendors.posthog.models import status_of
 from tests.conftest import make_settings
 
@@ -37,7 +37,7 @@ def test_export_then_import_round_trips_the_whole_state(make_client):
         "fixture": None,
         "description": None,
         "seed": 42,
-        "parts": ["admin", "posthog", "launchdarkly"],
+        "parts": ["admin", "launchdarkly", "posthog"],
     }
     assert experiment_count(client) == count
     assert client.get("/__admin/state").json() == exported
@@ -58,10 +58,10 @@ def test_export_then_import_round_trips_the_whole_state(make_client):
         (lambda d: d["data"].__setitem__("mixpanel", {}), "data.mixpanel", "unknown field"),
         (
             lambda d: d["data"]["admin"]["api_keys"].__setitem__(
-                "x", {"key": "k", "vendor": "posthog", "scopes": [], "role": "owner"}
+                "x", {"key": "k", "vendor": "launchdarkly", "role": "owner"}
             ),
             "data.admin.api_keys.x.role",
-            "owner",
+            "role must be one of",
         ),
         (
             lambda d: d["data"]["posthog"]["experiments"].__setitem__("99", d["data"]["posthog"]["experiments"]["3"]),
@@ -183,7 +183,7 @@ def test_fixtures_are_listed_with_descriptions(make_client):
     assert all(r["description"] for r in rows)
 
 
-@pytest.mark.parametrize("name", snapshot.fixture_names())
+@pytest.mark.parametrize("name", fixtures.fixture_names())
 def test_every_shipped_fixture_loads(make_client, name):
     response = make_client().post(f"/__admin/fixtures/{name}/load")
     assert response.status_code == 200
@@ -244,13 +244,13 @@ def test_unknown_fixture_is_404_and_bad_fixture_names_file_and_field(make_client
     assert missing.status_code == 404 and "known fixtures" in missing.json()["detail"]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": FORMAT, "patch": {"posthog": {"experiments": {"4": {"team_id": "x"}}}}}))
-    with pytest.raises(snapshot.SnapshotError) as info:
+    with pytest.raises(documents.SnapshotError) as info:
         create_app(make_settings(fixture=str(bad)))
     assert info.value.field == "patch.posthog.experiments.4.team_id"
     assert str(bad) in str(info.value)
     broken = tmp_path / "broken.json"
     broken.write_text("{")
-    with pytest.raises(snapshot.SnapshotError, match="not valid JSON"):
+    with pytest.raises(documents.SnapshotError, match="not valid JSON"):
         create_app(make_settings(fixture=str(broken)))
 
 
@@ -280,7 +280,7 @@ def test_fixture_clock_freezes_and_reset_restores_it(make_client, tmp_path):
 def test_seeded_world_status_mix_matches_fixture_descriptions():
     """running-experiments.json names experiment and flag ids; they must be the seeded drafts and paused."""
     data = create_app(make_settings()).extensions["mockserver"].store.data["posthog"]
-    doc = snapshot.read_fixture("running-experiments")
+    doc = fixtures.read_fixture("running-experiments")
     patched = doc["patch"]["posthog"]
     for eid in patched["experiments"]:
         exp = data["experiments"][eid]

@@ -1,41 +1,59 @@
-"""--state-file: loaded at start, written atomically after every change, skipped when nothing changed."""
+"""--state-file: SQLite, one row per stored object, only the changed rows written with each change."""
 
 from __future__ import annotations
 
 import json
-import os
+import sqlite3
 
 import pytest
 
-from mockserver.admin import snapshot
 from mockserver.app import create_app
+from mockserver.core import documents, persistence
 from tests.conftest import PH_KEY, make_settings
 from tests.speccheck import FlaskClient
+
+NEW = {"name": "Saved", "feature_flag_key": "saved"}
 
 
 def client_for(path, **settings) -> FlaskClient:
     return FlaskClient(create_app(make_settings(state_file=str(path), **settings)), PH_KEY)
 
 
-def test_first_start_writes_the_file_and_changes_are_saved(tmp_path):
-    path = tmp_path / "state" / "mock.json"
+def rows(path) -> dict[tuple[str, str, str], object]:
+    with sqlite3.connect(path) as db:
+        return {(p, t, k): json.loads(v) for p, t, k, v in db.execute("SELECT part, tbl, key, value FROM rows")}
+
+
+def test_first_start_writes_the_database_and_changes_are_saved(tmp_path):
+    path = tmp_path / "state" / "mock.db"
     client = client_for(path)
-    assert path.is_file()
-    first = json.loads(path.read_text())
-    assert first["format"] == snapshot.FORMAT
-
-    created = client.post("/api/projects/1/experiments/", json_body={"name": "Saved", "feature_flag_key": "saved"})
+    assert path.read_bytes()[:16] == persistence.SQLITE_MAGIC
+    created = client.post("/api/projects/1/experiments/", json_body=NEW)
     assert created.status_code == 201
-    saved = json.loads(path.read_text())
-    assert saved["data"]["posthog"]["experiments"][str(created.json()["id"])]["name"] == "Saved"
-
+    saved = rows(path)
+    assert saved[("posthog", "experiments", str(created.json()["id"]))]["name"] == "Saved"
     client.post("/__admin/api-keys", json_body={"vendor": "posthog", "key": "phx_saved", "scopes": ["*"]})
-    assert "posthog:phx_saved" in json.loads(path.read_text())["data"]["admin"]["api_keys"]
-    assert [p.name for p in path.parent.iterdir()] == ["mock.json"]  # no temp files left behind
+    assert ("admin", "api_keys", "posthog:phx_saved") in rows(path)
+
+
+def test_a_write_touches_only_the_rows_it_changed(tmp_path):
+    path = tmp_path / "mock.db"
+    client = client_for(path)
+    runtime = client.app.extensions["mockserver"]
+    written: list[set] = []
+    real_save = runtime.state_file.save
+    runtime.state_file.save = lambda rt, changed: (written.append(set(changed)), real_save(rt, changed))[1]
+    exp_id = client.post("/api/projects/1/experiments/", json_body=NEW).json()["id"]
+    assert client.post(f"/api/projects/1/experiments/{exp_id}/launch/").status_code == 200
+    created, launched = written
+    flag_id = client.get(f"/api/projects/1/experiments/{exp_id}/").json()["feature_flag"]["id"]
+    experiment, flag = ("posthog", "experiments", str(exp_id)), ("posthog", "flags", str(flag_id))
+    assert {experiment, flag} <= created <= {experiment, flag, ("posthog", "@", "sequences")}
+    assert launched == {experiment, flag}
 
 
 def test_a_restart_loads_the_last_write(tmp_path):
-    path = tmp_path / "mock.json"
+    path = tmp_path / "mock.db"
     client = client_for(path)
     exp_id = client.post(
         "/api/projects/1/experiments/", json_body={"name": "Survivor", "feature_flag_key": "sv"}
@@ -44,47 +62,90 @@ def test_a_restart_loads_the_last_write(tmp_path):
     restarted = client_for(path)
     got = restarted.get(f"/api/projects/1/experiments/{exp_id}/")
     assert got.status_code == 200 and got.json()["name"] == "Survivor" and got.json()["status"] == "running"
+    assert restarted.get("/__admin/state").json()["data"] == client.get("/__admin/state").json()["data"]
     # the state file wins over --fixture at start; reset still goes back to the fixture
     with_fixture = client_for(path, fixture="empty")
     assert with_fixture.get(f"/api/projects/1/experiments/{exp_id}/").status_code == 200
     with_fixture.post("/__admin/reset")
     assert with_fixture.get("/api/projects/1/experiments/").json()["count"] == 0
+    assert client_for(path).get("/api/projects/1/experiments/").json()["count"] == 0
 
 
-def test_rejected_requests_and_reads_do_not_rewrite(tmp_path):
-    path = tmp_path / "mock.json"
+def test_rejected_requests_and_reads_write_nothing(tmp_path):
+    path = tmp_path / "mock.db"
     client = client_for(path)
-    stamp = path.stat().st_mtime_ns
-    os.utime(path, ns=(stamp - 10**9, stamp - 10**9))
-    stamp = path.stat().st_mtime_ns
+    runtime = client.app.extensions["mockserver"]
+    calls = []
+    runtime.state_file.save = lambda rt, changed: calls.append(changed)
     assert client.get("/api/projects/1/experiments/").status_code == 200
     assert client.post("/api/projects/1/experiments/", json_body={"name": 3}).status_code == 400
-    assert path.stat().st_mtime_ns == stamp
+    assert client.post("/api/projects/1/experiments/999/launch/").status_code == 404
+    assert calls == []
 
 
-def test_the_write_is_atomic(tmp_path, monkeypatch):
-    """A crash between writing the temp file and renaming it leaves the previous file whole."""
-    path = tmp_path / "mock.json"
+def test_a_save_that_fails_answers_503_and_changes_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "mock.db"
     client = client_for(path)
-    before = path.read_bytes()
+    runtime = client.app.extensions["mockserver"]
+    before = client.get("/__admin/state").json()
 
-    def crash(src, dst):
-        raise OSError("simulated crash before rename")
+    def full_disk(rt, changed):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(snapshot.os, "replace", crash)
-    with pytest.raises(OSError, match="simulated crash"):
-        client.app.extensions["mockserver"].store.data["posthog"]["experiments"]["4"]["name"] = "Half written"
-        client.app.extensions["mockserver"].persist()
-    assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["mock.json"]
+    monkeypatch.setattr(runtime.state_file, "save", full_disk)
+    response = client.post("/api/projects/1/experiments/", json_body=NEW, check_spec=False)
+    assert response.status_code == 503
+    assert "No space left on device" in response.json()["detail"]
+    assert client.get("/__admin/state").json() == before
+    assert any("No space left" in str(e) for e in runtime.server_errors)  # reported to the test, too
+    runtime.server_errors.clear()
+    monkeypatch.undo()
+    assert client.post("/api/projects/1/experiments/", json_body=NEW).status_code == 201
+
+
+def test_a_symlinked_path_writes_its_target(tmp_path):
+    target = tmp_path / "real" / "mock.db"
+    target.parent.mkdir()
+    link = tmp_path / "link.db"
+    link.symlink_to(target)
+    client = client_for(link)
+    client.post("/api/projects/1/experiments/", json_body=NEW)
+    assert link.is_symlink() and target.read_bytes()[:16] == persistence.SQLITE_MAGIC
+    assert any(key[1] == "experiments" and value["name"] == "Saved" for key, value in rows(target).items())
+
+
+def test_stale_temporary_files_are_removed_at_start(tmp_path):
+    path = tmp_path / "mock.db"
+    stale = tmp_path / ".mock.db.abc123.tmp"
+    stale.write_bytes(b"half a document")
+    client_for(path)
+    assert not stale.exists()
+
+
+def test_a_json_state_file_is_converted_once(tmp_path):
+    source = client_for(tmp_path / "seed.db")
+    source.post("/api/projects/1/experiments/", json_body={"name": "From JSON", "feature_flag_key": "from-json"})
+    exported = source.get("/__admin/state").json()
+    path = tmp_path / "mock.json"
+    path.write_text(json.dumps(exported))
+    client = client_for(path)
+    assert path.read_bytes()[:16] == persistence.SQLITE_MAGIC
+    assert json.loads((tmp_path / "mock.json.json-backup").read_text()) == exported
+    names = [e["name"] for e in client.get("/api/projects/1/experiments/?limit=100").json()["results"]]
+    assert "From JSON" in names
+    assert client_for(path).get("/__admin/state").json()["data"] == exported["data"]
 
 
 def test_a_corrupt_state_file_is_refused_with_its_name(tmp_path):
     path = tmp_path / "mock.json"
     path.write_text('{"format": "mockserver/state@1", "data": {"posthog": []}}')
-    with pytest.raises(snapshot.SnapshotError) as info:
+    with pytest.raises(documents.SnapshotError) as info:
         create_app(make_settings(state_file=str(path)))
     assert info.value.field == "data.posthog" and str(path) in str(info.value)
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"\x00\x01 not json, not sqlite")
+    with pytest.raises(documents.SnapshotError, match="neither SQLite nor valid JSON"):
+        create_app(make_settings(state_file=str(garbage)))
 
 
 def test_a_restart_resumes_the_seed_and_an_advanced_running_clock(tmp_path):
@@ -92,7 +153,7 @@ def test_a_restart_resumes_the_seed_and_an_advanced_running_clock(tmp_path):
 
     from mockserver.core.clock import parse_instant
 
-    path = tmp_path / "mock.json"
+    path = tmp_path / "mock.db"
     client = client_for(path, now=None)
     assert client.post("/__admin/reset", json_body={"seed": 7}).status_code == 200
     assert client.post("/__admin/clock/advance", json_body={"duration": "P14D"}).status_code == 200

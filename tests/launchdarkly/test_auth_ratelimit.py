@@ -107,14 +107,14 @@ def test_beta_switch(beta_client):
 
 
 def test_beta_switch_from_environment():
-    from mockserver.core.settings import Settings, env_overrides
+    from mockserver.core.settings import build, env_overrides
 
-    assert Settings(**env_overrides({"MOCKSERVER_LAUNCHDARKLY_REQUIRE_BETA": "1"})).launchdarkly_require_beta
+    assert build(env_overrides({"MOCKSERVER_LAUNCHDARKLY_REQUIRE_BETA": "1"})).option("launchdarkly_require_beta")
     from mockserver.cli import _parser, settings_from
 
     args = _parser().parse_args(["serve", "--launchdarkly-require-beta"])
-    assert settings_from(args, {}).launchdarkly_require_beta is True
-    assert settings_from(_parser().parse_args(["serve"]), {}).launchdarkly_require_beta is False
+    assert settings_from(args, {}).option("launchdarkly_require_beta") is True
+    assert settings_from(_parser().parse_args(["serve"]), {}).option("launchdarkly_require_beta") is False
 
 
 # -- rate limits -------------------------------------------------------------------------------

@@ -8,11 +8,10 @@ import pytest
 
 from mockserver.app import create_app
 from tests.conftest import make_settings
+from tests.posthog.helpers import JSON, P
 from tests.speccheck import FlaskClient
 
-P = "/api/projects/1"
 GOOD = {"name": "n", "feature_flag_key": "k"}
-JSON = "application/json"
 
 
 def deep(n: int) -> bytes:
@@ -44,11 +43,35 @@ CASES = [
         400,
     ),
     ("POST", f"{P}/experiments/", deep(5000), JSON, {}, 400),
-    ("POST", f"{P}/experiments/", b'{"name": 12, "feature_flag_key": "k"}', JSON, {}, 400),
+    ("POST", f"{P}/experiments/", b'{"name": true, "feature_flag_key": "k"}', JSON, {}, 400),
     ("POST", f"{P}/experiments/", b'{"name": "x", "feature_flag_key": ["k"]}', JSON, {}, 400),
-    ("POST", f"{P}/experiments/", b'{"name": "x", "feature_flag_key": "k", "archived": "yes"}', JSON, {}, 400),
+    ("POST", f"{P}/experiments/", b'{"name": "x", "feature_flag_key": "k", "archived": "maybe"}', JSON, {}, 400),
     ("POST", f"{P}/experiments/", b'{"name": "x", "feature_flag_key": "k", "metrics": {"a": 1}}', JSON, {}, 400),
-    ("POST", f"{P}/experiments/", b'{"name": "x", "feature_flag_key": "k", "unknown_field": 1}', JSON, {}, 400),
+    (
+        "POST",
+        f"{P}/experiments/",
+        b'{"name": "x", "feature_flag_key": "k", "saved_metrics_ids": {"a": 1}}',
+        JSON,
+        {},
+        400,
+    ),
+    (
+        "POST",
+        f"{P}/experiments/",
+        b'{"name": "x", "feature_flag_key": "k", "end_date": "0001-01-01T00:00+09:00"}',
+        JSON,
+        {},
+        400,
+    ),
+    ("POST", f"{P}/experiments/", b'{"name": "x", "feature_flag_key": "k", "holdout_id": [1]}', JSON, {}, 400),
+    (
+        "POST",
+        f"{P}/experiments/",
+        b'{"name": "x", "feature_flag_key": "k", "metrics": [{"kind": "ExperimentMetric"}]}',
+        JSON,
+        {},
+        400,
+    ),
     ("POST", f"{P}/experiments/", json.dumps({"name": "x" * 401, "feature_flag_key": "k"}).encode(), JSON, {}, 400),
     (
         "POST",
@@ -95,6 +118,15 @@ CASES = [
     ("GET", f"{P}/experiments/", None, None, {"Authorization": "Bearer "}, 401),
     ("GET", f"{P}/experiments/", None, None, {"Authorization": "Token phx_a\tX-Injected: 1"}, 401),
     ("GET", f"{P}/nope/", None, None, {}, 404),
+    ("GET", "/api/environments/abc/experiments/", None, None, {}, 404),
+    ("GET", "/api/environments/1/nope/", None, None, {}, 404),
+    ("GET", "/api/projects/%D9%A1/experiments/", None, None, {}, 404),
+    ("GET", "/api/projects/+1/experiments/", None, None, {}, 404),
+    ("GET", "/api/projects/1_0/experiments/", None, None, {}, 404),
+    ("GET", f"/api/projects/{'9' * 5000}/experiments/", None, None, {}, 404),
+    ("GET", "/api/workspaces/1/experiments/", None, None, {}, 404),
+    ("POST", f"{P}/experiment_saved_metrics/", b'{"name": "m", "query": "text"}', JSON, {}, 400),
+    ("POST", f"{P}/experiments/4/recalculate_timeseries/", b'{"fingerprint": "f"}', JSON, {}, 400),
 ]
 
 

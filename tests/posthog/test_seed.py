@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from mockserver.app import create_app
 from tests.conftest import PH_KEY, make_settings
+from tests.posthog.helpers import P
 
-P = "/api/projects/1"
 PATHS = [
     f"{P}/experiments/?limit=100",
     f"{P}/experiments/?archived=true",

@@ -1,4 +1,4 @@
-mockserver serve --latency 50-200 --no-auth --cors-origins http://localhost:5173 &
+mockserver serve --latency 50-200 --no-auth &
 
 # what the browser does: a preflight, then the call itself (no key needed with --no-auth)
 curl --retry 30 --retry-connrefused --retry-delay 1 -fsS -o /dev/null http://127.0.0.1:8010/__admin/health

@@ -6,18 +6,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mockserver.core.contract import shared_contract
+from mockserver.core.registry import Option, VendorPlugin
 from mockserver.core.vendor import Vendor
-from mockserver.vendors.launchdarkly import documented, errors, routes, seed, state
-from mockserver.vendors.launchdarkly.auth import NAME, authenticate
+from mockserver.vendors.launchdarkly import admin, documented, errors, ratelimit, routes, seed, state, verify
+from mockserver.vendors.launchdarkly.auth import NAME, authenticate, grant
 
 if TYPE_CHECKING:
     from mockserver.core.runtime import Runtime
 
 
 def build(runtime: Runtime) -> Vendor:
-    from mockserver.vendors.launchdarkly import verify
-    from mockserver.vendors.launchdarkly.admin import blueprint
-
     return Vendor(
         name=NAME,
         prefix="/api/v2",
@@ -27,7 +25,30 @@ def build(runtime: Runtime) -> Vendor:
         authenticate=authenticate,
         seed=seed.seed,
         state_schema=state.SCHEMA,
-        admin=blueprint,
+        tables=tuple(state.TABLES),
+        table_limits=state.LIMITS,
+        admin_handlers=admin.HANDLERS,
+        admin_spec="launchdarkly.admin",
         verify=verify.checks,
         explain=documented.explain,
+        no_auth_header=("Authorization", "api-mockserver-no-auth"),
+        cors_allow_headers=("LD-API-Version", "X-HTTP-Method-Override"),
+        cors_expose_headers=ratelimit.HEADER_NAMES,
+        method_override_header="X-HTTP-Method-Override",
+        grant=grant,
     )
+
+
+PLUGIN = VendorPlugin(
+    NAME,
+    build,
+    options=(
+        Option(
+            NAME,
+            "require_beta",
+            False,
+            "answer LaunchDarkly experiment calls without LD-API-Version: beta with 403, as before "
+            "experiments left beta (the flag API never was beta)",
+        ),
+    ),
+)

@@ -1,50 +1,40 @@
-"""/__admin/launchdarkly: rate-limit rules, and the rate-limit headers on every LaunchDarkly answer."""
+"""/__admin/launchdarkly: rate-limit rules (specs/launchdarkly.admin.yaml)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
-
-from mockserver.admin import json_body, problem, reply, runtime
+from mockserver.core.problems import Problem
+from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.launchdarkly import ratelimit, routes
 
-blueprint = Blueprint("launchdarkly_admin", __name__, url_prefix="/__admin/launchdarkly")
 
-
-def _state():
-    return runtime().store.data["launchdarkly"]
-
-
-@blueprint.post("/rate-limit")
-def add_rate_limit() -> Response:
-    body, error = json_body()
-    if error:
-        return error
-    rule, message = ratelimit.validate_rule(body)
+def add_rate_limit(call: Call) -> Reply:
+    rule, message = ratelimit.validate_rule(call.body)
     if not message and rule.get("route") is not None and rule["route"] not in routes.HANDLERS:
         message = f"route must be an operationId of the LaunchDarkly API, such as getExperiments; got {rule['route']!r}"
     if message:
-        return problem(400, message)
-    with runtime().store.lock:
-        stored = ratelimit.add_rule(_state(), rule)
-    return reply(stored, 201)
+        raise Problem("bad_request", message, attr=_field(message))
+    if len(call.state["rate_limits"]) >= ratelimit.MAX_RULES:
+        raise Problem("bad_request", f"at most {ratelimit.MAX_RULES} rate-limit rules can be set")
+    return Reply(201, ratelimit.add_rule(call.state, rule))
 
 
-@blueprint.get("/rate-limit")
-def list_rate_limits() -> Response:
-    with runtime().store.lock:
-        return reply({"rules": [dict(r) for r in _state()["rate_limits"]]})
+def _field(message: str) -> str | None:
+    """The rule's field a refusal names (its first word)."""
+    word = message.split(" ", 1)[0]
+    return word if word in ("limit", "window_seconds", "scope", "token", "route") else None
 
 
-@blueprint.delete("/rate-limit")
-def clear_rate_limits() -> Response:
-    with runtime().store.lock:
-        ratelimit.clear(_state())
-    return reply(None, 204)
+def list_rate_limits(call: Call) -> Reply:
+    return Reply(200, {"rules": [dict(r) for r in call.state["rate_limits"]]})
 
 
-@blueprint.after_app_request
-def rate_headers(response: Response) -> Response:
-    """Requests under budget still learn how much is left, as LaunchDarkly's replies say."""
-    for key, value in (g.get("launchdarkly_rate_headers") or {}).items():
-        response.headers.setdefault(key, value)
-    return response
+def clear_rate_limits(call: Call) -> Reply:
+    ratelimit.clear(call.state)
+    return Reply(204)
+
+
+HANDLERS = {
+    "addLaunchdarklyRateLimit": add_rate_limit,
+    "listLaunchdarklyRateLimits": list_rate_limits,
+    "clearLaunchdarklyRateLimits": clear_rate_limits,
+}

@@ -1,7 +1,9 @@
 """LaunchDarkly authentication, one named step per check, in the order the service makes them.
 
 token → SDK credentials refused → grant → rate budgets → API version → beta → role → custom role
-→ patch format. Every step either passes or raises the vendor's Problem.
+→ patch format. Every step either passes or raises the vendor's Problem. The rate-limit headers
+are put on ``ctx.response_headers`` as soon as the request is counted, so every answer from then
+on carries them, refusals included.
 """
 
 from __future__ import annotations
@@ -12,25 +14,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import g
-
 from mockserver.core import auth
+from mockserver.core.problems import Problem
+from mockserver.core.vendor import AuthRequest, HttpRequest
 from mockserver.vendors.launchdarkly import errors, permissions, ratelimit, semantic_patch
 from mockserver.vendors.launchdarkly.documented import documents
 from mockserver.vendors.launchdarkly.models import millis
 
 if TYPE_CHECKING:
-    from flask import Request
-
     from mockserver.core.runtime import Runtime
 
 NAME = "launchdarkly"
 API_VERSION = re.compile(r"^(beta|\d{8})$")
+ROLES = ("reader", "writer", "admin")
 WRITE_ROLES = ("writer", "admin")
-HEADERS_KEY = "launchdarkly_rate_headers"
 # Environment credentials the REST API refuses: server-side SDK keys and mobile keys.
 SDK_PREFIXES = {"sdk-": "an SDK key", "mob-": "a mobile key"}
 CLIENT_SIDE_ID = re.compile(r"^[0-9a-f]{24}$")
+# The feature-flag API never was beta: --launchdarkly-require-beta leaves every flag operation alone.
+FLAG_OPERATIONS = frozenset(
+    {
+        "getFeatureFlags",
+        "postFeatureFlag",
+        "getFeatureFlag",
+        "patchFeatureFlag",
+        "deleteFeatureFlag",
+        "getFeatureFlagStatusAcrossEnvironments",
+        "getFeatureFlagStatuses",
+        "getFeatureFlagStatus",
+    }
+)
 # The operations that were beta until experiments became GA, required only in the beta-era switch.
 EXPERIMENT_ERA_BETA = frozenset(
     {
@@ -66,28 +79,28 @@ class Identity:
     service_token: bool = False
 
 
-def authenticate(runtime: Runtime, request: Request, operation_id: str, path_args: Mapping[str, str]) -> Identity:
+def authenticate(ctx: AuthRequest) -> Identity:
     """Each step passes or raises; writes are judged by the custom role when the token has one, else its role."""
+    runtime, request, operation_id = ctx.runtime, ctx.request, ctx.operation_id or ""
     token = _token(request)
     _refuse_environment_credentials(runtime, token)
-    grant, record = _grant(runtime, token)
-    _charge(runtime, request, token, operation_id)
+    record = _grant(runtime, token)
+    _charge(ctx, token, operation_id)
     version = _api_version(request, operation_id)
     _beta(runtime, operation_id, version)
-    writes = request.method not in ("GET", "HEAD")
+    role = record.get("role", "admin")
     policy = record.get("policy")
+    writes = request.method not in ("GET", "HEAD")
     if writes and policy:
-        _custom_role(runtime, policy, request, operation_id, path_args)
+        _custom_role(runtime, policy, request, operation_id, ctx.path_args)
     elif writes:
-        _role(grant.role, operation_id)
+        _role(role, operation_id)
     if operation_id in SEMANTIC_PATCH_OPERATIONS:
         semantic_patch.reject_json_patch(request.get_data(cache=True))
-    return Identity(
-        token, grant.role, version, tuple(policy) if policy else None, bool(record.get("service_token", False))
-    )
+    return Identity(token, role, version, tuple(policy) if policy else None, bool(record.get("service_token", False)))
 
 
-def _token(request: Request) -> str:
+def _token(request: HttpRequest) -> str:
     token = request.headers.get("Authorization", "").strip()
     if not token:
         raise errors.unauthorized("No access token: send it in the Authorization header")
@@ -114,31 +127,32 @@ def _refuse_environment_credentials(runtime: Runtime, token: str) -> None:
                 )
 
 
-def _grant(runtime: Runtime, token: str) -> tuple[auth.ApiKey, dict[str, Any]]:
-    """The key's grant, and the LaunchDarkly extras (policy, service token) it was registered with."""
-    grant = auth.lookup(runtime.admin_state, NAME, token, runtime.settings.strict_auth)
-    if grant is None:
+def _grant(runtime: Runtime, token: str) -> dict[str, Any]:
+    """The key's record: its role and the LaunchDarkly extras (policy, service token) it was registered with."""
+    record = auth.lookup(runtime.admin_state, NAME, token, runtime.settings.strict_auth)
+    if record is None:
         raise errors.unauthorized()
-    return grant, auth.registry(runtime.admin_state).get(f"{NAME}:{token}", {})
+    return record
 
 
-def caller(request: Request, token: str, operation_id: str) -> ratelimit.Caller:
-    return ratelimit.Caller(token, operation_id, request.remote_addr or "unknown")
+def caller(request: HttpRequest, token: str, operation_id: str) -> ratelimit.Caller:
+    return ratelimit.Caller(token, operation_id, getattr(request, "remote_addr", None) or "unknown")
 
 
-def _charge(runtime: Runtime, request: Request, token: str, operation_id: str) -> None:
-    """Count the request; every answer from here on carries the rate-limit headers."""
-    who = caller(request, token, operation_id)
+def _charge(ctx: AuthRequest, token: str, operation_id: str) -> None:
+    """Count the request; every answer from here on carries the rate-limit headers (a 429 too)."""
+    runtime = ctx.runtime
+    who = caller(ctx.request, token, operation_id)
     now = millis(runtime.clock.now())
     with runtime.store.lock:
         state = runtime.store.data[NAME]
         try:
             ratelimit.charge(state, who, now)
         finally:
-            setattr(g, HEADERS_KEY, ratelimit.headers(state, who, now))
+            ctx.response_headers.update(ratelimit.headers(state, who, now))
 
 
-def _api_version(request: Request, operation_id: str) -> str | None:
+def _api_version(request: HttpRequest, operation_id: str) -> str | None:
     """A malformed LD-API-Version is a 400 where the operation documents one; elsewhere it is ignored."""
     version = request.headers.get("LD-API-Version")
     if version is not None and not API_VERSION.match(version.strip()):
@@ -151,7 +165,10 @@ def _api_version(request: Request, operation_id: str) -> str | None:
 
 
 def _beta(runtime: Runtime, operation_id: str, version: str | None) -> None:
-    beta_era = runtime.settings.launchdarkly_require_beta and operation_id in EXPERIMENT_ERA_BETA
+    """Metric groups always need ``beta``; under the beta-era switch the experiment operations do too."""
+    if operation_id in FLAG_OPERATIONS:
+        return
+    beta_era = runtime.settings.option("launchdarkly_require_beta") and operation_id in EXPERIMENT_ERA_BETA
     if (beta_era or operation_id in BETA_OPERATIONS) and version != "beta":
         raise errors.forbidden(errors.BETA_REQUIRED)
 
@@ -164,7 +181,7 @@ def _role(role: str, operation_id: str) -> None:
 
 
 def _custom_role(
-    runtime: Runtime, policy: list[dict[str, Any]], request: Request, operation_id: str, path: Mapping[str, str]
+    runtime: Runtime, policy: list[dict[str, Any]], request: HttpRequest, operation_id: str, path: Mapping[str, str]
 ) -> None:
     """A custom-role token may make a write only when its policy allows every action the write needs."""
     try:
@@ -177,3 +194,27 @@ def _custom_role(
     if refused is not None:
         action, resource = refused
         raise errors.denied(f"The token's custom role does not allow {action} on {resource}.")
+
+
+# -- key registration -------------------------------------------------------------------------
+
+
+def grant(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A key registration's LaunchDarkly part: its role (default admin), optionally a custom-role
+    ``policy`` (its writes need an allowed action) and whether it is a ``service_token``."""
+    role = body.get("role", "admin")
+    if role not in ROLES:
+        raise Problem("bad_request", f"role must be one of: {', '.join(ROLES)}", attr="role")
+    out: dict[str, Any] = {"role": role}
+    policy = body.get("policy")
+    if policy is not None:
+        message = permissions.check_policy(policy)
+        if message:
+            raise Problem("bad_request", message, attr="policy")
+        out["policy"] = policy
+    service_token = body.get("service_token")
+    if service_token is not None:
+        if not isinstance(service_token, bool):
+            raise Problem("bad_request", "service_token must be true or false", attr="service_token")
+        out["service_token"] = service_token
+    return out

@@ -21,7 +21,19 @@ from typing import Any, NamedTuple
 
 from mockserver.vendors.launchdarkly.errors import rate_limited
 
+# Every rate-limit header LaunchDarkly may send (browsers may read them: CORS exposes them).
+HEADER_NAMES = (
+    "X-Ratelimit-Global-Limit",
+    "X-Ratelimit-Global-Remaining",
+    "X-Ratelimit-Route-Limit",
+    "X-Ratelimit-Route-Remaining",
+    "X-Ratelimit-Auth-Token-Limit",
+    "X-Ratelimit-Auth-Token-Remaining",
+    "X-Ratelimit-Auth-Token-Reset",
+    "X-Ratelimit-Reset",
+)
 DEFAULT_WINDOW = 10
+MAX_RULES = 100
 SCOPES = ("global", "route", "token", "ip")
 # Budgets per ten-second window reported when no rule sets one (never enforced).
 REPORTED = {"global": 10_000, "route": 2_000, "token": 5_000}

@@ -28,3 +28,6 @@ OPTIONAL = ("context_kinds", "layers", "holdouts", "member_profiles")
 
 SCHEMA = part_schema(TABLES, ["seed", "sequences"], {"seed": {"type": "integer"}, "sequences": {"type": "object"}})
 SCHEMA["required"] = [name for name in SCHEMA["required"] if name not in OPTIONAL]
+
+# Most records a table may hold: past it a create answers 400 (the README gives the memory cost).
+LIMITS = {table: 100_000 for table in TABLES} | {"projects": 1000}

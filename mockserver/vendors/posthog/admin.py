@@ -1,136 +1,110 @@
-"""/__admin/posthog: approval policies and the change requests they open."""
+"""/__admin/posthog: approval policies and the change requests they open (specs/admin.posthog.yaml)."""
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
-from flask import Blueprint, Response, current_app, request
-
-from mockserver.admin import json_body, problem, reply, runtime
 from mockserver.core.clock import iso
+from mockserver.core.problems import Problem
+from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.posthog import approvals
 
-blueprint = Blueprint("posthog_admin", __name__, url_prefix="/__admin/posthog")
+MAX_POLICIES = 500
 
 
-def _state():
-    return runtime().store.data["posthog"]
+def list_policies(call: Call) -> Reply:
+    return Reply(200, {"policies": list(call.state["approval_policies"].values())})
 
 
-@blueprint.get("/approval-policies")
-def list_policies() -> Response:
-    with runtime().store.lock:
-        return reply({"policies": list(_state()["approval_policies"].values())})
-
-
-@blueprint.post("/approval-policies")
-def add_policy() -> Response:
-    body, error = json_body()
-    if error:
-        return error
+def add_policy(call: Call) -> Reply:
+    body: dict[str, Any] = call.body
     project_id = body.get("project_id", 1)
     action_key = body.get("action_key")
     quorum = body.get("quorum", 1)
     if action_key not in approvals.ACTION_KEYS:
-        return problem(400, f"action_key must be one of: {', '.join(approvals.ACTION_KEYS)}", "action_key")
+        raise Problem(
+            "bad_request", f"action_key must be one of: {', '.join(approvals.ACTION_KEYS)}", attr="action_key"
+        )
     if type(quorum) is not int or not 1 <= quorum <= 100:
-        return problem(400, "quorum must be an integer from 1 to 100", "quorum")
+        raise Problem("bad_request", "quorum must be an integer from 1 to 100", attr="quorum")
     users = body.get("users", [])
     roles = body.get("roles", [])
     if not isinstance(users, list) or not all(type(u) is int for u in users):
-        return problem(400, "users must be a list of user ids", "users")
+        raise Problem("bad_request", "users must be a list of user ids", attr="users")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        return problem(400, "roles must be a list of strings", "roles")
-    rt = runtime()
-    with rt.store.lock:
-        if str(project_id) not in _state()["projects"]:
-            return problem(400, f"project {project_id!r} does not exist", "project_id")
-        policy = approvals.add_policy(_state(), int(project_id), action_key, quorum, users, roles, rt.clock.now())
-    return reply(policy, 201)
+        raise Problem("bad_request", "roles must be a list of strings", attr="roles")
+    if str(project_id) not in call.state["projects"]:
+        raise Problem("bad_request", f"project {project_id!r} does not exist", attr="project_id")
+    if len(call.state["approval_policies"]) >= MAX_POLICIES:
+        raise Problem("bad_request", f"at most {MAX_POLICIES} approval policies can be set", attr="action_key")
+    policy = approvals.add_policy(call.state, int(project_id), action_key, quorum, users, roles, call.now)
+    return Reply(201, policy)
 
 
-@blueprint.delete("/approval-policies/<int:policy_id>")
-def delete_policy(policy_id: int) -> Response:
-    with runtime().store.lock:
-        if _state()["approval_policies"].pop(str(policy_id), None) is None:
-            return problem(404, f"no approval policy {policy_id}")
-    return reply(None, 204)
+def delete_policy(call: Call) -> Reply:
+    if call.state["approval_policies"].pop(str(call.path["policy_id"]), None) is None:
+        raise Problem("not_found", f"no approval policy {call.path['policy_id']}")
+    return Reply(204)
 
 
-@blueprint.get("/change-requests")
-def list_change_requests() -> Response:
-    wanted = request.args.get("state")
-    with runtime().store.lock:
-        state = _state()
-        rows = [
-            approvals.change_request_json(state, cr)
-            for cr in state["change_requests"].values()
-            if not wanted or cr["state"] == wanted
-        ]
-    return reply({"change_requests": rows})
+def list_change_requests(call: Call) -> Reply:
+    wanted = call.query.get("state")
+    rows = [
+        approvals.change_request_json(call.state, cr)
+        for cr in call.state["change_requests"].values()
+        if not wanted or cr["state"] == wanted
+    ]
+    return Reply(200, {"change_requests": rows})
 
 
-@blueprint.get("/change-requests/<cr_id>")
-def get_change_request(cr_id: str) -> Response:
-    with runtime().store.lock:
-        cr = _state()["change_requests"].get(cr_id)
-        if cr is None:
-            return problem(404, f"no change request {cr_id}")
-        return reply(approvals.change_request_json(_state(), cr))
+def _change_request(call: Call) -> dict[str, Any]:
+    cr = call.state["change_requests"].get(call.path["cr_id"])
+    if cr is None:
+        raise Problem("not_found", f"no change request {call.path['cr_id']}")
+    return cr
 
 
-def _decide(cr_id: str, decision: str) -> Response:
-    body, error = json_body()
-    if error:
-        return error
-    rt = runtime()
-    with rt.store.lock:
-        state = _state()
-        cr = state["change_requests"].get(cr_id)
-        if cr is None:
-            return problem(404, f"no change request {cr_id}")
-        if cr["state"] != "pending":
-            return problem(409, f"change request is {cr['state']}, not pending")
-        approvals.decide(state, cr, decision, int(body.get("user_id", 1)), str(body.get("reason", "")), rt.clock.now())
-        if cr["state"] == "approved":
-            _apply(cr)
-        return reply(approvals.change_request_json(_state(), cr))
+def get_change_request(call: Call) -> Reply:
+    return Reply(200, approvals.change_request_json(call.state, _change_request(call)))
 
 
-def _apply(cr) -> None:
-    """Replay the original request with the gate passed; record what it answered."""
-    from mockserver.vendors.posthog.auth import REPLAY_KEY
+def _decide(call: Call, decision: str) -> Reply:
+    body = call.body or {}
+    cr = _change_request(call)
+    if cr["state"] != "pending":
+        raise Problem("conflict", f"change request is {cr['state']}, not pending")
+    approvals.decide(call.state, cr, decision, int(body.get("user_id", 1)), str(body.get("reason", "")), call.now)
+    if cr["state"] == "approved":
+        _apply(call, cr)
+    return Reply(200, approvals.change_request_json(call.state, cr))
 
-    intent = cr["intent"]
-    client = current_app.test_client()
-    response = client.open(
-        intent["path"],
-        method=intent["method"],
-        query_string=intent.get("query_string") or None,
-        data=None if intent.get("body") is None else json.dumps(intent["body"]),
-        content_type="application/json" if intent.get("body") is not None else None,
-        environ_overrides={REPLAY_KEY: str(cr["created_by_id"])},
-    )
-    now = iso(runtime().clock.now())
-    state = _state()
-    cr = state["change_requests"][cr["id"]]
+
+def _apply(call: Call, cr: dict[str, Any]) -> None:
+    """Apply the original request through the pipeline, gates passed; record what it answered."""
+    assert call.replay is not None, "the pipeline provides replay to control-API handlers"
+    reply = call.replay(cr["intent"], int(cr["created_by_id"]))
+    now = iso(call.now)
     cr["updated_at"] = now
-    if response.status_code < 400:
-        cr.update(
-            state="applied",
-            applied_at=now,
-            applied_by_id=1,
-            result_data=response.get_json(silent=True) if response.data else None,
-        )
+    if reply.status < 400:
+        cr.update(state="applied", applied_at=now, applied_by_id=1, result_data=reply.body)
     else:
-        cr.update(state="failed", apply_error=response.get_data(as_text=True)[:2000])
+        cr.update(state="failed", apply_error=str(reply.body)[:2000])
 
 
-@blueprint.post("/change-requests/<cr_id>/approve")
-def approve(cr_id: str) -> Response:
-    return _decide(cr_id, "approved")
+def approve(call: Call) -> Reply:
+    return _decide(call, "approved")
 
 
-@blueprint.post("/change-requests/<cr_id>/reject")
-def reject(cr_id: str) -> Response:
-    return _decide(cr_id, "rejected")
+def reject(call: Call) -> Reply:
+    return _decide(call, "rejected")
+
+
+HANDLERS = {
+    "listPosthogApprovalPolicies": list_policies,
+    "addPosthogApprovalPolicy": add_policy,
+    "deletePosthogApprovalPolicy": delete_policy,
+    "listPosthogChangeRequests": list_change_requests,
+    "getPosthogChangeRequest": get_change_request,
+    "approvePosthogChangeRequest": approve,
+    "rejectPosthogChangeRequest": reject,
+}

@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mockserver.core import auth
 from mockserver.core.problems import Problem
+from mockserver.core.vendor import AuthRequest
 from mockserver.vendors.posthog import errors, models
 
 if TYPE_CHECKING:
-    from flask import Request
-
-    from mockserver.core.runtime import Runtime
+    from mockserver.core.vendor import HttpRequest as Request
 
 NAME = "posthog"
-REPLAY_KEY = "mockserver.replay_user"  # set in the WSGI environ only by the approval replay
 
 
 @dataclass(frozen=True)
@@ -52,21 +50,29 @@ def _credentials(request: Request) -> tuple[str | None, str]:
     return None, ""
 
 
-def authenticate(runtime: Runtime, request: Request, operation_id: str, path_args: Mapping[str, str]) -> Identity:
+def authenticate(ctx: AuthRequest) -> Identity:
+    runtime, request = ctx.runtime, ctx.request
     state = runtime.store.data[NAME]
-    replay_user = request.environ.get(REPLAY_KEY)
-    if replay_user is not None:
+    if ctx.approved_by is not None:  # an approved change request, applied for its requester
         with runtime.store.lock:
-            return Identity(models.project_or_404(state, path_args["project_id"]), int(replay_user), None)
+            return Identity(models.project_or_404(state, ctx.path_args["project_id"]), ctx.approved_by, None)
     key, source = _credentials(request)
     if key is None:
         raise Problem("not_authenticated", "Authentication credentials were not provided.")
-    grant = auth.lookup(runtime.admin_state, NAME, key, runtime.settings.strict_auth)
-    if grant is None:
+    record = auth.lookup(runtime.admin_state, NAME, key, runtime.settings.strict_auth)
+    if record is None:
         raise Problem("authentication_failed", f"Personal API key found in request {source} is invalid.")
     with runtime.store.lock:
-        team_id = models.project_or_404(state, path_args["project_id"])
-    required = scope_for(operation_id, request.method)
-    if not auth.scope_granted(grant.scopes, required):
+        team_id = models.project_or_404(state, ctx.path_args["project_id"])
+    required = scope_for(ctx.operation_id or "", request.method)
+    if not auth.scope_granted(record.get("scopes", ["*"]), required):
         raise errors.denied(f"API key missing required scope '{required}'")
     return Identity(team_id, 1, key)
+
+
+def grant(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A key registration's PostHog part: the scopes the key carries (default: all)."""
+    scopes = body.get("scopes", ["*"])
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
+        raise Problem("bad_request", "scopes must be a list of strings such as 'experiment:read'", attr="scopes")
+    return {"scopes": list(scopes)}

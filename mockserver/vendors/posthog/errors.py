@@ -49,9 +49,12 @@ def render(problem: Problem) -> tuple[int, Any]:
         # DRF answers an id that cannot be an id the same as a missing object.
         return 404, envelope("invalid_request", "not_found", "Not found.")
     type_, code = _ENVELOPE.get(problem.kind, _ENVELOPE["server_error"])
+    # drf-exceptions-hog answers DRF's generic code "invalid" as "invalid_input", field errors included.
+    code = problem.code or code
+    code = "invalid_input" if code == "invalid" else code
     if problem.kind in ("validation", "bad_request", "unprocessable"):
-        return problem.status, envelope(type_, problem.code or code, problem.detail, problem.attr)
-    return problem.status, envelope(type_, problem.code or code, problem.detail, None)
+        return problem.status, envelope(type_, code, problem.detail, problem.attr)
+    return problem.status, envelope(type_, code, problem.detail, None)
 
 
 def invalid(detail: str, attr: str | None = None, code: str = "invalid_input") -> Problem:

@@ -1,502 +1,546 @@
-"""Experiment operations: create, update, lifecycle actions, copies, results. State rules only."""
+"""Experiment create and update, step by step in PostHog's order (ExperimentService, G1).
+
+Each public function reads the body through the serializer PostHog declares, runs PostHog's
+checks in PostHog's order, and writes only once every check has passed (PostHog's atomic
+transaction, made explicit). Lifecycle actions live in ``actions``, copies in ``copies``.
+"""
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import random
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from mockserver.core.clock import iso, parse_instant
-from mockserver.core.store import next_id, next_uuid
-from mockserver.vendors.posthog import approvals, lifecycle
+from mockserver.core.clock import iso
+from mockserver.core.store import next_id
+from mockserver.vendors.posthog import approvals, fingerprints, flags, inputs, lifecycle, metric_validation, ordering
 from mockserver.vendors.posthog import models as m
-from mockserver.vendors.posthog.errors import detail_only, invalid, not_found
+from mockserver.vendors.posthog.errors import invalid, not_found
+from mockserver.vendors.posthog.inputs import Context
+from mockserver.vendors.posthog.metric_references import check_metric_references
 
-ORDER_FIELDS = ("created_at", "created_by", "updated_at", "name", "start_date", "end_date", "duration", "status")
-STATUS_RANK = {"draft": 0, "running": 1, "paused": 1, "stopped": 2}
+STATS_METHODS = ("bayesian", "frequentist")
+UPDATABLE = {
+    "name",
+    "description",
+    "start_date",
+    "end_date",
+    "filters",
+    "parameters",
+    "running_time_calculation",
+    "archived",
+    "deleted",
+    "secondary_metrics",
+    "holdout",
+    "exposure_criteria",
+    "metrics",
+    "metrics_secondary",
+    "stats_config",
+    "scheduling_config",
+    "conclusion",
+    "conclusion_comment",
+    "primary_metrics_ordered_uuids",
+    "secondary_metrics_ordered_uuids",
+    "saved_metrics_ids",
+    "only_count_matured_users",
+}
+LEGACY_UPDATABLE = {"name", "description", "end_date", "deleted"}
+# Validated fields stored as sent on update (the rest are handled by a named step).
+STORED_AS_SENT = (
+    "name",
+    "description",
+    "start_date",
+    "end_date",
+    "filters",
+    "parameters",
+    "archived",
+    "deleted",
+    "secondary_metrics",
+    "exposure_criteria",
+    "stats_config",
+    "scheduling_config",
+    "conclusion",
+    "conclusion_comment",
+    "only_count_matured_users",
+)
 
 
-def _unknown_keys(body: dict[str, Any], allowed: set[str], verb: str) -> None:
-    extra = sorted(k for k in body if k not in allowed and k not in m.READ_ONLY)
-    if extra:
-        raise invalid(f"Can't {verb} keys: {', '.join(extra)} on Experiment")
+# ---------------------------------------------------------------------------------------------
+# Shared checks
 
 
-def _flag_input_variants(body: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The newer writable feature_flag object, folded into the variants it carries."""
-    config = body.get("feature_flag")
-    if not isinstance(config, dict) or config.get("id") is not None:
-        return None
-    variants = ((config.get("filters") or {}).get("multivariate") or {}).get("variants")
-    return [dict(v) for v in variants] if variants else None
+def check_stats_config(stats: Any, variant_keys: list[str]) -> None:
+    """The stats method must be known, and a baseline variant must name one of the variants."""
+    if not stats or not isinstance(stats, dict):
+        return
+    method = stats.get("method")
+    if method is not None and method not in STATS_METHODS:
+        raise invalid(f"Invalid stats method: '{method}'. Must be one of: {', '.join(STATS_METHODS)}")
+    baseline = stats.get("baseline_variant_key")
+    if baseline is not None and variant_keys and baseline not in variant_keys:
+        raise invalid(f"Invalid baseline_variant_key: '{baseline}'. Must be one of: {', '.join(sorted(variant_keys))}")
+
+
+def check_variant_shapes(parameters: Any) -> None:
+    """The create path re-checks only the variants' shape and split keys (not their count)."""
+    problem = inputs.variant_shape_problem(inputs.sent_variants(parameters)) if parameters else None
+    if problem is not None:
+        raise invalid(problem)
+
+
+def _link_uuids(state: dict[str, Any], team_id: int, items: list[dict[str, Any]] | None) -> dict[str, list[str]]:
+    """The query uuids of the shared metrics a saved_metrics_ids list links, by side."""
+    links = []
+    for item in items or []:
+        metric = inputs.find_saved_metric(state, team_id, item["id"])
+        if metric is not None:
+            links.append({"saved_metric": metric["id"], "metadata": item.get("metadata")})
+    return ordering.link_uuids(links, m.saved_queries(state, links))
 
 
 # ---------------------------------------------------------------------------------------------
 # Create
 
 
-def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetime) -> dict[str, Any]:
-    name = body["name"]
-    if not str(name).strip():
-        raise invalid("This field may not be blank.", "name", "blank")
-    key = body["feature_flag_key"]
-    if not m.FLAG_KEY.match(key):
-        raise invalid("Only letters, numbers, hyphens (-) & underscores (_) are allowed.", "key", "invalid_key")
-    params = copy.deepcopy(body.get("parameters")) if body.get("parameters") is not None else None
-    variants = m.normalise_variants(params)
-    if variants is None:
-        variants = _flag_input_variants(body)
-        if variants is not None:
-            variants = m.normalise_variants({"feature_flag_variants": variants})
-    start = m.parse_date(body.get("start_date"), "start_date")
-    end = m.parse_date(body.get("end_date"), "end_date")
-    m.check_dates(start, end)
-    holdout = m.check_holdout(state, team_id, body.get("holdout_id"))
-    links = m.check_saved_metric_ids(state, team_id, body.get("saved_metrics_ids"))
-    m.check_metrics(body)
-    m.check_stats_config(body.get("stats_config"))
-    m.check_filters(body.get("filters"))
-    _unknown_keys(body, m.CREATABLE, "create")
+@dataclass
+class NewExperiment:
+    """What PostHog's create_experiment receives (from the serializer, or from a copy)."""
 
-    existing = m.flag_by_key(state, team_id, key)
-    if existing is not None:
-        m.check_existing_flag(existing)
-    else:
-        m.check_variant_sum(variants or m.DEFAULT_VARIANTS)
+    name: str
+    feature_flag_key: Any
+    description: Any = ""
+    type: Any = "product"
+    parameters: Any = None
+    metrics: Any = None
+    metrics_secondary: Any = None
+    secondary_metrics: Any = None
+    stats_config: Any = None
+    exposure_criteria: Any = None
+    holdout: dict[str, Any] | None = None
+    saved_metrics_ids: list[dict[str, Any]] | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    primary_metrics_ordered_uuids: Any = None
+    secondary_metrics_ordered_uuids: Any = None
+    filters: Any = None
+    scheduling_config: Any = None
+    only_count_matured_users: Any = None
+    archived: Any = False
+    deleted: Any = False
+    conclusion: Any = None
+    conclusion_comment: Any = None
+    allow_unknown_events: bool = False
 
-    # -- everything checked: write
-    created = iso(now)
-    if existing is not None:
-        flag = existing
-        variants = m.flag_variants(flag)
-    else:
-        rollout = (params or {}).get("rollout_percentage", 100)
-        flag = m.insert_flag(
-            state,
-            team_id,
-            key,
-            f"Feature Flag for Experiment {name}",
-            variants or m.DEFAULT_VARIANTS,
-            active=start is not None,
-            created_at=created,
-            created_by_id=user_id,
-            rollout=rollout,
-            holdout=m.holdout_block(holdout),
-            aggregation=(params or {}).get("aggregation_group_type_index"),
-            payloads=(params or {}).get("feature_flag_payloads"),
-            continuity=bool((params or {}).get("ensure_experience_continuity") or False),
+    @classmethod
+    def from_validated(cls, data: dict[str, Any]) -> NewExperiment:
+        return cls(
+            name=data["name"],
+            feature_flag_key=data["get_feature_flag_key"],
+            description=data.get("description", ""),
+            type=data.get("type", "product"),
+            parameters=data.get("parameters"),
+            metrics=data.get("metrics"),
+            metrics_secondary=data.get("metrics_secondary"),
+            secondary_metrics=data.get("secondary_metrics"),
+            stats_config=data.get("stats_config"),
+            exposure_criteria=data.get("exposure_criteria"),
+            holdout=data.get("holdout"),
+            saved_metrics_ids=data.get("saved_metrics_ids"),
+            start_date=data.get("start_date"),
+            end_date=data.get("end_date"),
+            primary_metrics_ordered_uuids=data.get("primary_metrics_ordered_uuids") or None,
+            secondary_metrics_ordered_uuids=data.get("secondary_metrics_ordered_uuids") or None,
+            filters=data.get("filters"),
+            scheduling_config=data.get("scheduling_config"),
+            only_count_matured_users=data.get("only_count_matured_users"),
+            archived=data.get("archived", False),
+            deleted=data.get("deleted", False),
+            conclusion=data.get("conclusion"),
+            conclusion_comment=data.get("conclusion_comment"),
+            allow_unknown_events=bool(data.get("allow_unknown_events", False)),
         )
-    if params is not None and variants:
-        params["feature_flag_variants"] = [
-            {k: v for k, v in variant.items() if k != "split_percent"} for variant in variants
-        ]
-    taken: set[str] = set()
+
+
+@dataclass
+class _FlagChoice:
+    existing: dict[str, Any] | None
+    key: str
+    filters: dict[str, Any] | None = None
+
+    @property
+    def variants(self) -> list[dict[str, Any]]:
+        if self.existing is not None:
+            return flags.variants_of(self.existing) or copy.deepcopy(flags.DEFAULT_VARIANTS)
+        return list((self.filters or {}).get("multivariate", {}).get("variants") or [])
+
+
+def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetime) -> dict[str, Any]:
+    data = inputs.EXPERIMENT.parse(body, context=Context(state, team_id))
+    data.pop("update_feature_flag_params", None)
+    return create_experiment(state, team_id, user_id, now, NewExperiment.from_validated(data))
+
+
+def create_experiment(state, team_id: int, user_id: int, now: datetime, new: NewExperiment) -> dict[str, Any]:
+    """Checks first, in PostHog's order; then the flag, the row and its links."""
+    seen = {u for side in _link_uuids(state, team_id, new.saved_metrics_ids).values() for u in side}
+    metrics = m.assign_metric_uuids(state, new.metrics, seen)
+    metrics_secondary = m.assign_metric_uuids(state, new.metrics_secondary, seen)
+    check_variant_shapes(new.parameters)
+    metric_validation.check_inline_metrics(metrics, None)
+    metric_validation.check_inline_metrics(metrics_secondary, None)
+    check_metric_references(state, team_id, [metrics, metrics_secondary], new.allow_unknown_events)
+    problem = inputs.saved_metric_ids_problem(state, team_id, new.saved_metrics_ids)
+    if problem is not None:
+        raise invalid(problem)
+    choice = _choose_flag(state, team_id, new)
+    check_stats_config(new.stats_config, flags.variant_keys(choice.variants))
+    _check_link_metadata(new.saved_metrics_ids)
+
+    stamp = iso(now)
+    flag = choice.existing or _insert_flag(state, team_id, user_id, stamp, new, choice)
+    exp = _insert_experiment(state, team_id, user_id, stamp, new, flag, metrics, metrics_secondary)
+    _link_on_create(state, team_id, exp, new.saved_metrics_ids, stamp)
+    return exp
+
+
+def _choose_flag(state, team_id: int, new: NewExperiment) -> _FlagChoice:
+    """Link the project's flag with this key (deleted or not), or check the one to create."""
+    key = new.feature_flag_key
+    existing = m.flag_by_key(state, team_id, key if isinstance(key, str) else str(key)) if key is not None else None
+    if existing is not None:
+        flags.check_linkable(existing)
+        return _FlagChoice(existing, existing["key"])
+    key = flags.check_new_key(new.feature_flag_key)
+    filters = flags.new_flag_filters(new.parameters, new.holdout)
+    flags.check_variant_split(filters)
+    return _FlagChoice(None, key, filters)
+
+
+def _check_link_metadata(items: list[dict[str, Any]] | None) -> None:
+    """Each link is written through PostHog's link serializer, whose metadata may not be null."""
+    for item in items or []:
+        if item.get("metadata") is None:
+            raise invalid("This field may not be null.", "metadata", "null")
+
+
+def _insert_flag(state, team_id: int, user_id: int, stamp: str, new: NewExperiment, choice: _FlagChoice):
+    continuity = (new.parameters or {}).get("ensure_experience_continuity") if new.parameters else None
+    return flags.insert_flag(
+        state,
+        team_id,
+        choice.key,
+        f"Feature Flag for Experiment {new.name}",
+        choice.filters or {},
+        active=new.start_date is not None,
+        created_at=stamp,
+        created_by_id=user_id,
+        continuity=bool(continuity) if continuity is not None else False,
+    )
+
+
+def _with_defaults(new: NewExperiment) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    stats = dict(new.stats_config or {})
+    if not stats.get("method"):
+        stats["method"] = "bayesian"
+    exposure = dict(new.exposure_criteria or {})
+    if exposure.get("filterTestAccounts") is None:
+        exposure["filterTestAccounts"] = True
+    matured = new.only_count_matured_users if new.only_count_matured_users is not None else False
+    return stats, exposure, matured
+
+
+def _insert_experiment(state, team_id, user_id, stamp, new: NewExperiment, flag, metrics, metrics_secondary):
+    stats, exposure, matured = _with_defaults(new)
     exp = m.new_experiment_record(
         state,
         team_id=team_id,
-        name=name,
-        description=body.get("description") or "",
+        name=new.name,
         flag=flag,
+        description=new.description,
+        type=new.type,
+        parameters=copy.deepcopy(new.parameters),
+        metrics=metrics if metrics is not None else [],
+        metrics_secondary=metrics_secondary if metrics_secondary is not None else [],
+        secondary_metrics=copy.deepcopy(new.secondary_metrics) if new.secondary_metrics is not None else [],
+        stats_config=stats,
+        exposure_criteria=exposure,
+        holdout_id=new.holdout["id"] if new.holdout else None,
+        start_date=new.start_date,
+        end_date=new.end_date,
+        filters=copy.deepcopy(new.filters) if new.filters is not None else {},
+        primary_metrics_ordered_uuids=ordering.on_create(new.primary_metrics_ordered_uuids, metrics),
+        secondary_metrics_ordered_uuids=ordering.on_create(new.secondary_metrics_ordered_uuids, metrics_secondary),
+        scheduling_config=copy.deepcopy(new.scheduling_config),
+        only_count_matured_users=matured,
+        archived=new.archived,
+        deleted=new.deleted,
+        conclusion=new.conclusion,
+        conclusion_comment=new.conclusion_comment,
         created_by_id=user_id,
-        created_at=created,
-        parameters=params,
-        metrics=m.assign_metric_uuids(state, body.get("metrics"), taken),
+        created_at=stamp,
     )
-    exp["metrics_secondary"] = m.assign_metric_uuids(state, body.get("metrics_secondary"), taken)
-    exp.update(start_date=start, end_date=end, holdout_id=holdout["id"] if holdout else None)
-    for field in (
-        "archived",
-        "type",
-        "conclusion",
-        "conclusion_comment",
-        "secondary_metrics",
-        "filters",
-        "scheduling_config",
-        "only_count_matured_users",
-        "running_time_calculation",
-        "excluded_variants",
-    ):
-        if body.get(field) is not None:
-            exp[field] = copy.deepcopy(body[field])
-    if body.get("exposure_criteria") is not None:
-        exp["exposure_criteria"] = copy.deepcopy(body["exposure_criteria"])
-    if body.get("stats_config") is not None:
-        exp["stats_config"] = copy.deepcopy(body["stats_config"])
-    m.link_saved_metrics(state, exp, links, created)
-    for attr in ("primary_metrics_ordered_uuids", "secondary_metrics_ordered_uuids"):
-        if body.get(attr):
-            exp[attr] = list(body[attr])
-    m.sync_ordering(exp, state)
+    exp["metrics"] = fingerprints.refresh(exp["metrics"], exp)
+    exp["metrics_secondary"] = fingerprints.refresh(exp["metrics_secondary"], exp)
     return exp
+
+
+def _link_on_create(state, team_id: int, exp: dict[str, Any], items, stamp: str) -> None:
+    for item in items or []:
+        metric = inputs.find_saved_metric(state, team_id, item["id"])
+        exp["saved_metrics"].append(m.new_link(state, metric["id"], copy.deepcopy(item["metadata"]), stamp))
+    links = exp["saved_metrics"]
+    ordering.add_links(exp, ordering.link_uuids(links, m.saved_queries(state, links)))
 
 
 # ---------------------------------------------------------------------------------------------
 # Update (PUT / PATCH)
 
 
-def update(
-    state,
-    team_id: int,
-    exp_id: int,
-    body: dict[str, Any],
-    gate: approvals.Gate,
-    search: str | None = None,
-) -> dict[str, Any]:
-    now = gate.now
+@dataclass
+class _Update:
+    """An update being checked: the validated changes and what they will do once written."""
+
+    exp: dict[str, Any]
+    flag: dict[str, Any] | None
+    changes: dict[str, Any]
+    flag_params: bool
+    allow_unknown_events: bool
+    new_links: list[dict[str, Any]] | None = None
+    new_filters: dict[str, Any] | None = None
+    link_uuids_before: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def draft(self) -> bool:
+        return self.exp.get("start_date") is None
+
+
+def locate_for_update(state, team_id: int, exp_id: int, body: Any, search: str | None) -> dict[str, Any]:
+    """Soft-deleted experiments are found only by an update that sends a falsy ``deleted`` (restore)."""
     exp = m.get(state, "experiments", exp_id, team_id)
-    restoring = exp.get("deleted") and "deleted" in body and not body["deleted"]
+    sent = body.get("deleted") if isinstance(body, dict) else None
+    restoring = sent is not None and str(sent).lower() not in ("y", "yes", "t", "true", "on", "1")
     if exp.get("deleted") and not restoring:
         raise not_found()
     if search and search.lower() not in exp["name"].lower():
         raise not_found()
-    flag = m.flag_of(state, exp)
-    if "feature_flag_key" in body and flag is not None and body["feature_flag_key"] != flag["key"]:
-        raise invalid("Can't update keys: get_feature_flag_key on Experiment")
-    if "type" in body:
-        raise invalid("Can't update keys: type on Experiment")
-    allowed = m.UPDATABLE | {"feature_flag_key"}
-    _unknown_keys(body, allowed, "update")
-    if "name" in body and not str(body["name"]).strip():
-        raise invalid("This field may not be blank.", "name", "blank")
+    return exp
 
-    launched = exp.get("start_date") is not None
-    params = copy.deepcopy(body["parameters"]) if "parameters" in body else None
-    new_variants = m.normalise_variants(params)
-    current_variants = m.flag_variants(flag)
-    new_keys = sorted(v["key"] for v in new_variants or [])
-    if launched and new_variants is not None and new_keys != sorted(v["key"] for v in current_variants):
-        raise invalid("Can't update feature_flag_variants on Experiment")
-    holdout_changes = "holdout_id" in body and body["holdout_id"] != exp.get("holdout_id")
-    if launched and holdout_changes:
-        raise invalid("Can't update holdout on running Experiment")
-    holdout = m.check_holdout(state, team_id, body.get("holdout_id")) if holdout_changes else None
-    m.check_filters(body.get("filters"))
-    m.check_metrics(body)
-    m.check_stats_config(body.get("stats_config"))
-    links = (
-        m.check_saved_metric_ids(state, team_id, body["saved_metrics_ids"])
-        if body.get("saved_metrics_ids") is not None
-        else None
+
+def update(
+    state, team_id: int, exp_id: int, body: Any, gate: approvals.Gate, search: str | None, partial: bool
+) -> dict[str, Any]:
+    exp = locate_for_update(state, team_id, exp_id, body, search)
+    changes = inputs.EXPERIMENT.parse(body, partial=partial, context=Context(state, team_id))
+    plan = _Update(
+        exp,
+        m.flag_of(state, exp),
+        changes,
+        flag_params=bool(changes.pop("update_feature_flag_params", False)),
+        allow_unknown_events=bool(changes.pop("allow_unknown_events", False)),
     )
-    start = m.parse_date(body["start_date"], "start_date") if "start_date" in body else exp.get("start_date")
-    end = m.parse_date(body["end_date"], "end_date") if "end_date" in body else exp.get("end_date")
-    m.check_dates(start, end)
-    launching = not launched and start is not None
-    if launching:
-        lifecycle.require("launch", exp, flag)
-    if restoring and flag is not None and flag.get("deleted"):
+    _check_saved_links(state, team_id, plan)
+    _prepare_metrics(state, team_id, plan)
+    _check_payload(state, plan)
+    _plan_links(state, team_id, plan)
+    _plan_flag_sync(state, plan, gate)
+    _check_stats(plan)
+    _refresh_fingerprints(plan)
+    _sync_order(state, team_id, plan)
+    _write(state, plan, iso(gate.now))
+    return exp
+
+
+def _check_saved_links(state, team_id: int, plan: _Update) -> None:
+    if "saved_metrics_ids" in plan.changes:
+        problem = inputs.saved_metric_ids_problem(state, team_id, plan.changes["saved_metrics_ids"])
+        if problem is not None:
+            raise invalid(problem)
+
+
+def _prepare_metrics(state, team_id: int, plan: _Update) -> None:
+    """New inline metrics get uuids unique among everything the experiment will show, then are checked."""
+    exp, changes = plan.exp, plan.changes
+    seen: set[str] = set()
+    if "metrics" in changes and "metrics_secondary" not in changes:
+        seen |= set(ordering.uuids(exp.get("metrics_secondary")))
+    if "metrics_secondary" in changes and "metrics" not in changes:
+        seen |= set(ordering.uuids(exp.get("metrics")))
+    if "saved_metrics_ids" in changes:
+        linked = _link_uuids(state, team_id, changes["saved_metrics_ids"])
+    else:
+        links = exp.get("saved_metrics") or []
+        linked = ordering.link_uuids(links, m.saved_queries(state, links))
+    seen |= {u for side in linked.values() for u in side}
+    for name in ("metrics", "metrics_secondary"):
+        if name in changes:
+            changes[name] = m.assign_metric_uuids(state, changes[name], seen)
+            metric_validation.check_inline_metrics(changes[name], None)
+            check_metric_references(state, team_id, [changes[name]], plan.allow_unknown_events)
+
+
+def _check_payload(state, plan: _Update) -> None:
+    """PostHog's _validate_update_payload: restore, launch, legacy formats, allowed keys, locks."""
+    exp, flag, changes = plan.exp, plan.flag, plan.changes
+    if exp.get("deleted") and changes.get("deleted") is False and flag is not None and flag.get("deleted"):
         raise invalid(
-            "Cannot restore experiment: the linked feature flag has been deleted. Restore the "
-            "feature flag first, then restore the experiment."
+            "Cannot restore experiment: the linked feature flag has been deleted. "
+            "Restore the feature flag first, then restore the experiment."
         )
-    syncs_flag = (
-        flag is not None and (params or holdout_changes) and (not launched or body.get("update_feature_flag_params"))
+    if plan.draft and changes.get("start_date") is not None:
+        flags.check_launchable(flag)
+    if m.has_legacy_metrics(state, exp):
+        _check_legacy_update(exp, changes)
+        return
+    extra = set(changes) - UPDATABLE
+    if flag is not None and changes.get("get_feature_flag_key") == flag["key"]:
+        extra.discard("get_feature_flag_key")
+    if extra:
+        raise invalid(f"Can't update keys: {', '.join(sorted(extra))} on Experiment")
+    if not plan.draft:
+        _check_running_locks(exp, flag, changes)
+    filters = changes.get("filters")
+    if isinstance(filters, dict) and filters.get("properties"):
+        raise invalid("Experiments do not support global filter properties")
+
+
+def _check_legacy_update(exp: dict[str, Any], changes: dict[str, Any]) -> None:
+    blocked = set(changes) - {"get_feature_flag_key"} - LEGACY_UPDATABLE
+    if blocked:
+        raise invalid(
+            "This experiment uses legacy metric formats and can only have its name, description, or end_date "
+            f"updated. Cannot update: {', '.join(sorted(blocked))}"
+        )
+    if "end_date" in changes:
+        inputs.check_date_order({"start_date": exp.get("start_date"), "end_date": changes["end_date"]})
+
+
+def _check_running_locks(exp: dict[str, Any], flag: dict[str, Any] | None, changes: dict[str, Any]) -> None:
+    """Once launched, the variant keys and the holdout are fixed (splits may still change)."""
+    parameters = changes.get("parameters")
+    if isinstance(parameters, dict) and "feature_flag_variants" in parameters:
+        sent = parameters["feature_flag_variants"] or []
+        current = flags.variants_of(flag)
+        if len(sent) != len(current) or any(
+            sum(1 for v in current if v.get("key") == variant.get("key")) != 1 for variant in sent
+        ):
+            raise invalid("Can't update feature_flag_variants on Experiment")
+    if "holdout" in changes and (changes["holdout"] or {}).get("id") != exp.get("holdout_id"):
+        raise invalid("Can't update holdout on running Experiment")
+
+
+def _plan_links(state, team_id: int, plan: _Update) -> None:
+    """saved_metrics_ids replaces the links: kept ones keep id and creation time, null unlinks all."""
+    existing = plan.exp.get("saved_metrics") or []
+    plan.link_uuids_before = ordering.link_uuids(existing, m.saved_queries(state, existing))
+    if "saved_metrics_ids" not in plan.changes:
+        return
+    by_metric = {link["saved_metric"]: link for link in existing}
+    links = []
+    for item in plan.changes["saved_metrics_ids"] or []:
+        metric = inputs.find_saved_metric(state, team_id, item["id"])
+        link = by_metric.get(metric["id"])
+        metadata = copy.deepcopy(item.get("metadata") or {})
+        links.append(dict(link, metadata=metadata) if link else {"saved_metric": metric["id"], "metadata": metadata})
+    plan.new_links = links
+
+
+def _plan_flag_sync(state, plan: _Update, gate: approvals.Gate) -> None:
+    """Drafts (or an explicit update_feature_flag_params) carry parameters and the holdout to the flag."""
+    flag, changes = plan.flag, plan.changes
+    if flag is None or not (plan.draft or plan.flag_params):
+        return
+    holdout = changes["holdout"] if "holdout" in changes else _holdout_of(state, plan.exp)
+    if changes.get("parameters"):
+        plan.new_filters = flags.synced_filters(flag, changes["parameters"], holdout)
+    elif "holdout" in changes:
+        plan.new_filters = {**flag["filters"], "holdout": flags.holdout_block(holdout)}
+    else:
+        return
+    flags.check_variant_split(plan.new_filters)
+    before = {v.get("key"): v.get("rollout_percentage") for v in flags.variants_of(flag)}
+    after = {v.get("key"): v.get("rollout_percentage") for v in plan.new_filters["multivariate"]["variants"]}
+    split_changes = "multivariate" in plan.new_filters and before != after
+    gate.check(
+        ["experiment.update", "feature_flag.update"] if split_changes else ["feature_flag.update"],
+        plan.exp["id"] if split_changes else flag["id"],
     )
-    if syncs_flag and new_variants:
-        m.check_variant_sum(new_variants)
-    split_changes = new_variants is not None and syncs_flag and _split(new_variants) != _split(current_variants)
-
-    gate_keys = []
-    if split_changes:
-        gate_keys.append("experiment.update")
-    if syncs_flag:
-        gate_keys.append("feature_flag.update")
-    gate.check(gate_keys, flag["id"] if syncs_flag and not split_changes else exp["id"])
-
-    # -- everything checked: write
-    stamp = iso(now)
-    for field in (
-        "name",
-        "description",
-        "archived",
-        "secondary_metrics",
-        "filters",
-        "exposure_criteria",
-        "stats_config",
-        "scheduling_config",
-        "conclusion",
-        "conclusion_comment",
-        "only_count_matured_users",
-        "running_time_calculation",
-        "excluded_variants",
-    ):
-        if field in body:
-            exp[field] = copy.deepcopy(body[field])
-    if "deleted" in body:
-        exp["deleted"] = bool(body["deleted"])
-    if "parameters" in body:
-        if params is not None and new_variants:
-            params["feature_flag_variants"] = new_variants
-        exp["parameters"] = params
-    exp["start_date"], exp["end_date"] = start, end
-    if holdout_changes:
-        exp["holdout_id"] = holdout["id"] if holdout else None
-    taken: set[str] = set()
-    if "metrics" in body:
-        exp["metrics"] = m.assign_metric_uuids(state, body["metrics"], taken)
-    if "metrics_secondary" in body:
-        exp["metrics_secondary"] = m.assign_metric_uuids(state, body["metrics_secondary"], taken)
-    if links is not None:
-        m.link_saved_metrics(state, exp, links, stamp)
-    for attr in ("primary_metrics_ordered_uuids", "secondary_metrics_ordered_uuids"):
-        if body.get(attr) is not None:
-            exp[attr] = list(body[attr])
-    if launching and flag is not None:
-        flag["active"] = True
-    if syncs_flag:
-        if params:
-            flag["filters"].setdefault("multivariate", {})["variants"] = copy.deepcopy(
-                new_variants or m.DEFAULT_VARIANTS
-            )
-            flag["filters"]["groups"][0]["rollout_percentage"] = params.get("rollout_percentage", 100)
-            flag["filters"]["aggregation_group_type_index"] = params.get("aggregation_group_type_index")
-        held = state["holdouts"].get(str(exp.get("holdout_id")))
-        m.apply_holdout_to_flag(state, flag, held)
-    exp["updated_at"] = stamp
-    m.sync_ordering(exp, state)
-    return exp
 
 
-def _split(variants: list[dict[str, Any]]) -> dict[str, Any]:
-    return {v["key"]: v.get("rollout_percentage") for v in variants}
+def _holdout_of(state, exp: dict[str, Any]) -> dict[str, Any] | None:
+    return state["holdouts"].get(str(exp.get("holdout_id")))
 
 
-# ---------------------------------------------------------------------------------------------
-# Lifecycle actions
+def _check_stats(plan: _Update) -> None:
+    """A stats change, or new variants, must leave the baseline naming a variant."""
+    changes = plan.changes
+    sent_variants = (changes.get("parameters") or {}).get("feature_flag_variants")
+    if "stats_config" not in changes and sent_variants is None:
+        return
+    variants = sent_variants
+    if variants is None:
+        variants = (plan.exp.get("parameters") or {}).get("feature_flag_variants") or flags.variants_of(plan.flag)
+    check_stats_config(changes.get("stats_config", plan.exp.get("stats_config")), flags.variant_keys(variants))
 
 
-def act(
-    state,
-    team_id: int,
-    exp_id: int,
-    action: str,
-    body: dict[str, Any],
-    gate: approvals.Gate,
-    search: str | None = None,
-) -> dict[str, Any]:
-    now = gate.now
-    exp = m.live_experiment(state, exp_id, team_id, search)
-    flag = m.flag_of(state, exp)
-    lifecycle.require(action, exp, flag)
-    stamp = iso(now)
-    if action == "launch":
-        gate.check(["experiment.launch"], exp["id"])
-        exp["start_date"] = stamp
-        flag["active"] = True
-    elif action in ("pause", "resume"):
-        gate.check(["experiment.pause"], exp["id"])
-        flag["active"] = action == "resume"
-    elif action == "end":
-        exp["end_date"] = stamp
-        exp["conclusion"] = body.get("conclusion")
-        exp["conclusion_comment"] = body.get("conclusion_comment")
-    elif action == "ship_variant":
-        _ship(exp, flag, body, stamp, gate)
-    elif action == "reset":
-        exp.update(start_date=None, end_date=None, archived=False, conclusion=None, conclusion_comment=None)
-    elif action == "archive":
-        exp["archived"] = True
-    elif action == "unarchive":
-        exp["archived"] = False
-    exp["updated_at"] = stamp
-    m.sync_ordering(exp, state)
-    return exp
+def _after(plan: _Update) -> dict[str, Any]:
+    """The experiment as it will read once the changes are written (fields the steps below need)."""
+    view = dict(plan.exp)
+    for name in ("start_date", "stats_config", "exposure_criteria", "only_count_matured_users", "parameters"):
+        if name in plan.changes:
+            view[name] = plan.changes[name]
+    return view
 
 
-def _ship(exp, flag, body, stamp, gate) -> None:
-    key = body["variant_key"]
-    variants = m.flag_variants(flag)
-    if not any(v.get("key") == key for v in variants):
-        raise invalid(f"Variant '{key}' not found on feature flag.")
-    gate.check(["experiment.update"], exp["id"])
-    flag["filters"]["multivariate"]["variants"] = [
-        dict(v, rollout_percentage=100 if v.get("key") == key else 0) for v in variants
-    ]
-    if body.get("release_to_everyone"):
-        flag["filters"]["groups"].insert(
-            0,
-            {
-                "properties": [],
-                "rollout_percentage": 100,
-                "description": "Added automatically when the experiment was ended to keep only one variant.",
-            },
-        )
-    flag["version"] = flag.get("version", 1) + 1
-    if exp.get("end_date") is None:
-        exp["end_date"] = stamp
-    for field in ("conclusion", "conclusion_comment"):
-        if body.get(field) is not None:
-            exp[field] = body[field]
+def _refresh_fingerprints(plan: _Update) -> None:
+    view = _after(plan)
+    for name in ("metrics", "metrics_secondary"):
+        metrics = plan.changes.get(name, plan.exp.get(name))
+        if metrics:
+            plan.changes[name] = fingerprints.refresh(metrics, view)
 
 
-# ---------------------------------------------------------------------------------------------
-# Copies
-
-
-def copy_experiment(
-    state, source: dict[str, Any], target_team: int, body: dict[str, Any], user_id: int, now: datetime
-) -> dict[str, Any]:
-    source_flag = m.flag_of(state, source)
-    key = body.get("feature_flag_key") or (source_flag["key"] if source_flag else None)
-    if key is None or not m.FLAG_KEY.match(key):
-        raise invalid("Only letters, numbers, hyphens (-) & underscores (_) are allowed.", "key", "invalid_key")
-    name = body.get("name") or m.unique_copy_name(state, target_team, source["name"])
-    same_project = target_team == source["team_id"]
-    flag = m.flag_by_key(state, target_team, key)
-    variants = m.flag_variants(source_flag) or m.DEFAULT_VARIANTS
-    if flag is not None:
-        m.check_existing_flag(flag)
-    stamp = iso(now)
-    if flag is None:
-        flag = m.insert_flag(
-            state,
-            target_team,
-            key,
-            f"Feature Flag for Experiment {name}",
-            variants,
-            active=False,
-            created_at=stamp,
-            created_by_id=user_id,
-        )
-    taken: set[str] = set()
-    remap: dict[str, str] = {}
-
-    def fresh(metrics):
-        out = []
-        for metric in copy.deepcopy(metrics or []):
-            old = metric.get("uuid")
-            metric["uuid"] = None
-            (new,) = m.assign_metric_uuids(state, [metric], taken)
-            if old:
-                remap[old] = new["uuid"]
-            out.append(new)
-        return out
-
-    exp = m.new_experiment_record(
-        state,
-        team_id=target_team,
-        name=name,
-        description=source.get("description"),
-        flag=flag,
-        created_by_id=user_id,
-        created_at=stamp,
-        parameters=copy.deepcopy(source.get("parameters")),
-        metrics=fresh(source.get("metrics")),
-    )
-    exp["metrics_secondary"] = fresh(source.get("metrics_secondary"))
-    for field in (
-        "filters",
-        "stats_config",
-        "scheduling_config",
-        "exposure_criteria",
-        "only_count_matured_users",
-        "type",
-    ):
-        exp[field] = copy.deepcopy(source.get(field))
-    if same_project:
-        m.link_saved_metrics(
-            state,
-            exp,
-            [
-                {"id": link["saved_metric"], "metadata": link.get("metadata")}
-                for link in source.get("saved_metrics", [])
-            ],
-            stamp,
-        )
-    for attr in ("primary_metrics_ordered_uuids", "secondary_metrics_ordered_uuids"):
-        exp[attr] = [remap.get(u, u) for u in source.get(attr) or []]
-    m.sync_ordering(exp, state)
-    return exp
-
-
-def copy_to_project(state, source, body, user_id, now) -> dict[str, Any]:
-    target = body["target_team_id"]
-    if str(target) not in state["projects"]:
-        raise detail_only(404, "Target team not found.")
-    return copy_experiment(state, source, int(target), body, user_id, now)
-
-
-# ---------------------------------------------------------------------------------------------
-# Lists and read-only actions
-
-
-def _sort_key(state, field: str, now: datetime):
-    if field not in ("created_by", "duration", "status", "name"):
-        return lambda exp: exp.get(field) or ""  # a plain field: no per-row branching on a 10,000-row sort
-
-    def key(exp):
-        if field == "created_by":
-            who = state["users"].get(str(exp.get("created_by_id"))) or {}
-            return (who.get("first_name") or who.get("email") or "").lower()
-        if field == "duration":
-            if not exp.get("start_date"):
-                return -1.0
-            stop = parse_instant(exp["end_date"]) if exp.get("end_date") else now
-            return (stop - parse_instant(exp["start_date"])).total_seconds()
-        if field == "status":
-            return STATUS_RANK[m.status_of(exp, m.flag_of(state, exp))]
-        if field == "name":
-            return exp["name"].lower()
-        return exp.get(field) or ""
-
-    return key
-
-
-def listing(state, team_id: int, query: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
-    order = query.get("order") or "-created_at"
-    field = order[1:] if order.startswith("-") else order
-    if field not in ORDER_FIELDS:
-        raise invalid(f"Invalid order field: '{order}'")
-    flag_filter = query.get("feature_flag_id")
-    if flag_filter is not None and not str(flag_filter).lstrip("-").isdigit():
-        raise invalid("feature_flag_id must be an integer")
-    archived = str(query["archived"]).lower() == "true" if "archived" in query else False
-    status = str(query.get("status") or "").lower()
-    search = (query.get("search") or "").lower()
-    creators = {c.strip() for c in str(query.get("created_by_id") or "").strip("[]").split(",") if c.strip()}
-    wanted = {"draft": "draft", "running": "running", "paused": "paused", "stopped": "stopped", "complete": "stopped"}
-    wanted_status = wanted.get(status)
-    rows = []
-    for exp in state["experiments"].values():
-        if exp["team_id"] != team_id or exp.get("deleted") or bool(exp.get("archived")) != archived:
-            continue
-        # The status needs the flag: a second lookup per row, so only when the query filters on it.
-        if wanted_status is not None and m.status_of(exp, m.flag_of(state, exp)) != wanted_status:
-            continue
-        if search and search not in exp["name"].lower():
-            continue
-        if creators and str(exp.get("created_by_id")) not in creators:
-            continue
-        if flag_filter is not None and str(exp.get("feature_flag_id")) != str(int(flag_filter)):
-            continue
-        rows.append(exp)
-    rows.sort(key=lambda e: e["id"])
-    rows.sort(key=_sort_key(state, field, now), reverse=order.startswith("-"))
-    return rows
-
-
-def stats(state, team_id: int, now: datetime) -> dict[str, Any]:
-    def within(value, low, high):
-        return value is not None and now - timedelta(days=high) <= parse_instant(value) < now - timedelta(days=low)
-
-    live = [
-        e
-        for e in state["experiments"].values()
-        if e["team_id"] == team_id and not e.get("deleted") and not e.get("archived")
-    ]
-    last = sum(1 for e in live if within(e.get("start_date"), 0, 30))
-    previous = sum(1 for e in live if within(e.get("start_date"), 30, 60))
-    # PostHog reports +100% when nothing launched in the previous window but something did now.
-    change = round((last - previous) / previous * 100, 1) if previous else (100.0 if last else 0.0)
-    return {
-        "launched_last_30d": last,
-        "launched_previous_30d": previous,
-        "percent_change": change,
-        "active_experiments": sum(1 for e in live if e.get("start_date") and not e.get("end_date")),
-        "completed_last_30d": sum(1 for e in live if within(e.get("end_date"), 0, 30)),
+def _sync_order(state, team_id: int, plan: _Update) -> None:
+    exp, changes = plan.exp, plan.changes
+    ordering.sync_inline(exp, changes)
+    if plan.new_links is not None:
+        after = ordering.link_uuids(plan.new_links, m.saved_queries(state, plan.new_links))
+        ordering.sync_links(exp, changes, plan.link_uuids_before, after)
+    else:
+        after = plan.link_uuids_before
+    order = {side: changes.get(name, exp.get(name)) for side, name in ordering.FIELDS.items()}
+    expected = {
+        side: ordering.uuids(changes.get(inline, exp.get(inline))) + after[side]
+        for side, inline in ordering.INLINE.items()
     }
+    ordering.check_complete(order, expected)
+
+
+def _write(state, plan: _Update, stamp: str) -> None:
+    exp, flag, changes = plan.exp, plan.flag, plan.changes
+    if plan.new_links is not None:
+        links = [
+            link if "id" in link else m.new_link(state, link["saved_metric"], link["metadata"], stamp)
+            for link in plan.new_links
+        ]
+        exp["saved_metrics"] = sorted(links, key=lambda link: link["id"])  # the table's order, by link id
+    if plan.new_filters is not None:
+        flags.write_filters(flag, plan.new_filters)
+    if plan.draft and changes.get("start_date") is not None and flag is not None:
+        flag["active"] = True
+    for name in STORED_AS_SENT:
+        if name in changes:
+            exp[name] = copy.deepcopy(changes[name])
+    for name in ("metrics", "metrics_secondary", *ordering.FIELDS.values()):
+        if name in changes:
+            exp[name] = changes[name]
+    if "holdout" in changes:
+        exp["holdout_id"] = changes["holdout"]["id"] if changes["holdout"] else None
+    exp["updated_at"] = stamp
+
+
+# ---------------------------------------------------------------------------------------------
+# Exposure cohort
 
 
 def exposure_cohort(state, exp: dict[str, Any], user_id: int, now: datetime) -> dict[str, Any]:
@@ -542,100 +586,3 @@ def exposure_cohort(state, exp: dict[str, Any], user_id: int, now: datetime) -> 
     exp["exposure_cohort"] = cid
     exp["updated_at"] = iso(now)
     return cohort
-
-
-def _metric_uuids(state, exp) -> set[str]:
-    out = {mm.get("uuid") for mm in (exp.get("metrics") or []) + (exp.get("metrics_secondary") or [])}
-    for link in exp.get("saved_metrics", []):
-        metric = state["saved_metrics"].get(str(link["saved_metric"]))
-        if metric:
-            out.add(metric["query"].get("uuid"))
-    return {u for u in out if u}
-
-
-RECALC_SECONDS = 5
-
-
-def _recalc_status(req: dict[str, Any], now: datetime) -> str:
-    age = (now - parse_instant(req["created_at"])).total_seconds()
-    return "pending" if age < RECALC_SECONDS else "completed"
-
-
-def timeseries(state, exp: dict[str, Any], metric_uuid: str, fingerprint_: str, now: datetime) -> dict[str, Any]:
-    lifecycle.require("timeseries", exp, m.flag_of(state, exp))
-    start = parse_instant(exp["start_date"]).date()
-    stop = (parse_instant(exp["end_date"]) if exp.get("end_date") else now).date()
-    known = metric_uuid in _metric_uuids(state, exp)
-    variants = [v["key"] for v in m.flag_variants(m.flag_of(state, exp))] or ["control", "test"]
-    days: dict[str, Any] = {}
-    day = start
-    while day <= stop and len(days) < 366:
-        days[day.isoformat()] = (
-            _day_result(state["seed"], exp["id"], metric_uuid, day.isoformat(), variants, (day - start).days + 1)
-            if known
-            else None
-        )
-        day += timedelta(days=1)
-    pending = [
-        r
-        for r in state["timeseries_requests"].values()
-        if r["experiment_id"] == exp["id"] and r["fingerprint"] == fingerprint_ and _recalc_status(r, now) == "pending"
-    ]
-    computed = [d for d in days.values() if d is not None]
-    overall = "completed" if days and len(computed) == len(days) else ("pending" if not computed else "partial")
-    created = exp["start_date"]
-    return {
-        "experiment_id": exp["id"],
-        "metric_uuid": metric_uuid,
-        "status": overall,
-        "timeseries": days,
-        "errors": None,
-        "computed_at": iso(now) if computed else None,
-        "created_at": created,
-        "updated_at": iso(now),
-        "recalculation_status": "pending" if pending else None,
-        "recalculation_created_at": pending[-1]["created_at"] if pending else None,
-    }
-
-
-def _day_result(seed: int, exp_id: int, metric_uuid: str, day: str, variants: list[str], age: int) -> dict[str, Any]:
-    digest = hashlib.sha256(f"{seed}:{exp_id}:{metric_uuid}:{day}".encode()).hexdigest()
-    rng = random.Random(digest)
-    results = []
-    for key in variants:
-        samples = 180 * age + rng.randrange(0, 60)
-        rate = 0.08 + rng.random() * 0.04
-        results.append(
-            {
-                "key": key,
-                "number_of_samples": samples,
-                "sum": round(samples * rate, 2),
-                "sum_squares": round(samples * rate * 1.3, 2),
-            }
-        )
-    baseline, *others = results
-    for other in others:
-        other["chance_to_win"] = round(0.3 + rng.random() * 0.6, 4)
-    return {"baseline": baseline, "variant_results": others}
-
-
-def recalculate(state, exp: dict[str, Any], body: dict[str, Any], now: datetime) -> tuple[dict[str, Any], bool]:
-    lifecycle.require("recalculate", exp, m.flag_of(state, exp))
-    fp = body["fingerprint"]
-    for req in state["timeseries_requests"].values():
-        if req["experiment_id"] == exp["id"] and req["fingerprint"] == fp and _recalc_status(req, now) == "pending":
-            return _recalc_json(req, now), False
-    rid = next_uuid(state)
-    req = {
-        "id": rid,
-        "experiment_id": exp["id"],
-        "metric_uuid": (body.get("metric") or {}).get("uuid"),
-        "fingerprint": fp,
-        "created_at": iso(now),
-    }
-    state["timeseries_requests"][rid] = req
-    return _recalc_json(req, now), True
-
-
-def _recalc_json(req: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return dict(req, status=_recalc_status(req, now))

@@ -6,7 +6,16 @@ from typing import Any
 
 from mockserver.core.pagination import paginate, with_query
 from mockserver.core.vendor import Call, Reply
-from mockserver.vendors.posthog import approvals, experiments, holdouts, saved_metrics
+from mockserver.vendors.posthog import (
+    actions,
+    approvals,
+    copies,
+    experiments,
+    holdouts,
+    listing,
+    saved_metrics,
+    timeseries,
+)
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog import serializers as s
 from mockserver.vendors.posthog.errors import invalid
@@ -48,6 +57,10 @@ def _page(call: Call, rows: list[Any], render) -> dict[str, Any]:
     return {"count": page.total, "next": nxt, "previous": prev, "results": [render(r) for r in page.items]}
 
 
+def _partial(call: Call) -> bool:
+    return call.request.method == "PATCH"
+
+
 def _team(call: Call) -> int:
     return call.identity.team_id
 
@@ -81,7 +94,7 @@ def holdouts_retrieve(call: Call) -> Reply:
 
 def holdouts_update(call: Call) -> Reply:
     row = m.get(call.state, "holdouts", call.path["id"], _team(call))
-    row = holdouts.update(call.state, row, _body(call), _gate(call))
+    row = holdouts.update(call.state, row, _body(call), _gate(call), _partial(call))
     return Reply(200, s.holdout(call.state, row))
 
 
@@ -117,7 +130,8 @@ def saved_metrics_retrieve(call: Call) -> Reply:
 
 def saved_metrics_update(call: Call) -> Reply:
     row = m.get(call.state, "saved_metrics", call.path["id"], _team(call))
-    return Reply(200, s.saved_metric(call.state, saved_metrics.update(call.state, row, _body(call), call.now)))
+    row = saved_metrics.update(call.state, row, _body(call), call.now, _partial(call))
+    return Reply(200, s.saved_metric(call.state, row))
 
 
 def saved_metrics_destroy(call: Call) -> Reply:
@@ -134,14 +148,14 @@ def _experiment(call: Call) -> dict[str, Any]:
 
 def experiments_list(call: Call) -> Reply:
     def compute() -> list[dict[str, Any]]:
-        return experiments.listing(call.state, _team(call), call.query, call.now)
+        return listing.listing(call.state, _team(call), call.query, call.now)
 
     if (call.query.get("order") or "").lstrip("-") == "duration":
         rows = compute()  # a running experiment's duration grows with the clock
     else:
         filters = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
         rows = call.runtime.store.memo(("posthog.experiments", _team(call), filters), compute)
-    return Reply(200, _page(call, rows, lambda e: s.experiment_basic(call.state, e)))
+    return Reply(200, _page(call, rows, lambda e: s.experiment(call.state, e)))
 
 
 def experiments_create(call: Call) -> Reply:
@@ -161,6 +175,7 @@ def experiments_update(call: Call) -> Reply:
         _body(call),
         _gate(call),
         call.request.args.get("search"),
+        _partial(call),
     )
     return Reply(200, s.experiment(call.state, exp))
 
@@ -171,7 +186,7 @@ def experiments_destroy(call: Call) -> Reply:
 
 def _action(name: str):
     def handler(call: Call) -> Reply:
-        exp = experiments.act(
+        exp = actions.act(
             call.state,
             _team(call),
             call.path["id"],
@@ -187,13 +202,12 @@ def _action(name: str):
 
 
 def experiments_duplicate(call: Call) -> Reply:
-    source = _experiment(call)
-    exp = experiments.copy_experiment(call.state, source, source["team_id"], _body(call), _user(call), call.now)
+    exp = copies.duplicate(call.state, _experiment(call), _body(call), _user(call), call.now)
     return Reply(201, s.experiment(call.state, exp))
 
 
 def experiments_copy_to_project(call: Call) -> Reply:
-    exp = experiments.copy_to_project(call.state, _experiment(call), _body(call), _user(call), call.now)
+    exp = copies.copy_to_project(call.state, _experiment(call), _body(call), _user(call), call.now)
     return Reply(201, s.experiment(call.state, exp))
 
 
@@ -203,19 +217,21 @@ def experiments_exposure_cohort(call: Call) -> Reply:
 
 
 def experiments_timeseries(call: Call) -> Reply:
-    body = experiments.timeseries(
-        call.state, _experiment(call), call.query["metric_uuid"], call.query["fingerprint"], call.now
-    )
+    exp = _experiment(call)
+    for name in ("metric_uuid", "fingerprint"):
+        if not call.query.get(name):
+            raise invalid(f"{name} query parameter is required")
+    body = timeseries.results(call.state, exp, call.query["metric_uuid"], call.query["fingerprint"], call.now)
     return Reply(200, body)
 
 
 def experiments_recalculate(call: Call) -> Reply:
-    body, created = experiments.recalculate(call.state, _experiment(call), _body(call), call.now)
+    body, created = timeseries.recalculate(call.state, _experiment(call), _body(call), call.now)
     return Reply(201 if created else 200, body)
 
 
 def experiments_stats(call: Call) -> Reply:
-    return Reply(200, experiments.stats(call.state, _team(call), call.now))
+    return Reply(200, listing.stats(call.state, _team(call), call.now))
 
 
 def experiments_requires_flag_implementation(call: Call) -> Reply:

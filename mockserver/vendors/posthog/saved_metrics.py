@@ -1,106 +1,83 @@
-"""Shared (saved) metrics: unique names per project, server-owned query.uuid, cascade on delete."""
+"""Shared (saved) metrics: a named ExperimentMetric query with a server-owned uuid.
+
+Create and update read the body through PostHog's serializer, then the metric service's checks
+(query required and valid, uuid fixed once assigned, legacy queries frozen). Deleting one drops its
+links from experiments; their display orders keep the uuid, as PostHog leaves them.
+"""
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Any
 
 from mockserver.core.clock import iso
 from mockserver.core.store import next_id, next_uuid
-from mockserver.vendors.posthog import models as m
+from mockserver.vendors.posthog import inputs, metric_validation
 from mockserver.vendors.posthog.errors import invalid
+from mockserver.vendors.posthog.metric_references import check_metric_references
 
-WRITABLE = {"name", "description", "query", "tags"}
-READ_ONLY = {"id", "created_by", "created_at", "updated_at", "user_access_level"}
-LEGACY_KINDS = ("ExperimentTrendsQuery", "ExperimentFunnelsQuery")
-
-
-def _keys(body: dict[str, Any], verb: str) -> None:
-    extra = sorted(k for k in body if k not in WRITABLE and k not in READ_ONLY)
-    if extra:
-        raise invalid(f"Can't {verb} keys: {', '.join(extra)} on ExperimentSavedMetric")
+LEGACY_FROZEN = (
+    "This saved metric uses a legacy query format and cannot be updated. "
+    "Please create a new saved metric with the ExperimentMetric format instead."
+)
 
 
-def _check_query(query: dict[str, Any]) -> None:
-    kind = query.get("kind")
-    if kind in LEGACY_KINDS:
-        raise invalid(
-            f"Invalid metric: legacy metric kind '{kind}' is not supported. Use 'ExperimentMetric' instead.",
-            "query",
-            "invalid",
-        )
-    if kind != "ExperimentMetric":
-        raise invalid("Invalid metric: metric kind must be 'ExperimentMetric'", "query", "invalid")
-    if query.get("metric_type") not in ("mean", "funnel", "ratio", "retention"):
-        raise invalid("Invalid metric: metric_type must be one of mean, funnel, ratio, retention", "query", "invalid")
+def _normalised_query(state, query: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The query as stored: checked unless resent unchanged, with the uuid the metric already has."""
+    if not (query and stored is not None and query == stored):
+        metric_validation.check_saved_query(query)
+    out = dict(query)
+    stored_uuid = (stored or {}).get("uuid")
+    if stored_uuid and out.get("uuid") and out["uuid"] != stored_uuid:
+        raise invalid("Saved metric UUID cannot be changed")
+    out["uuid"] = stored_uuid or next_uuid(state)
+    return out
 
 
-def _unique(state, team_id: int, name: str, skip: int | None = None) -> None:
-    for row in state["saved_metrics"].values():
-        if row["team_id"] == team_id and row["id"] != skip and row["name"].lower() == name.lower():
-            raise invalid("A shared metric with this name already exists.", "name", "unique")
-
-
-def create(state, team_id: int, body: dict[str, Any], user_id: int, now: datetime) -> dict[str, Any]:
-    if not str(body["name"]).strip():
-        raise invalid("This field may not be blank.", "name", "blank")
-    _unique(state, team_id, body["name"])
-    query = copy.deepcopy(body["query"])
-    _check_query(query)
-    _keys(body, "create")
-    query["uuid"] = next_uuid(state)
+def create(state, team_id: int, body: Any, user_id: int, now: datetime) -> dict[str, Any]:
+    data = inputs.SAVED_METRIC.parse(body)
+    query = _normalised_query(state, data["query"], None)
+    check_metric_references(state, team_id, [[query]], True)
     mid = next_id(state, "saved_metric")
     stamp = iso(now)
     row = {
         "id": mid,
         "team_id": team_id,
-        "name": body["name"],
-        "description": body.get("description"),
+        "name": data["name"],
+        "description": data.get("description"),
         "query": query,
         "created_by_id": user_id,
         "created_at": stamp,
         "updated_at": stamp,
-        "tags": list(body.get("tags") or []),
+        "tags": list(data.get("tags") or []),
     }
     state["saved_metrics"][str(mid)] = row
     return row
 
 
-def update(state, row: dict[str, Any], body: dict[str, Any], now: datetime) -> dict[str, Any]:
-    _keys(body, "update")
-    if "name" in body:
-        if not str(body["name"]).strip():
-            raise invalid("This field may not be blank.", "name", "blank")
-        _unique(state, row["team_id"], body["name"], skip=row["id"])
-    query = None
-    if "query" in body:
-        if row["query"].get("kind") in LEGACY_KINDS:
-            raise invalid(
-                "This saved metric uses a legacy query format and cannot be updated. Please create a new "
-                "saved metric with the ExperimentMetric format instead."
-            )
-        query = copy.deepcopy(body["query"])
-        _check_query(query)
-        if query.get("uuid") not in (None, row["query"].get("uuid")):
-            raise invalid("Saved metric UUID cannot be changed")
-        query["uuid"] = row["query"].get("uuid")
-    for field in ("name", "description", "tags"):
-        if field in body:
-            row[field] = copy.deepcopy(body[field])
+def update(state, row: dict[str, Any], body: Any, now: datetime, partial: bool) -> dict[str, Any]:
+    data = inputs.SAVED_METRIC.parse(body, partial=partial)
+    tags = data.pop("tags", None)
+    if metric_validation.is_legacy(row["query"]):
+        raise invalid(LEGACY_FROZEN)
+    query = _normalised_query(state, data["query"], row["query"]) if "query" in data else None
+    if query is not None:
+        check_metric_references(state, row["team_id"], [[query]], True)
+    for name in ("name", "description"):
+        if name in data:
+            row[name] = data[name]
     if query is not None:
         row["query"] = query
-    row["updated_at"] = iso(now)
-    for exp in state["experiments"].values():
-        if any(link["saved_metric"] == row["id"] for link in exp.get("saved_metrics", [])):
-            m.sync_ordering(exp, state)
+    if tags is not None:
+        row["tags"] = list(tags)
+    if data:
+        row["updated_at"] = iso(now)
     return row
 
 
 def delete(state, row: dict[str, Any]) -> None:
     for exp in state["experiments"].values():
-        before = exp.get("saved_metrics", [])
-        exp["saved_metrics"] = [link for link in before if link["saved_metric"] != row["id"]]
-        if len(exp["saved_metrics"]) != len(before):
-            m.sync_ordering(exp, state)
+        links = exp.get("saved_metrics") or []
+        if any(link["saved_metric"] == row["id"] for link in links):
+            exp["saved_metrics"] = [link for link in links if link["saved_metric"] != row["id"]]
     del state["saved_metrics"][str(row["id"])]

@@ -1,18 +1,22 @@
 """The seeded PostHog world: two projects, users, flags, holdouts, shared metrics, experiments.
 
 Everything comes from the seed and the anchor instant, so the same seed gives the same bytes.
+Records are created in a fixed order (fixtures refer to experiments and flags by id).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from random import Random
 from typing import Any
 
 from faker import Faker
 
 from mockserver.core.clock import iso
 from mockserver.core.store import SeedContext, next_id, next_uuid
-from mockserver.vendors.posthog import models
+from mockserver.vendors.posthog import fingerprints, flags, models, ordering, timeseries
 
 _FAKER = Faker("en_US")
 
@@ -68,12 +72,80 @@ PLAN = [
 ]
 
 
+@dataclass
+class _World:
+    """What the seeding steps share: the state being built and the means to fill it."""
+
+    state: dict[str, Any]
+    rng: Random
+    fake: Faker
+    at: Callable[[float], str]
+    user_ids: list[int]
+
+
+def variant_list(keys: list[str]) -> list[dict[str, Any]]:
+    share, rest = divmod(100, len(keys))
+    out = []
+    for index, key in enumerate(keys):
+        name = "Control" if key == "control" else key.replace("-", " ").capitalize()
+        out.append({"key": key, "name": name, "rollout_percentage": share + (1 if index < rest else 0)})
+    return out
+
+
+def mean_metric(event: str, math: str = "total", math_property: str | None = None) -> dict[str, Any]:
+    source: dict[str, Any] = {"kind": "EventsNode", "event": event, "math": math}
+    if math_property:
+        source["math_property"] = math_property
+    return {
+        "kind": "ExperimentMetric",
+        "metric_type": "mean",
+        "name": f"{event} ({math})",
+        "goal": "increase",
+        "source": source,
+    }
+
+
+def funnel_metric(events: list[str]) -> dict[str, Any]:
+    return {
+        "kind": "ExperimentMetric",
+        "metric_type": "funnel",
+        "name": " → ".join(events),
+        "goal": "increase",
+        "series": [{"kind": "EventsNode", "event": e} for e in events],
+    }
+
+
+def legacy_trends_metric(event: str) -> dict[str, Any]:
+    """A pre-ExperimentMetric trends query, as experiments made before 2025 still hold."""
+    return {
+        "kind": "ExperimentTrendsQuery",
+        "name": f"{event} count",
+        "count_query": {
+            "kind": "TrendsQuery",
+            "series": [{"kind": "EventsNode", "event": event}],
+            "dateRange": {"date_from": "-14d", "date_to": None, "explicitDate": False},
+        },
+    }
+
+
 def seed(ctx: SeedContext) -> dict[str, Any]:
-    rng = ctx.rng
     fake = _FAKER
     fake.seed_instance(ctx.seed)
     anchor = ctx.anchor
-    state: dict[str, Any] = models.empty_state(ctx.seed)
+    world = _World(models.empty_state(ctx.seed), ctx.rng, fake, lambda days: iso(anchor - timedelta(days=days)), [])
+    _organization(world)
+    _users(world)
+    _holdouts(world)
+    _shared_metrics(world)
+    _standalone_flags(world)
+    _experiments(world)
+    _legacy_experiment(world)
+    _finished_calculations(world)
+    return world.state
+
+
+def _organization(world: _World) -> None:
+    state, fake = world.state, world.fake
     org_uuid = next_uuid(state)
     state["organization"] = {"id": org_uuid, "name": fake.company()}
     for _ in range(2):
@@ -85,6 +157,9 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
             "api_token": f"phc_{fake.pystr(min_chars=32, max_chars=32)}",
         }
 
+
+def _users(world: _World) -> None:
+    state, fake, rng = world.state, world.fake, world.rng
     for index in range(5):
         uid = next_id(state, "user")
         first, last = fake.first_name(), fake.last_name()
@@ -99,142 +174,183 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
             "hedgehog_config": None,
             "role_at_organization": ROLES[rng.randrange(len(ROLES))],
         }
-    user_ids = [int(u) for u in state["users"]]
+    world.user_ids = [int(u) for u in state["users"]]
 
-    def at(days_ago: float) -> str:
-        return iso(anchor - timedelta(days=days_ago))
 
-    # Holdouts
+def _holdouts(world: _World) -> None:
+    state, user_ids = world.state, world.user_ids
     for name, pct in (("Global 5% holdout", 5), ("Pricing holdout", 10), ("Q3 growth holdout", 3)):
         hid = next_id(state, "holdout")
-        created = at(120 - hid * 7)
+        created = world.at(120 - hid * 7)
         state["holdouts"][str(hid)] = {
             "id": hid,
             "team_id": 1,
             "name": name,
-            "description": fake.sentence(nb_words=10),
+            "description": world.fake.sentence(nb_words=10),
             "filters": [{"properties": [], "rollout_percentage": pct, "variant": f"holdout-{hid}"}],
             "created_by_id": user_ids[hid % len(user_ids)],
             "created_at": created,
             "updated_at": created,
         }
 
-    # Shared metrics
+
+def _shared_metrics(world: _World) -> None:
     shared = [
-        ("Checkout conversion", models.funnel_metric(["checkout_started", "purchase_completed"])),
-        ("Revenue per user", models.mean_metric("purchase_completed", math="sum", math_property="revenue")),
-        ("Weekly active usage", models.mean_metric("$pageview", math="dau")),
-        ("Upgrade rate", models.funnel_metric(["$pageview", "subscription_upgraded"])),
+        ("Checkout conversion", funnel_metric(["checkout_started", "purchase_completed"]), ["growth"]),
+        ("Revenue per user", mean_metric("purchase_completed", math="sum", math_property="revenue"), ["revenue"]),
+        ("Weekly active usage", mean_metric("$pageview", math="dau"), []),
+        ("Upgrade rate", funnel_metric(["$pageview", "subscription_upgraded"]), ["activation"]),
     ]
-    for name, query in shared:
-        mid = next_id(state, "saved_metric")
-        query = dict(query, uuid=next_uuid(state))
-        created = at(100 - mid * 5)
-        state["saved_metrics"][str(mid)] = {
-            "id": mid,
-            "team_id": 1,
-            "name": name,
-            "description": fake.sentence(nb_words=8),
-            "query": query,
-            "created_by_id": user_ids[mid % len(user_ids)],
-            "created_at": created,
-            "updated_at": created,
-            "tags": [["growth"], ["revenue"], [], ["activation"]][mid - 1],
-        }
+    for name, query, tags in shared:
+        _add_shared_metric(world, name, query, tags)
 
-    # Flags that back no experiment: candidates for linking and for eligible_feature_flags.
-    for key, variants in (
-        ("new-pricing-table", ["control", "test"]),
-        ("ai-summary-beta", ["control", "concise", "detailed"]),
-        ("dark-mode-default", None),
+
+def _add_shared_metric(world: _World, name: str, query: dict[str, Any], tags: list[str]) -> dict[str, Any]:
+    state = world.state
+    mid = next_id(state, "saved_metric")
+    created = world.at(100 - mid * 5)
+    row = {
+        "id": mid,
+        "team_id": 1,
+        "name": name,
+        "description": world.fake.sentence(nb_words=8),
+        "query": dict(query, uuid=next_uuid(state)),
+        "created_by_id": world.user_ids[mid % len(world.user_ids)],
+        "created_at": created,
+        "updated_at": created,
+        "tags": tags,
+    }
+    state["saved_metrics"][str(mid)] = row
+    return row
+
+
+def _standalone_flags(world: _World) -> None:
+    """Flags that back no experiment: candidates for linking and for eligible_feature_flags."""
+    for team_id, key, variants, days, creator in (
+        (1, "new-pricing-table", ["control", "test"], 200, 0),
+        (1, "ai-summary-beta", ["control", "concise", "detailed"], 200, 0),
+        (1, "dark-mode-default", None, 200, 0),
+        (2, "mobile-onboarding-v2", ["control", "test"], 150, 1),
     ):
-        models.insert_flag(
-            state,
-            1,
+        name = "Mobile onboarding v2" if team_id == 2 else key.replace("-", " ").capitalize()
+        flags.insert_flag(
+            world.state,
+            team_id,
             key,
-            f"{key.replace('-', ' ').capitalize()}",
-            models.variant_list(variants) if variants else None,
+            name,
+            flags.seeded_filters(variant_list(variants) if variants else None),
             active=True,
-            created_at=at(200),
-            created_by_id=user_ids[0],
+            created_at=world.at(days),
+            created_by_id=world.user_ids[creator],
         )
-    models.insert_flag(
-        state,
-        2,
-        "mobile-onboarding-v2",
-        "Mobile onboarding v2",
-        models.variant_list(["control", "test"]),
-        active=True,
-        created_at=at(150),
-        created_by_id=user_ids[1],
-    )
 
+
+def _experiments(world: _World) -> None:
     themes = list(THEMES)
-    rng.shuffle(themes)
+    world.rng.shuffle(themes)
     for index, (status, archived, deleted) in enumerate(PLAN):
-        _seed_experiment(state, rng, fake, themes[index], status, archived, deleted, index, at, user_ids)
-    _seed_experiment(state, rng, fake, "Onboarding video length", "running", False, False, 12, at, user_ids, team_id=2)
-    return state
+        _seed_experiment(world, themes[index], status, archived, deleted, index)
+    _seed_experiment(world, "Onboarding video length", "running", False, False, 12, team_id=2)
 
 
-def _seed_experiment(state, rng, fake, name, status, archived, deleted, index, at, user_ids, team_id=1):
-    key = models.slug(name)
-    three_way = index % 4 == 1
-    variants = models.variant_list(["control", "test-1", "test-2"] if three_way else ["control", "test"])
+def _seed_experiment(world: _World, name, status, archived, deleted, index, team_id=1) -> dict[str, Any]:
+    state, rng = world.state, world.rng
+    variants = variant_list(["control", "test-1", "test-2"] if index % 4 == 1 else ["control", "test"])
     created_days = 90 - index * 5
-    start = end = None
-    if status != "draft":
-        start = at(created_days - 2)
-    if status == "stopped":
-        end = at(max(created_days - 30, 1))
-    flag = models.insert_flag(
+    holdout = state["holdouts"]["1"] if index in (3, 9) and team_id == 1 else None
+    flag = flags.insert_flag(
         state,
         team_id,
-        key,
+        models.slug(name),
         f"Feature Flag for Experiment {name}",
-        variants,
+        {**flags.seeded_filters(variants), "holdout": flags.holdout_block(holdout)},
         active=status in ("running", "stopped"),
-        created_at=at(created_days),
-        created_by_id=user_ids[index % 5],
+        created_at=world.at(created_days),
+        created_by_id=world.user_ids[index % 5],
     )
     primary = [
-        models.mean_metric(EVENTS[rng.randrange(len(EVENTS))]),
-        models.funnel_metric(["$pageview", EVENTS[2 + rng.randrange(len(EVENTS) - 2)]]),
+        mean_metric(EVENTS[rng.randrange(len(EVENTS))]),
+        funnel_metric(["$pageview", EVENTS[2 + rng.randrange(len(EVENTS) - 2)]]),
     ]
     for metric in primary:
         metric["uuid"] = next_uuid(state)
-    holdout_id = 1 if index in (3, 9) and team_id == 1 else None
     exp = models.new_experiment_record(
         state,
         team_id=team_id,
         name=name,
-        description=fake.paragraph(nb_sentences=2),
         flag=flag,
-        created_by_id=user_ids[(index + 1) % len(user_ids)],
-        created_at=at(created_days),
+        description=world.fake.paragraph(nb_sentences=2),
+        created_by_id=world.user_ids[(index + 1) % len(world.user_ids)],
+        created_at=world.at(created_days),
+        updated_at=world.at(max(created_days - 31, 0.5)),
         parameters={"feature_flag_variants": variants, "minimum_detectable_effect": 5},
         metrics=primary,
-    )
-    exp.update(
-        start_date=start,
-        end_date=end,
+        start_date=world.at(created_days - 2) if status != "draft" else None,
+        end_date=world.at(max(created_days - 30, 1)) if status == "stopped" else None,
         archived=archived,
         deleted=deleted,
-        holdout_id=holdout_id,
-        updated_at=at(max(created_days - 31, 0.5)),
+        holdout_id=holdout["id"] if holdout else None,
+        primary_metrics_ordered_uuids=ordering.uuids(primary),
+        secondary_metrics_ordered_uuids=[],
     )
     if status == "stopped":
         exp["conclusion"] = ["won", "inconclusive", "lost", "stopped_early"][index % 4]
-        exp["conclusion_comment"] = fake.sentence(nb_words=9)
-    if holdout_id:
-        models.apply_holdout_to_flag(state, flag, state["holdouts"][str(holdout_id)])
+        exp["conclusion_comment"] = world.fake.sentence(nb_words=9)
+    exp["metrics"] = fingerprints.refresh(exp["metrics"], exp)
     if team_id == 1 and index < 8:
-        metric_id = 1 + index % 4
-        models.link_saved_metrics(
-            state,
-            exp,
-            [{"id": metric_id, "metadata": {"type": "primary" if index % 2 else "secondary"}}],
-            exp["created_at"],
-        )
-    models.sync_ordering(exp, state)
+        _link(world, exp, 1 + index % 4, "primary" if index % 2 else "secondary")
     return exp
+
+
+def _link(world: _World, exp: dict[str, Any], metric_id: int, side: str) -> None:
+    exp["saved_metrics"].append(models.new_link(world.state, metric_id, {"type": side}, exp["created_at"]))
+    links = exp["saved_metrics"]
+    ordering.add_links(exp, ordering.link_uuids(links, models.saved_queries(world.state, links)))
+
+
+def _legacy_experiment(world: _World) -> None:
+    """An archived experiment from before ExperimentMetric: read-only apart from its name, end date and deletion."""
+    shared = _add_shared_metric(world, "Legacy pageview trend", legacy_trends_metric("$pageview"), ["legacy"])
+    variants = variant_list(["control", "test"])
+    name = "Legacy signup funnel (2024)"
+    flag = flags.insert_flag(
+        world.state,
+        1,
+        models.slug(name),
+        f"Feature Flag for Experiment {name}",
+        flags.seeded_filters(variants),
+        active=True,
+        created_at=world.at(400),
+        created_by_id=world.user_ids[0],
+    )
+    metric = dict(legacy_trends_metric("signed_up"), uuid=next_uuid(world.state))
+    exp = models.new_experiment_record(
+        world.state,
+        team_id=1,
+        name=name,
+        flag=flag,
+        description=world.fake.paragraph(nb_sentences=2),
+        created_by_id=world.user_ids[0],
+        created_at=world.at(400),
+        updated_at=world.at(360),
+        parameters={"feature_flag_variants": variants},
+        metrics=[metric],
+        start_date=world.at(398),
+        end_date=world.at(370),
+        archived=True,
+        conclusion="inconclusive",
+        primary_metrics_ordered_uuids=[metric["uuid"]],
+        secondary_metrics_ordered_uuids=[],
+    )
+    exp["metrics"] = fingerprints.refresh(exp["metrics"], exp)
+    _link(world, exp, shared["id"], "secondary")
+
+
+def _finished_calculations(world: _World) -> None:
+    """Launched experiments of project 1 have results for their inline metrics, computed a day ago."""
+    for exp in world.state["experiments"].values():
+        if exp["team_id"] != 1 or exp.get("start_date") is None or exp.get("deleted"):
+            continue
+        for metric in exp["metrics"]:
+            if metric.get("kind") == "ExperimentMetric":
+                timeseries.seed_completed(world.state, exp, metric, world.at(1))

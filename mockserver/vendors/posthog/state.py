@@ -39,8 +39,8 @@ TABLES = {
             "end_date": STAMP,
             "archived": BOOL,
             "deleted": BOOL,
-            "metrics": {"type": "array"},
-            "metrics_secondary": {"type": "array"},
+            "metrics": {"type": ["array", "null"]},
+            "metrics_secondary": {"type": ["array", "null"]},
             "created_at": STR,
         },
     ),
@@ -73,3 +73,6 @@ SCHEMA = part_schema(
         "sequences": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
     },
 )
+
+# Most records a table may hold: past it a create answers 400 (the README gives the memory cost).
+LIMITS = {table: 100_000 for table in TABLES if table not in ("projects", "users")} | {"projects": 1000}

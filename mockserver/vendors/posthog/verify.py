@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from mockserver.core.verify import Check
-from mockserver.vendors.posthog import experiments
+from mockserver.vendors.posthog import listing
 from mockserver.vendors.posthog import serializers as s
 
 
@@ -22,13 +22,13 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"saved_metrics.{key}", "experiment_saved_metrics_retrieve", partial(s.saved_metric, state, row)
     for key in state["projects"]:
         team = int(key)
-        yield f"projects.{key}", "experiments_stats_retrieve", partial(experiments.stats, state, team, now)
-        for order in experiments.ORDER_FIELDS:
+        yield f"projects.{key}", "experiments_stats_retrieve", partial(listing.stats, state, team, now)
+        for order in listing.ORDER_FIELDS:
             yield f"projects.{key}", "experiments_stats_retrieve", partial(_sorted, state, team, order, now)
 
 
 def _sorted(state: dict[str, Any], team: int, order: str, now: datetime) -> dict[str, Any]:
     """Sorting reads dates, names and creators of every row; the answer itself is the stats shape."""
     for archived in ("false", "true"):
-        experiments.listing(state, team, {"order": order, "archived": archived}, now)
-    return experiments.stats(state, team, now)
+        listing.listing(state, team, {"order": order, "archived": archived}, now)
+    return listing.stats(state, team, now)

@@ -8,17 +8,13 @@ come from a generator seeded with the server's seed, so a flaky run can be repla
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import json
 import random
-import socket
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.journal import path_matches
+from mockserver.core.journal import path_matches
 
 RULE_FIELDS = (
     "method",
@@ -31,6 +27,9 @@ RULE_FIELDS = (
     "times",
     "probability",
 )
+
+
+MAX_RULES = 200
 
 
 class FaultError(ValueError):
@@ -61,6 +60,10 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
         raise FaultError(unknown[0], f"unknown field {unknown[0]!r}; fields are: {', '.join(RULE_FIELDS)}")
     if not body.get("path") and not body.get("operation_id"):
         raise FaultError("path", "a fault needs a path glob or an operation_id to match")
+    if body.get("path") and not str(body["path"]).startswith("/"):
+        raise FaultError(
+            "path", f"path must start with / (a glob such as /api/projects/1/experiments/*), not {body['path']!r}"
+        )
     if "body" in body and body.get("status") is None:
         raise FaultError("body", "body needs a status to be sent with")
     if body.get("status") is None and body.get("latency_ms") is None and not body.get("drop_connection"):
@@ -79,16 +82,30 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
 class Faults:
     def __init__(self, seed: int = 0) -> None:
         self._rules: list[dict[str, Any]] = []
-        self._ids = itertools.count(1)
+        self._next_id = 1
         self._lock = threading.Lock()
         self._rng = random.Random(f"{seed}:faults")
 
     def add(self, body: dict[str, Any]) -> dict[str, Any]:
         rule = parse_rule(body)
         with self._lock:
-            rule.update(id=next(self._ids), fired=0)
+            if len(self._rules) >= MAX_RULES:
+                raise FaultError("path", f"at most {MAX_RULES} fault rules can be set; delete some first")
+            rule.update(id=self._next_id, fired=0)
+            self._next_id += 1
             self._rules.append(rule)
             return public(rule)
+
+    def restorer(self) -> Callable[[], None]:
+        """A function putting the rules back as they are now (undoing a failed control request)."""
+        with self._lock:
+            rules, next_id = [dict(r) for r in self._rules], self._next_id
+
+        def restore() -> None:
+            with self._lock:
+                self._rules, self._next_id = rules, next_id
+
+        return restore
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -137,102 +154,3 @@ def public(rule: dict[str, Any]) -> dict[str, Any]:
         out.pop("body", None)
     out["remaining"] = None if rule["times"] is None else max(rule["times"] - rule["fired"], 0)
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Serving: a Flask hook that applies the first matching rule, and the WSGI wrapper that drops
-
-
-_KIND_BY_STATUS = {
-    400: "validation",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_media_type",
-    429: "throttled",
-}
-
-
-def render_status(vendor: Any, status: int) -> Any:
-    """The vendor's own error body for ``status``, with the status the rule asked for."""
-    from mockserver.core.problems import Problem
-
-    kind = _KIND_BY_STATUS.get(status, "server_error")
-    detail = f"Injected fault: HTTP {status}."
-    _rendered_status, body = vendor.render(Problem(kind, detail))
-    return body
-
-
-def install(app: Any, runtime: Any) -> None:
-    from flask import Response, g, request
-
-    from mockserver.journal import DROP_KEY
-
-    @app.before_request
-    def _apply_fault() -> Any:
-        if not runtime.faults or request.path.startswith("/__admin") or request.method == "OPTIONS":
-            return None
-        endpoint = request.url_rule.endpoint if request.url_rule is not None else ""
-        vendor = runtime.vendor_for_path(request.path)
-        operation_id = endpoint.partition(".")[2] if vendor and "." in endpoint else None
-        hit = runtime.faults.match(request.method, request.path, operation_id)
-        if hit is None:
-            return None
-        g.mock_fault_id = hit.rule_id
-        if hit.delay_ms > 0:
-            time.sleep(hit.delay_ms / 1000)
-        if hit.drop_connection:
-            request.environ[DROP_KEY] = True
-            return Response(b"", status=503)
-        if hit.status is None:
-            return None  # latency only: the request goes on as usual
-        if hit.has_body:
-            body = hit.body
-        elif vendor is not None:
-            body = render_status(vendor, hit.status)
-        else:
-            body = {"error": "fault", "detail": f"Injected fault: HTTP {hit.status}."}
-        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        response = Response(data, status=hit.status, mimetype="application/json" if body is not None else None)
-        response.headers["X-Mock-Fault"] = str(hit.rule_id)
-        if hit.status == 429:
-            response.headers["Retry-After"] = "1"
-        return response
-
-
-class DropConnection:
-    """WSGI wrapper: when a fault asked for it, close the socket without sending a byte."""
-
-    def __init__(self, wsgi_app: Any) -> None:
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        from mockserver.journal import DROP_KEY
-
-        def guarded(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if environ.get(DROP_KEY):
-                return lambda _data: None
-            return start_response(status, headers, exc_info)
-
-        result = self.wsgi_app(environ, guarded)
-        if environ.get(DROP_KEY):
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-            drop(environ)
-        return result
-
-
-def drop(environ: dict[str, Any]) -> None:
-    """Each server hides its socket differently; without one (the test client) the caller gets the error."""
-    if "waitress.client_disconnected" in environ:
-        from waitress.channel import ClientDisconnected
-
-        raise ClientDisconnected("mockserver fault: connection dropped")
-    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    raise ConnectionResetError("mockserver fault: connection dropped")

@@ -17,26 +17,20 @@ was and the error names the field (``data.posthog.experiments.3.team_id: ...``).
 from __future__ import annotations
 
 import copy
-import importlib.util
-import json
-import os
-import re
-import tempfile
-import threading
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from mockserver.core.clock import Clock, iso, parse_instant
+from mockserver.core.clock import Clock, check_range, iso, parse_instant
+from mockserver.core.problems import Problem
+from mockserver.core.tracked import CLOCK_ROW, active
 from mockserver.core.verify import first_problem
 
 if TYPE_CHECKING:
     from mockserver.core.runtime import Runtime
 
 FORMAT = "mockserver/state@1"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 class SnapshotError(ValueError):
@@ -63,13 +57,9 @@ ADMIN_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {
                 "type": "object",
-                "required": ["key", "vendor", "scopes", "role"],
-                "properties": {
-                    "key": _STR,
-                    "vendor": _STR,
-                    "scopes": {"type": "array", "items": _STR},
-                    "role": {"enum": ["reader", "writer", "admin"]},
-                },
+                # the rest of a key record is its vendor's grant (scopes, role…)
+                "required": ["key", "vendor"],
+                "properties": {"key": _STR, "vendor": _STR},
             },
         }
     },
@@ -151,6 +141,19 @@ def _check_keys(part: str, state: dict[str, Any]) -> None:
                 raise SnapshotError(f"{part}.{table}.{key}.id", f"record stored under {key!r} has id {row['id']!r}")
 
 
+def _check_grants(runtime: Runtime, data: dict[str, Any]) -> None:
+    """A key record's grant is checked by its vendor, as a registration through the API would be."""
+    vendors = {v.name: v for v in runtime.vendors}
+    for key, record in (data.get("admin") or {}).get("api_keys", {}).items():
+        vendor = vendors.get(record.get("vendor"))
+        if vendor is None:
+            raise SnapshotError(f"data.admin.api_keys.{key}.vendor", f"no vendor is called {record.get('vendor')!r}")
+        try:
+            vendor.grant(record)
+        except Problem as problem:
+            raise SnapshotError(f"data.admin.api_keys.{key}.{problem.attr}", problem.detail) from None
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386: objects merge recursively, null removes a member, anything else replaces."""
     if not isinstance(patch, dict):
@@ -179,9 +182,9 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
     frozen = (doc.get("clock") or {}).get("frozen_at")
     if frozen is not None:
         try:
-            parse_instant(frozen)
-        except ValueError:
-            raise SnapshotError("clock.frozen_at", f"not an ISO 8601 instant: {frozen!r}") from None
+            check_range(parse_instant(frozen))
+        except ValueError as exc:
+            raise SnapshotError("clock.frozen_at", f"not a usable ISO 8601 instant: {frozen!r} ({exc})") from None
     offset = (doc.get("clock") or {}).get("offset_seconds")
     if offset:
         try:
@@ -203,6 +206,7 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
         _check(part_schemas(runtime)[part], data[part], f"patch.{part}")
     for part in parts:
         _check_keys(part, data[part])
+    _check_grants(runtime, data)
     for vendor in runtime.vendors:
         if vendor.verify is not None and vendor.name in data:
             found = first_problem(vendor.contract, vendor.verify(data[vendor.name]))
@@ -212,10 +216,16 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
 
 
 def install(runtime: Runtime, doc: dict[str, Any], seed: int | None = None) -> None:
-    """Build then swap in; the clock follows the document's ``clock`` when it has one."""
+    """Build then swap in; the clock follows the document's ``clock`` when it has one.
+
+    Inside a transaction the clock's move is undone with the rest when the request fails.
+    """
     data = build(runtime, doc, seed)
     with runtime.store.lock:
         runtime.store.restore(data)
+        tx = active()
+        if tx is not None:
+            tx.log(runtime.clock.restorer(), CLOCK_ROW)
         if "clock" in doc:
             frozen = doc["clock"].get("frozen_at")
             if frozen is None:
@@ -227,122 +237,15 @@ def install(runtime: Runtime, doc: dict[str, Any], seed: int | None = None) -> N
                 runtime.clock.freeze(parse_instant(frozen))
 
 
+def clock_json(runtime: Runtime) -> dict[str, Any]:
+    """The clock as a document records it: frozen at an instant, or running (maybe advanced)."""
+    clock: dict[str, Any] = {"frozen_at": iso(runtime.clock.now()) if runtime.clock.frozen else None}
+    if not runtime.clock.frozen and runtime.clock.offset:
+        clock["offset_seconds"] = runtime.clock.offset.total_seconds()
+    return clock
+
+
 def export(runtime: Runtime) -> dict[str, Any]:
     with runtime.store.lock:
         data = runtime.store.snapshot()
-        clock: dict[str, Any] = {"frozen_at": iso(runtime.clock.now()) if runtime.clock.frozen else None}
-        if not runtime.clock.frozen and runtime.clock.offset:
-            clock["offset_seconds"] = runtime.clock.offset.total_seconds()
-        return {"format": FORMAT, "seed": runtime.store.seed, "clock": clock, "data": data}
-
-
-# ---------------------------------------------------------------------------------------------
-# Fixtures: named documents shipped in fixtures/, or any path
-
-
-def fixtures_dir() -> Path:
-    """The installed ``mockserver.fixtures`` (a namespace package: look at its locations), else the checkout's."""
-    try:
-        found = importlib.util.find_spec("mockserver.fixtures")
-    except ModuleNotFoundError:
-        found = None
-    for location in (found.submodule_search_locations or []) if found else []:
-        if (Path(location) / "demo.json").is_file():
-            return Path(location)
-    return Path(__file__).resolve().parent.parent.parent / "fixtures"
-
-
-def fixture_names() -> list[str]:
-    return sorted(p.stem for p in fixtures_dir().glob("*.json"))
-
-
-def read_fixture(name_or_path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A fixture by name (``demo``) or path; the error says which file and what is wrong."""
-    text = str(name_or_path)
-    path = fixtures_dir() / f"{text}.json" if _NAME.match(text) else Path(text)
-    if not path.is_file():
-        if _NAME.match(text):
-            raise SnapshotError(None, f"no fixture named {text!r}; known fixtures: {', '.join(fixture_names())}")
-        raise SnapshotError(None, f"fixture file {text} does not exist")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise SnapshotError(None, f"fixture {path} is not valid JSON: {exc}") from None
-    return doc
-
-
-def load_fixture(runtime: Runtime, name_or_path: str, seed: int | None = None) -> dict[str, Any]:
-    """Install a fixture; returns its document. Errors name the file and the field."""
-    doc = read_fixture(name_or_path)
-    try:
-        install(runtime, doc, seed)
-    except SnapshotError as exc:
-        raise SnapshotError(exc.field, f"{exc.detail} (in fixture {name_or_path})") from None
-    return doc
-
-
-# ---------------------------------------------------------------------------------------------
-# --state-file
-
-
-class StateFile:
-    """Writes the exported state after each change: temp file, fsync, os.replace.
-
-    A reader (or a restart after ``kill -9``) sees either the previous complete file or the new
-    complete file, never a torn one. Writes are skipped when nothing changed.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._last: bytes | None = None
-
-    def load(self, runtime: Runtime) -> bool:
-        """Install the file if it exists; False when there is none yet."""
-        if not self.path.is_file():
-            return False
-        try:
-            doc = json.loads(self.path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise SnapshotError(None, f"state file {self.path} is not valid JSON: {exc}") from None
-        try:
-            install(runtime, doc)
-        except SnapshotError as exc:
-            raise SnapshotError(exc.field, f"{exc.detail} (in state file {self.path})") from None
-        if isinstance(doc.get("seed"), int):
-            runtime.store.seed = doc["seed"]  # the file records the seed the server was on: resume it
-        return True
-
-    def save(self, runtime: Runtime) -> bool:
-        with self._lock:
-            blob = json.dumps(export(runtime), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            if blob == self._last:
-                return False
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(blob)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            _fsync_dir(self.path.parent)
-            self._last = blob
-            return True
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make the rename itself durable (POSIX); harmless to skip where directories cannot be opened."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        return {"format": FORMAT, "seed": runtime.store.seed, "clock": clock_json(runtime), "data": data}

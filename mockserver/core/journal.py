@@ -1,0 +1,137 @@
+"""The request journal: what the mock was asked and what it answered, capped, filterable.
+
+Tests verify calls against it instead of scraping logs. Memory stays flat on a long-running
+sidecar: the journal keeps the newest ``capacity`` entries (the oldest go first, as in WireMock)
+and each entry keeps at most ``BODY_BYTES`` of each body as raw bytes, parsed only when read.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import itertools
+import re
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mockserver.core import jsonbody
+
+BODY_BYTES = 64 * 1024
+HEADER_BYTES = 8 * 1024
+
+
+@functools.lru_cache(maxsize=4096)
+def glob(pattern: str) -> re.Pattern[str]:
+    """A path glob compiled once: ``*`` within a segment run, as fnmatch; a trailing slash is optional."""
+    return re.compile(fnmatch.translate(pattern.rstrip("/") or "/"))
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    compiled = glob(pattern)
+    return compiled.match(path.rstrip("/") or "/") is not None or compiled.match(path) is not None
+
+
+def matches(
+    entry: Mapping[str, Any],
+    *,
+    method: str | None = None,
+    path: str | None = None,
+    operation_id: str | None = None,
+    status: int | None = None,
+    vendor: str | None = None,
+) -> bool:
+    """``path`` is a glob (``/api/projects/1/experiments/*``); a trailing slash is optional."""
+    if method and entry["method"] != method.upper():
+        return False
+    if operation_id and entry["operation_id"] != operation_id:
+        return False
+    if status is not None and entry["status"] != status:
+        return False
+    if vendor and entry["vendor"] != vendor:
+        return False
+    return not path or path_matches(path, entry["path"])
+
+
+def capped_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Request headers as sent, up to HEADER_BYTES in all (repeated names joined with commas)."""
+    out: dict[str, str] = {}
+    size = 0
+    for name, value in headers:
+        size += len(name) + len(value)
+        if size > HEADER_BYTES:
+            break
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+def body_view(raw: bytes | None, truncated: bool) -> Any:
+    """A stored body as JSON when it is strict JSON, else as text; None when there was none."""
+    if not raw:
+        return None
+    if not truncated:
+        try:
+            return jsonbody.parse(raw)
+        except jsonbody.BodyError:
+            pass
+    text = raw.decode("utf-8", "replace")
+    return text + "…" if truncated else text
+
+
+class Journal:
+    def __init__(self, capacity: int = 1000) -> None:
+        self.capacity = capacity
+        self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self.dropped = 0
+
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Store an entry; ``request_raw``/``response_raw`` bytes are cut to BODY_BYTES."""
+        for key in ("request_raw", "response_raw"):
+            raw = entry.get(key) or b""
+            entry[key] = bytes(raw[:BODY_BYTES])
+            entry[key.replace("_raw", "_truncated")] = len(raw) > BODY_BYTES
+        with self._lock:
+            entry = {"id": next(self._ids), **entry}
+            if len(self._entries) == self.capacity:
+                self.dropped += 1
+            self._entries.append(entry)
+            return entry
+
+    def entries(self, **filters: Any) -> list[dict[str, Any]]:
+        """Oldest first, as the control API shows them; see ``matches`` for the filters."""
+        with self._lock:
+            snapshot = list(self._entries)
+        return [view(e) for e in snapshot if matches(e, **filters)]
+
+    def since(self, after_id: int) -> list[dict[str, Any]]:
+        with self._lock:
+            snapshot = [e for e in self._entries if e["id"] > after_id]
+        return [view(e) for e in snapshot]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def view(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The public shape of an entry: bodies parsed, raw bytes left out."""
+    out = {k: v for k, v in entry.items() if not k.endswith("_raw") and not k.endswith("_truncated")}
+    out["request_body"] = body_view(entry.get("request_raw"), entry.get("request_truncated", False))
+    out["response_body"] = body_view(entry.get("response_raw"), entry.get("response_truncated", False))
+    return out
+
+
+def describe(entries: Iterable[Mapping[str, Any]], limit: int = 20) -> str:
+    """One line per call, for assertion messages."""
+    lines = [f"  {e['method']} {e['path']} -> {e['status']} ({e['operation_id'] or 'unmatched'})" for e in entries]
+    if not lines:
+        return "  (no requests recorded)"
+    more = len(lines) - limit
+    return "\n".join(lines[-limit:] if more <= 0 else [f"  … {more} earlier", *lines[-limit:]])

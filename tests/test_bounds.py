@@ -1,0 +1,192 @@
+"""Bounded work per request: long URLs, big bodies, slow clients, and documented caps on what is kept."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from mockserver.app import create_app
+from mockserver.core import journal as journal_module
+from mockserver.core.faults import MAX_RULES
+from mockserver.web import nearest
+from tests.conftest import PH_KEY, make_settings
+from tests.speccheck import FlaskClient
+from tests.test_cli import free_port, wait_healthy
+
+
+@pytest.fixture
+def client() -> FlaskClient:
+    return FlaskClient(create_app(make_settings()), PH_KEY)
+
+
+def test_the_nearest_path_hint_reads_a_bounded_prefix_of_any_url(client, monkeypatch):
+    seen: list[int] = []
+    real = nearest.Nearest._best.__wrapped__
+
+    def spy(self, path):
+        seen.append(len(path))
+        return real(self, path)
+
+    monkeypatch.setattr(nearest.Nearest, "_best", spy)
+    long_path = "/api/projects/1/" + "x" * 100_000
+    response = client.get(long_path, check_spec=False)
+    assert response.status_code == 404 and response.headers["X-Mock-Nearest-Path"].startswith("/api/")
+    assert seen and max(seen) <= nearest.MAX_PATH
+
+
+def test_the_journal_keeps_a_bounded_number_of_bytes_per_entry(client):
+    big = {"name": "Big", "feature_flag_key": "big", "description": "d" * 200_000}
+    client.post("/api/projects/1/experiments/", json_body=big, check_spec=False)
+    runtime = client.app.extensions["mockserver"]
+    (stored,) = list(runtime.journal._entries)
+    assert len(stored["request_raw"]) == journal_module.BODY_BYTES and stored["request_truncated"]
+    assert "request_body" not in stored and "response_body" not in stored  # raw bytes only, parsed when read
+    (shown,) = client.get("/__admin/requests").json()["requests"]
+    assert isinstance(shown["request_body"], str) and shown["request_body"].endswith("…")
+
+
+def test_fault_rules_are_capped(client):
+    for i in range(MAX_RULES):
+        assert client.post("/__admin/faults", json_body={"path": f"/nothing/{i}", "status": 500}).status_code == 201
+    over = client.post("/__admin/faults", json_body={"path": "/nothing/more", "status": 500})
+    assert over.status_code == 400 and f"at most {MAX_RULES}" in over.json()["detail"]
+    assert len(client.get("/__admin/faults").json()["faults"]) == MAX_RULES
+
+
+def test_approval_policies_and_rate_limit_rules_are_capped(client, monkeypatch):
+    from mockserver.vendors.launchdarkly import ratelimit
+    from mockserver.vendors.posthog import admin as posthog_admin
+
+    monkeypatch.setattr(posthog_admin, "MAX_POLICIES", 3)
+    monkeypatch.setattr(ratelimit, "MAX_RULES", 2)
+    policy = {"action_key": "experiment.launch", "quorum": 1, "project_id": 1}
+    for _ in range(3):
+        assert client.post("/__admin/posthog/approval-policies", json_body=policy).status_code == 201
+    over = client.post("/__admin/posthog/approval-policies", json_body=policy)
+    assert over.status_code == 400 and "at most 3" in over.json()["detail"]
+    for _ in range(2):
+        assert client.post("/__admin/launchdarkly/rate-limit", json_body={"limit": 50}).status_code == 201
+    assert client.post("/__admin/launchdarkly/rate-limit", json_body={"limit": 50}).status_code == 400
+
+
+def test_a_table_past_its_limit_refuses_in_the_vendors_format_and_changes_nothing(client):
+    runtime = client.app.extensions["mockserver"]
+    posthog = runtime.vendor("posthog")
+    count = len(runtime.store.data["posthog"]["experiments"])
+    posthog.table_limits = {**posthog.table_limits, "experiments": count}
+    before = client.get("/__admin/state").json()
+    refused = client.post("/api/projects/1/experiments/", json_body={"name": "One too many", "feature_flag_key": "otm"})
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["type"] == "validation_error" and f"at most {count} experiments" in body["detail"]
+    assert client.get("/__admin/state").json() == before
+    keys = runtime.vendor("launchdarkly")
+    keys.table_limits = {**keys.table_limits, "experiments": len(runtime.store.data["launchdarkly"]["experiments"])}
+
+
+def test_api_keys_are_capped(client, monkeypatch):
+    from mockserver.core import runtime as runtime_module
+
+    monkeypatch.setattr(runtime_module, "MAX_API_KEYS", 2)
+    for key in ("phx_1", "phx_2"):
+        assert client.post("/__admin/api-keys", json_body={"vendor": "posthog", "key": key}).status_code == 201
+    over = client.post("/__admin/api-keys", json_body={"vendor": "posthog", "key": "phx_3"})
+    assert over.status_code == 400 and "at most 2 api keys" in over.json()["detail"]
+
+
+# -- the production server: caps enforced before reading, slow clients cannot stop it ----------
+
+
+@pytest.fixture
+def served():
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--port",
+            str(port),
+            "--max-body-bytes",
+            "2048",
+            "--max-state-bytes",
+            "4096",
+            "--channel-timeout",
+            "2",
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield port, url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _raw(port: int, data: bytes, read: bool = True, timeout: float = 5) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        return sock.recv(65536) if read else b""
+
+
+def test_a_body_over_the_cap_is_refused_before_it_is_read(served):
+    port, _url = served
+    head = (
+        b"POST /api/projects/1/experiments/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer phx_x\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 314572800\r\n\r\n"
+    )
+    started = time.monotonic()
+    answer = _raw(port, head + b"{")  # 300 MiB announced, 1 byte sent: the answer comes at once
+    assert answer.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 5
+
+
+def test_dozens_of_slow_clients_do_not_stop_the_server(served):
+    port, url = served
+    stalled = []
+    for _ in range(150):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"GET /api/projects/1/experiments/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+        stalled.append(sock)
+    try:
+        answer = requests.get(f"{url}/api/projects/1/experiments/", headers={"Authorization": "Bearer x"}, timeout=10)
+        assert answer.status_code == 200
+        time.sleep(4)  # past the channel timeout: the stalled connections are closed by the server
+        closed = 0
+        for sock in stalled:
+            try:
+                sock.settimeout(0.5)
+                closed += sock.recv(1) == b""
+            except OSError:
+                closed += 1
+        assert closed == len(stalled)
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+@pytest.mark.parametrize("odd", ["\u0661", "\uff11", "\u00b2", "1_0", " 1", "+1", "0x1", "1.0", "\u0664"])
+def test_ids_in_paths_are_ascii_digits_only(client, odd):
+    from urllib.parse import quote
+
+    for path in (f"/api/projects/1/experiments/{quote(odd)}/", f"/api/projects/{quote(odd)}/experiments/"):
+        response = client.get(path)
+        assert response.status_code == 404, (odd, path, response.text)
+        assert response.json()["code"] == "not_found"
+    assert client.delete(f"/__admin/faults/{quote(odd)}").status_code == 404
+
+
+@pytest.mark.parametrize("odd", ["\u00b2", "\u0661", "1_0"])
+def test_id_filters_in_queries_are_ascii_digits_only(client, odd):
+    response = client.get("/api/projects/1/experiments/", params={"feature_flag_id": odd})
+    assert response.status_code == 400
