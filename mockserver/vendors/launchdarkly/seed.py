@@ -14,6 +14,7 @@ from faker import Faker
 from mockserver.core.store import SeedContext, next_uuid
 from mockserver.vendors.launchdarkly import experiments, iterations
 from mockserver.vendors.launchdarkly import models as m
+from mockserver.vendors.launchdarkly.flag_seed import seed_flag_details
 
 PROJECTS = {
     "default": ("Default Project", {"production": "Production", "test": "Test"}),
@@ -189,6 +190,7 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
     for index, spec in enumerate(EXPERIMENTS):
         _experiment(state, fake, index, spec, ago)
     _legacy(state, ago)
+    seed_flag_details(state, ctx)
     return state
 
 

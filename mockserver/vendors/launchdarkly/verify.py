@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from mockserver.core.verify import Check
-from mockserver.vendors.launchdarkly import experiments, flags, settings
+from mockserver.vendors.launchdarkly import experiments, serializers, settings
 
 
 def checks(state: dict[str, Any]) -> Iterator[Check]:
@@ -15,7 +15,7 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
     for key, row in state["experiments"].items():
         yield f"experiments.{key}", "getExperiment", partial(experiments.rep, state, row, everything)
     for key, row in state["flags"].items():
-        yield f"flags.{key}", "getFeatureFlag", partial(flags.rep, state, row)
+        yield f"flags.{key}", "getFeatureFlag", partial(serializers.flag, state, row, None, expand=serializers.EXPANDS)
     for key in state["projects"]:
         yield f"settings.{key}", "getExperimentationSettings", partial(settings.rep, state, key)
         yield f"projects.{key}", "getExperimentationSettings", partial(_listed, state, key)
