@@ -54,6 +54,11 @@ def _targeting(state: dict[str, Any]) -> None:
 
 def _lifecycle(state: dict[str, Any], anchor: int) -> None:
     for row in state["flags"].values():
+        if row["kind"] == "boolean":  # on serves true, off serves false
+            values = [v["value"] for v in row["variations"]]
+            row["defaults"] = {"onVariation": values.index(True), "offVariation": values.index(False)}
+            for config in row["environments"].values():
+                config["offVariation"] = values.index(False)
         row["tags"] = list(TAGS.get(row["key"], []))
         row["temporary"] = row["key"] not in PERMANENT
         for config in row["environments"].values():
