@@ -150,11 +150,11 @@ def test_delete_flag(ld_api):
 def test_delete_refusals_change_nothing(ld_api):
     before = get_flag(ld_api, "dark-mode-default")
     prerequisite = ld_api.delete(flag_url("dark-mode-default"))
-    assert prerequisite.status_code == 400
+    assert prerequisite.status_code == 409 and prerequisite.json()["code"] == "conflict"
     assert "prerequisite of flag 'new-onboarding-flow' in 'test'" in prerequisite.json()["message"]
     assert get_flag(ld_api, "dark-mode-default") == before
     running = ld_api.delete(flag_url("search-ranking-v2"))
-    assert running.status_code == 400
+    assert running.status_code == 409
     assert "running experiment 'search-ranking-test'" in running.json()["message"]
     applied(ld_api, "new-onboarding-flow", {"kind": "removePrerequisite", "key": "dark-mode-default"}, env="test")
     assert ld_api.delete(flag_url("dark-mode-default")).status_code == 204

@@ -215,5 +215,5 @@ def test_delete_flag_instruction(ld_api, palette):
     assert response.status_code == 200, response.text
     assert response.json()["name"] == "Last name"
     assert ld_api.get("/api/v2/flags/default/palette").status_code == 404
-    refused_delete = refused(ld_api, "dark-mode-default", {"kind": "deleteFlag"}, env=None)
+    refused_delete = refused(ld_api, "dark-mode-default", {"kind": "deleteFlag"}, env=None, status=409)
     assert "prerequisite of flag 'new-onboarding-flow'" in refused_delete

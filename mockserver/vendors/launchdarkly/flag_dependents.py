@@ -12,7 +12,7 @@ from typing import Any
 
 from mockserver.vendors.launchdarkly import iterations
 from mockserver.vendors.launchdarkly import models as m
-from mockserver.vendors.launchdarkly.errors import conflict, invalid
+from mockserver.vendors.launchdarkly.errors import conflict, in_use, invalid
 
 LIVE_STATUSES = ("running", "not_started")
 
@@ -141,15 +141,16 @@ def move_prerequisites(state: dict[str, Any], project_key: str, flag_key: str, m
 
 
 def guard_delete(state: dict[str, Any], row: dict[str, Any]) -> None:
+    """409 while another flag or a running experiment still needs the flag."""
     project_key, flag_key = row["projectKey"], row["key"]
     for dependent, env_key, _index in prerequisite_of(state, project_key, flag_key):
-        raise invalid(
+        raise in_use(
             f"Flag '{flag_key}' is a prerequisite of flag '{dependent}' in '{env_key}'; "
             "remove that prerequisite before deleting it"
         )
     for exp, it in live_iterations(state, project_key, flag_key):
         if it["status"] == "running":
-            raise invalid(
+            raise in_use(
                 f"Flag '{flag_key}' is used by running experiment '{exp['key']}' in '{exp['environmentKey']}'; "
                 "stop the experiment before deleting the flag"
             )
