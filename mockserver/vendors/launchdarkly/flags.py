@@ -371,17 +371,21 @@ def _settle(state: dict[str, Any], before: dict[str, Any], doc: dict[str, Any], 
             doc[fixed] = before[fixed]
         else:
             doc.pop(fixed, None)
-    for variation in doc.get("variations") or []:
+    variations = doc.get("variations")
+    for variation in variations if isinstance(variations, list) else []:
         if isinstance(variation, dict) and "_id" not in variation:
             variation["_id"] = new_id(state)
-    for config in (doc.get("environments") or {}).values():
+    environments = doc.get("environments")
+    for config in environments.values() if isinstance(environments, dict) else []:
         if not isinstance(config, dict):
             continue
-        for rule in config.get("rules") or []:
+        rules = config.get("rules")
+        for rule in rules if isinstance(rules, list) else []:
             if isinstance(rule, dict):
                 rule.setdefault("_id", new_id(state))
                 rule.setdefault("trackEvents", False)
-                for clause in rule.get("clauses") or []:
+                clauses = rule.get("clauses")
+                for clause in clauses if isinstance(clauses, list) else []:
                     if isinstance(clause, dict):
                         clause.setdefault("_id", new_id(state))
                         clause.setdefault("negate", False)
@@ -455,7 +459,11 @@ def _variations(body: dict[str, Any], state: dict[str, Any]) -> list[dict[str, A
 
 def _kind(variations: list[dict[str, Any]]) -> str:
     values = [v["value"] for v in variations]
-    return "boolean" if len(values) == 2 and all(isinstance(v, bool) for v in values) else "multivariate"
+    return (
+        "boolean"
+        if len(values) == 2 and True in values and False in values and all(isinstance(v, bool) for v in values)
+        else "multivariate"
+    )
 
 
 def _environment(state: dict[str, Any], project_key: str, flag_key: str, env_key: str, on: bool, defaults) -> dict:

@@ -7,7 +7,8 @@ from functools import partial
 from typing import Any
 
 from mockserver.core.verify import Check
-from mockserver.vendors.launchdarkly import experiments, serializers, settings
+from mockserver.vendors.launchdarkly import experiments, flag_listing, flag_status, serializers, settings
+from mockserver.vendors.launchdarkly import models as m
 
 
 def checks(state: dict[str, Any]) -> Iterator[Check]:
@@ -16,9 +17,24 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"experiments.{key}", "getExperiment", partial(experiments.rep, state, row, everything)
     for key, row in state["flags"].items():
         yield f"flags.{key}", "getFeatureFlag", partial(serializers.flag, state, row, None, expand=serializers.EXPANDS)
+        yield f"flags.{key}", "getFeatureFlags", partial(_flag_listed, state, row)
+        yield f"flags.{key}", "getFeatureFlagStatusAcrossEnvironments", partial(_flag_status, state, row)
     for key in state["projects"]:
         yield f"settings.{key}", "getExperimentationSettings", partial(settings.rep, state, key)
         yield f"projects.{key}", "getExperimentationSettings", partial(_listed, state, key)
+
+
+def _flag_listed(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """A flag as a list shows it: environment summaries, sorted and filtered with the others."""
+    project_key = row["projectKey"]
+    m.project(state, project_key)
+    flag_listing.listing(state, project_key, row["creationDate"], ["state:live"], "key", [], None, None)
+    return {"items": [serializers.flag(state, row, list(row["environments"]), summary=True)], "_links": {}}
+
+
+def _flag_status(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    found = {env: flag_status.of(state, row, env, row["creationDate"]) for env in row["environments"]}
+    return serializers.status_across(row["projectKey"], row["key"], found)
 
 
 def _listed(state: dict[str, Any], project_key: str) -> dict[str, Any]:
