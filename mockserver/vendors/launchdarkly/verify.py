@@ -22,14 +22,20 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
     for key in state["projects"]:
         yield f"settings.{key}", "getExperimentationSettings", partial(settings.rep, state, key)
         yield f"projects.{key}", "getExperimentationSettings", partial(_listed, state, key)
+        yield f"projects.{key}", "getExperimentationSettings", partial(_flags_listed, state, key)
 
 
 def _flag_listed(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    """A flag as a list shows it: environment summaries, sorted and filtered with the others."""
-    project_key = row["projectKey"]
-    m.project(state, project_key)
-    flag_listing.listing(state, project_key, row["creationDate"], ["state:live"], "key", [], None, None)
+    """A flag as a list shows it: with environment summaries."""
+    m.project(state, row["projectKey"])
     return {"items": [serializers.flag(state, row, list(row["environments"]), summary=True)], "_links": {}}
+
+
+def _flags_listed(state: dict[str, Any], project_key: str) -> dict[str, Any]:
+    """Listing filters and sorts every flag of the project; the answer is the settings shape."""
+    flag_listing.listing(state, project_key, 0, ["state:archived"], "key,-creationDate", [], None, None)
+    flag_listing.listing(state, project_key, 0, ["hasExperiment:true"], "tags", [], None, None)
+    return settings.rep(state, project_key)
 
 
 def _flag_status(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
