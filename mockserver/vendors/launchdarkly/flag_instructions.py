@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mockserver.core.problems import Problem
-from mockserver.vendors.launchdarkly import flags
+from mockserver.vendors.launchdarkly import flag_rules, flags
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid
 from mockserver.vendors.launchdarkly.flag_targeting import INSTRUCTIONS as TARGETING
@@ -74,9 +74,9 @@ class FlagChange:
             if spelled not in ins:
                 continue
             given = True
-            wanted = flags.canonical(ins[spelled])
+            wanted = flag_rules.canonical(ins[spelled])
             index = next(
-                (i for i, v in enumerate(self.doc["variations"]) if flags.canonical(v["value"]) == wanted), None
+                (i for i, v in enumerate(self.doc["variations"]) if flag_rules.canonical(v["value"]) == wanted), None
             )
             if index is None:
                 raise invalid(f"{param}: no variation of the flag has the value {wanted}")
@@ -154,7 +154,7 @@ class FlagChange:
 
     def update_maintainer_member(self, ins: dict[str, Any]) -> None:
         member = param_text(ins.get("value"), "value")
-        if member not in flags.member_ids(self.state):
+        if member not in flag_rules.member_ids(self.state):
             raise invalid(f"value: '{member}' is not a member of this account")
         self.doc["maintainerId"] = member
         self.doc.pop("maintainerTeamKey", None)

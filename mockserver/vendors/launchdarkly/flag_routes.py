@@ -6,7 +6,7 @@ from typing import Any
 
 from mockserver.core.pagination import paginate, with_query
 from mockserver.core.vendor import Call, Reply
-from mockserver.vendors.launchdarkly import flag_listing, flag_patch, flag_status, flags, serializers
+from mockserver.vendors.launchdarkly import flag_listing, flag_patch, flag_rules, flag_status, flags, serializers
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid
 
@@ -17,7 +17,7 @@ def _now(call: Call) -> int:
 
 def _member(call: Call) -> str | None:
     """The caller's member id: a new flag's maintainer unless the body names one."""
-    ids = flags.member_ids(call.state)
+    ids = flag_rules.member_ids(call.state)
     return ids[0] if ids else None
 
 

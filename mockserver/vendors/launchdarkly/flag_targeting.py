@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from mockserver.vendors.launchdarkly import flags
+from mockserver.vendors.launchdarkly import flag_rules, flags
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid
 
@@ -64,12 +64,12 @@ class Targeting:
             index = m.variation_index(self.doc, variation_id)
             if index is None:
                 raise invalid(f"rolloutWeights: '{variation_id}' is not a variation of flag '{self.doc['key']}'")
-            if type(weight) is not int or not 0 <= weight <= flags.FULL_WEIGHT:
-                raise invalid(f"rolloutWeights: weights are whole numbers from 0 to {flags.FULL_WEIGHT}")
+            if type(weight) is not int or not 0 <= weight <= flag_rules.FULL_WEIGHT:
+                raise invalid(f"rolloutWeights: weights are whole numbers from 0 to {flag_rules.FULL_WEIGHT}")
             entries.append({"variation": index, "weight": weight})
         total = sum(e["weight"] for e in entries)
-        if total != flags.FULL_WEIGHT:
-            raise invalid(f"rolloutWeights must add up to {flags.FULL_WEIGHT} (100%); they add up to {total}")
+        if total != flag_rules.FULL_WEIGHT:
+            raise invalid(f"rolloutWeights must add up to {flag_rules.FULL_WEIGHT} (100%); they add up to {total}")
         rollout: dict[str, Any] = {"variations": sorted(entries, key=lambda e: e["variation"])}
         bucket_by = ins.get("rolloutBucketBy")
         if bucket_by is not None:
@@ -93,7 +93,7 @@ class Targeting:
             "contextKind": raw.get("contextKind", USER),
             "negate": raw.get("negate", False),
         }
-        flags.check_clause(clause, where)
+        flag_rules.check_clause(clause, where)
         return clause
 
     def new_rule(self, raw: dict[str, Any], where: str = "rule") -> dict[str, Any]:
