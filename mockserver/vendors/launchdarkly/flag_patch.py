@@ -14,7 +14,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from mockserver.vendors.launchdarkly import flag_dependents, flag_instructions, flags
+from mockserver.vendors.launchdarkly import flag_dependents, flag_instructions, flag_rules, flags
 from mockserver.vendors.launchdarkly.errors import invalid, patch_failed
 
 SEMANTIC_PARAMETER = "domain-model=launchdarkly.semanticpatch"
@@ -100,6 +100,12 @@ def apply(
     state: dict[str, Any], row: dict[str, Any], body: Any, content_type: str | None, now_ms: int, *, dry_run: bool
 ) -> dict[str, Any]:
     """Change the flag as the body says; return what is (or, for a dry run, would be) stored."""
+    with flags.provisional_ids(state, keep=not dry_run):
+        return _apply(state, row, body, content_type, now_ms, dry_run)
+
+
+def _apply(state: dict[str, Any], row: dict[str, Any], body: Any, content_type: str | None, now_ms: int, dry_run: bool):
+    flag_rules.check_depth(body)
     before = flags.document(row)
     if is_semantic(content_type):
         doc, delete = flag_instructions.run(state, row["projectKey"], copy.deepcopy(before), body)

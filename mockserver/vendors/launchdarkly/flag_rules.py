@@ -32,6 +32,18 @@ CLAUSE_OPS = (
     "semVerGreaterThan",
 )
 FULL_WEIGHT = 100_000  # rollout weights are thousandths of a percent
+MAX_DEPTH = 100  # JSON variation values and the like nest far less; deeper ones could not be stored or served
+
+
+def check_depth(body: Any) -> None:
+    """Refuse bodies nested deeper than MAX_DEPTH (counted without recursion)."""
+    pending = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise invalid(f"The request body nests deeper than {MAX_DEPTH} levels")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def member_ids(state: dict[str, Any]) -> list[str]:

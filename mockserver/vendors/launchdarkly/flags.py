@@ -9,8 +9,11 @@ only answers with it).
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from mockserver.core.problems import Problem
 from mockserver.core.store import next_uuid
 from mockserver.vendors.launchdarkly import flag_dependents, flag_rules, legacy_experiments
 from mockserver.vendors.launchdarkly import models as m
@@ -60,6 +63,23 @@ def document(row: dict[str, Any]) -> dict[str, Any]:
 
 def new_id(state: dict[str, Any]) -> str:
     return next_uuid(state)
+
+
+@contextmanager
+def provisional_ids(state: dict[str, Any], *, keep: bool = True) -> Iterator[None]:
+    """Ids drawn while a change is worked out go back when it is refused (or when ``keep`` is false,
+    for a dry run), so a request that changes nothing leaves the id sequences alone too."""
+    sequences = state.setdefault("sequences", {})
+    saved = dict(sequences)
+    try:
+        yield
+    except Problem:
+        sequences.clear()
+        sequences.update(saved)
+        raise
+    if not keep:
+        sequences.clear()
+        sequences.update(saved)
 
 
 # -- storing a change ---------------------------------------------------------------------------
@@ -209,7 +229,15 @@ def create(
     state: dict[str, Any], project_key: str, body: dict[str, Any], member_id: str | None, now_ms: int, clone: str | None
 ) -> dict[str, Any]:
     """A new flag from FeatureFlagBody, configured in every environment of the project."""
+    with provisional_ids(state):
+        return _create(state, project_key, body, member_id, now_ms, clone)
+
+
+def _create(
+    state: dict[str, Any], project_key: str, body: dict[str, Any], member_id: str | None, now_ms: int, clone: str | None
+) -> dict[str, Any]:
     project = m.project(state, project_key)
+    flag_rules.check_depth(body)
     key = body["key"]
     if not m.KEY.match(key):
         raise invalid(
