@@ -104,7 +104,9 @@ def apply(
         return _apply(state, row, body, content_type, now_ms, dry_run)
 
 
-def _apply(state: dict[str, Any], row: dict[str, Any], body: Any, content_type: str | None, now_ms: int, dry_run: bool):
+def _apply(
+    state: dict[str, Any], row: dict[str, Any], body: Any, content_type: str | None, now_ms: int, dry_run: bool
+) -> dict[str, Any]:
     flag_rules.check_depth(body)
     before = flags.document(row)
     if is_semantic(content_type):
