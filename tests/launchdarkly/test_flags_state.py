@@ -57,6 +57,23 @@ def test_flag_records_that_cannot_be_served_are_refused(change, field):
     assert admin.get("/__admin/state").json() == before
 
 
+def test_the_state_schema_types_the_flag_fields_rules_read():
+    admin = FlaskClient(create_app(make_settings()))
+    before = admin.get("/__admin/state").json()
+    for change, field in (
+        ({"archived": "yes"}, "archived"),
+        ({"tags": [1]}, "tags"),
+        ({"environments": []}, "environments"),
+    ):
+        response = admin.put(
+            "/__admin/state",
+            json_body={"format": FORMAT, "patch": {"launchdarkly": {"flags": {"default/dark-mode-default": change}}}},
+        )
+        assert response.status_code == 400, response.text
+        assert field in response.json()["field"]
+    assert admin.get("/__admin/state").json() == before
+
+
 def test_seeded_flags_are_deterministic():
     first = FlaskClient(create_app(make_settings()), LD_KEY)
     second = FlaskClient(create_app(make_settings()), LD_KEY)
