@@ -1,7 +1,9 @@
-"""Shared LaunchDarkly test helpers: tokens, paths, and builders that read what they need through the API."""
+"""Shared LaunchDarkly test helpers: tokens, paths, builders that read what they need through the API,
+and the flag API's semantic patches."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 TOKEN = "api-test-token"
@@ -9,6 +11,7 @@ LD_KEY = {"Authorization": TOKEN}
 PROJECT = "default"
 ENV = "production"
 BASE = f"/api/v2/projects/{PROJECT}/environments/{ENV}/experiments"
+FLAGS = f"/api/v2/flags/{PROJECT}"
 SEMANTIC = "application/json; domain-model=launchdarkly.semanticpatch"
 BETA = {"LD-API-Version": "beta"}
 
@@ -20,10 +23,74 @@ def runtime_of(client) -> Any:
     raise AttributeError("HTTP clients reach the runtime through live_server")
 
 
-def flag(client, key: str, project: str = PROJECT) -> dict[str, Any]:
-    response = client.get(f"/api/v2/flags/{project}/{key}")
+# -- flags ----------------------------------------------------------------------------------------
+
+
+def flag_url(key: str, project: str = PROJECT) -> str:
+    return f"/api/v2/flags/{project}/{key}"
+
+
+def get_flag(client, key: str, project: str = PROJECT) -> dict[str, Any]:
+    response = client.get(flag_url(key, project))
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def create_flag(client, key: str, **fields: Any) -> dict[str, Any]:
+    response = client.post(FLAGS, json_body={"key": key, "name": key.replace("-", " ").title(), **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def variation_id(flag: dict[str, Any], value: Any) -> str:
+    return next(v["_id"] for v in flag["variations"] if v["value"] == value)
+
+
+def turn_on(client, flag_key: str, env: str = ENV) -> None:
+    response = client.patch(
+        flag_url(flag_key),
+        json_body=[{"op": "replace", "path": f"/environments/{env}/on", "value": True}],
+    )
+    assert response.status_code == 200, response.text
+
+
+def semantic(
+    client,
+    key: str,
+    *instructions: dict[str, Any],
+    env: str | None = ENV,
+    query: str = "",
+    project: str = PROJECT,
+    comment: str | None = "test",
+):
+    """PATCH the flag with a semantic patch; the response, unchecked."""
+    body: dict[str, Any] = {"instructions": list(instructions)}
+    if env is not None:
+        body["environmentKey"] = env
+    if comment is not None:
+        body["comment"] = comment
+    return client.patch(flag_url(key, project) + query, data=json.dumps(body), content_type=SEMANTIC)
+
+
+def applied(client, key: str, *instructions: dict[str, Any], env: str | None = ENV, **kwargs: Any) -> dict[str, Any]:
+    """A semantic patch that must succeed; the flag it answers with."""
+    response = semantic(client, key, *instructions, env=env, **kwargs)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def refused_patch(client, key: str, *instructions: dict[str, Any], status: int = 400, env: str | None = ENV) -> str:
+    """A flag semantic patch that must be refused and change nothing; the error message."""
+    before = get_flag(client, key)
+    response = semantic(client, key, *instructions, env=env)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"code", "message", "id"}, body
+    assert get_flag(client, key) == before
+    return body["message"]
+
+
+# -- experiments ----------------------------------------------------------------------------------
 
 
 def iteration_input(
@@ -37,7 +104,7 @@ def iteration_input(
     unit: str | None = "user",
 ) -> dict[str, Any]:
     """A valid IterationInput built from the flag as the API reports it."""
-    row = flag(client, flag_key)
+    row = get_flag(client, flag_key)
     variations = row["variations"]
     treatments = []
     for index, percent in enumerate(allocations):
@@ -79,8 +146,6 @@ def create(client, key: str = "new-exp", env: str = ENV, **kwargs: Any) -> dict[
 
 
 def patch(client, key: str, *instructions: dict[str, Any], env: str = ENV, content_type: str | None = None):
-    import json
-
     body = json.dumps({"comment": "test", "instructions": list(instructions)})
     return client.patch(
         f"/api/v2/projects/{PROJECT}/environments/{env}/experiments/{key}",
@@ -89,20 +154,14 @@ def patch(client, key: str, *instructions: dict[str, Any], env: str = ENV, conte
     )
 
 
-def turn_on(client, flag_key: str, env: str = ENV) -> None:
-    response = client.patch(
-        f"/api/v2/flags/{PROJECT}/{flag_key}",
-        json_body=[{"op": "replace", "path": f"/environments/{env}/on", "value": True}],
-    )
-    assert response.status_code == 200, response.text
-
-
 def get(client, key: str, expand: str | None = None, env: str = ENV) -> dict[str, Any]:
     url = f"/api/v2/projects/{PROJECT}/environments/{env}/experiments/{key}"
     response = client.get(url + (f"?expand={expand}" if expand else ""))
     assert response.status_code == 200, response.text
     return response.json()
 
+
+# -- errors and members ---------------------------------------------------------------------------
 
 ERROR_CODES = {
     400: "invalid_request",

@@ -34,6 +34,12 @@ OPERATIONS = {
     "resetExperiment",
     "getFeatureFlag",
     "patchFeatureFlag",
+    "getFeatureFlags",
+    "postFeatureFlag",
+    "deleteFeatureFlag",
+    "getFeatureFlagStatusAcrossEnvironments",
+    "getFeatureFlagStatuses",
+    "getFeatureFlagStatus",
 }
 WORKFLOW_OPERATIONS = {
     "getMetrics",

@@ -3,7 +3,7 @@ and iterations that depend on them (maintainer, flag version, archived flags).""
 
 from __future__ import annotations
 
-from tests.launchdarkly.helpers import BASE, ENV, PROJECT, experiment_post, flag, iteration_input, refused
+from tests.launchdarkly.helpers import BASE, ENV, PROJECT, experiment_post, get_flag, iteration_input, refused
 
 P = f"/api/v2/projects/{PROJECT}"
 E = f"{P}/environments/{ENV}"
@@ -107,7 +107,7 @@ def test_experiment_maintainer_is_checked(ld_api):
 
 def test_flag_config_version_must_be_current(ld_api):
     post = experiment_post(ld_api, "stale")
-    version = flag(ld_api, "pricing-page-layout")["environments"][ENV]["version"]
+    version = get_flag(ld_api, "pricing-page-layout")["environments"][ENV]["version"]
     post["iteration"]["flags"]["pricing-page-layout"]["flagConfigVersion"] = version - 1
     message = refused(ld_api.post(BASE, json_body=post), 400)
     assert f"is not its current version {version}" in message

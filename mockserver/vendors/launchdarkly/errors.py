@@ -93,3 +93,13 @@ def patch_failed(message: str) -> Problem:
 
 def rate_limited(headers: dict[str, str]) -> Problem:
     return Problem("throttled", RATE_LIMITED, code="rate_limited", headers=headers)
+
+
+def already_exists(message: str) -> Problem:
+    """409 with code conflict: a create whose key is taken (not an optimistic-locking failure)."""
+    return Problem("conflict", message, code="conflict")
+
+
+def in_use(message: str) -> Problem:
+    """409 with code conflict: a deletion refused because something still depends on the resource."""
+    return Problem("conflict", message, code="conflict")

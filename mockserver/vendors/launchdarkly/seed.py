@@ -15,6 +15,7 @@ from faker import Faker
 from mockserver.core.store import SeedContext, next_uuid
 from mockserver.vendors.launchdarkly import experiments, holdouts, iterations, layers
 from mockserver.vendors.launchdarkly import models as m
+from mockserver.vendors.launchdarkly.flag_seed import seed_flag_details
 
 PROJECTS = {
     "default": ("Default Project", {"production": "Production", "test": "Test"}),
@@ -231,6 +232,7 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
     seed_metric_details(state, fake, ago)
     seed_layers(state, ago)
     seed_holdouts(state, ago)
+    seed_flag_details(state, ctx)  # its own random stream: moves nothing above
     return state
 
 

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from mockserver.core.tables import STR, keyed_table, part_schema
+from mockserver.core.tables import BOOL, INT, STR, keyed_table, part_schema
 
 TABLES = {
     "projects": keyed_table(["environments"], {"environments": {"type": "object"}}),
-    "flags": keyed_table(["variations"], {"variations": {"type": "array"}}),
+    "flags": keyed_table(
+        ["variations", "environments", "projectKey", "archived"],
+        {
+            "projectKey": STR,
+            "kind": {"enum": ["boolean", "multivariate"]},
+            "variations": {"type": "array", "items": {"type": "object", "required": ["value"]}},
+            "environments": {"type": "object", "additionalProperties": {"type": "object"}},
+            "archived": BOOL,
+            "deprecated": BOOL,
+            "temporary": BOOL,
+            "tags": {"type": "array", "items": STR},
+            "creationDate": INT,
+            "_version": INT,
+        },
+    ),
     "metrics": keyed_table(["kind"], {"kind": STR}),
     "experiments": keyed_table(
         ["projectKey", "environmentKey", "iterations"],
