@@ -16,6 +16,12 @@ SEMANTIC = "application/json; domain-model=launchdarkly.semanticpatch"
 BETA = {"LD-API-Version": "beta"}
 
 
+def without_counters(part: dict[str, Any]) -> dict[str, Any]:
+    """The LaunchDarkly part of the state less its rate-limit windows: they count every authenticated
+    request, refused or not, as LaunchDarkly's budgets do, so only the data must stay unchanged."""
+    return {k: v for k, v in part.items() if k != "rate_windows"}
+
+
 def runtime_of(client) -> Any:
     app = getattr(client, "app", None)
     if app is not None:

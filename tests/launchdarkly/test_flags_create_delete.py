@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.launchdarkly.conftest import create as create_experiment
-from tests.launchdarkly.conftest import patch as patch_experiment
 from tests.launchdarkly.helpers import ENV, FLAGS, applied, create_flag, flag_url, get_flag
+from tests.launchdarkly.helpers import create as create_experiment
+from tests.launchdarkly.helpers import patch as patch_experiment
 
 
 def test_create_boolean_flag_with_defaults(ld_api):

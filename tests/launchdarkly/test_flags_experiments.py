@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.launchdarkly.conftest import create as create_experiment
-from tests.launchdarkly.conftest import get as get_experiment
-from tests.launchdarkly.conftest import patch as patch_experiment
 from tests.launchdarkly.helpers import ENV, applied, create_flag, flag_url, get_flag, refused_patch
+from tests.launchdarkly.helpers import create as create_experiment
+from tests.launchdarkly.helpers import get as get_experiment
+from tests.launchdarkly.helpers import patch as patch_experiment
 
 CLAUSE = {"attribute": "plan", "op": "in", "values": ["pro"], "contextKind": "user"}
 

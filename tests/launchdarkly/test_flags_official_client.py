@@ -23,8 +23,11 @@ from launchdarkly_api import (  # noqa: E402
 )
 from launchdarkly_api.exceptions import BadRequestException, ConflictException, NotFoundException  # noqa: E402
 
-from tests.launchdarkly.conftest import PROJECT, TOKEN  # noqa: E402
-from tests.launchdarkly.helpers import SEMANTIC  # noqa: E402
+from tests.launchdarkly.helpers import (  # noqa: E402
+    PROJECT,
+    SEMANTIC,
+    TOKEN,
+)
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import pytest
 
 from mockserver.app import create_app
 from tests.conftest import make_settings
-from tests.launchdarkly.conftest import LD_KEY
-from tests.launchdarkly.helpers import applied, create_flag, get_flag
+from tests.launchdarkly.helpers import LD_KEY, applied, create_flag, get_flag
 from tests.speccheck import FlaskClient
 
 FORMAT = "mockserver/state@1"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.launchdarkly.conftest import runtime_of
-from tests.launchdarkly.helpers import applied, create_flag
+from tests.launchdarkly.helpers import applied, create_flag, runtime_of
 
 STATUSES = "/api/v2/flag-statuses/default"
 

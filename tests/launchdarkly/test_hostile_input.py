@@ -8,6 +8,7 @@ import pytest
 
 from mockserver.app import create_app
 from tests.conftest import make_settings
+from tests.launchdarkly.helpers import without_counters
 from tests.speccheck import FlaskClient
 
 BASE = "/api/v2/projects/default/environments/production/experiments"
@@ -105,11 +106,6 @@ CASES = [
 ]
 
 
-def _without_counters(state: dict) -> dict:
-    """Rate-limit windows count every authenticated request, refused or not; the data must not change."""
-    return {k: v for k, v in state.items() if k != "rate_windows"}
-
-
 @pytest.fixture(scope="module")
 def app():
     return create_app(make_settings())
@@ -119,7 +115,7 @@ def app():
 def test_hostile_input_gets_4xx_envelope_and_changes_nothing(app, case):
     method, path, body, content_type, headers, status = case
     runtime = app.extensions["mockserver"]
-    before = _without_counters(runtime.store.snapshot()["launchdarkly"])
+    before = without_counters(runtime.store.snapshot()["launchdarkly"])
     client = FlaskClient(app, TOKEN)
     response = client.request(method, path, data=body, content_type=content_type, headers={**TOKEN, **headers})
     assert response.status_code == status, response.text
@@ -127,7 +123,7 @@ def test_hostile_input_gets_4xx_envelope_and_changes_nothing(app, case):
         error = response.json()
         assert {"code", "message"} <= set(error), error
         assert isinstance(error["code"], str) and error["message"]
-    assert _without_counters(runtime.store.snapshot()["launchdarkly"]) == before
+    assert without_counters(runtime.store.snapshot()["launchdarkly"]) == before
     assert "X-Injected" not in response.headers
     assert client.get("/__admin/health", check_spec=False).status_code == 200
 

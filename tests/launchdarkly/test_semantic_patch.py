@@ -6,7 +6,17 @@ import json
 
 import pytest
 
-from tests.launchdarkly.helpers import BASE, SEMANTIC, create, get, get_flag, iteration_input, patch, turn_on
+from tests.launchdarkly.helpers import (
+    BASE,
+    SEMANTIC,
+    create,
+    create_flag,
+    get,
+    get_flag,
+    iteration_input,
+    patch,
+    turn_on,
+)
 
 
 def error(response, status: int, code: str = "invalid_request") -> str:
@@ -172,10 +182,11 @@ def test_start_needs_the_flag_on(ld):
 
 
 def test_start_needs_the_flag_not_archived(ld):
-    create(ld, "banner", flag_key="dark-mode-default")
-    turn_on(ld, "dark-mode-default")
+    create_flag(ld, "banner-flag")  # a flag nothing else depends on (no prerequisite of another flag)
+    create(ld, "banner", flag_key="banner-flag")
+    turn_on(ld, "banner-flag")
     archived = ld.patch(
-        "/api/v2/flags/default/dark-mode-default", json_body=[{"op": "replace", "path": "/archived", "value": True}]
+        "/api/v2/flags/default/banner-flag", json_body=[{"op": "replace", "path": "/archived", "value": True}]
     )
     assert archived.status_code == 200
     assert "archived" in error(patch(ld, "banner", {"kind": "startIteration"}), 400)

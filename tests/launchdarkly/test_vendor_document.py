@@ -48,6 +48,9 @@ ADDED = {
     ("getContextKindsByProjectKey", 429): "rate limits",
     ("putContextKind", 429): "rate limits",
     ("patchEnvironment", 403): "only admin tokens change environment settings",
+    ("postFeatureFlag", 403): "a reader token cannot create",
+    ("postFeatureFlag", 404): "unknown project",
+    ("patchFeatureFlag", 422): "a JSON Patch whose test or pointer fails (patch_failed, the API's documented 422)",
 }
 
 
@@ -195,6 +198,32 @@ def _scenario(c: Recorder) -> None:
     c.get("/api/v2/flags/default/nope")
     c.get("/api/v2/flags/default/pricing-page-layout", headers={"Authorization": "mob-key"})
     c.patch("/api/v2/flags/default/pricing-page-layout", json_body=[{"op": "replace", "path": "/name", "value": "L"}])
+    # the feature-flag API
+    c.get(f"{h.FLAGS}?limit=3&env=production&filter=state:live&sort=-creationDate")
+    c.get(f"{h.FLAGS}?summary=0&expand=evaluation&tag=experiment")
+    c.get(f"{h.FLAGS}?expand=everything")
+    c.get("/api/v2/flags/nope")
+    c.post(h.FLAGS, json_body={"key": "doc-flag", "name": "Doc flag", "tags": ["doc"]})
+    c.post(h.FLAGS, json_body={"key": "doc-flag", "name": "Doc flag"})
+    c.post(h.FLAGS, json_body={"key": "bad key!", "name": "Bad"})
+    c.post(h.FLAGS, json_body={"key": "doc-x", "name": "X"}, headers=reader)
+    c.post("/api/v2/flags/nope", json_body={"key": "doc-y", "name": "Y"})
+    c.post(f"{h.FLAGS}?clone=doc-flag", json_body={"key": "doc-clone", "name": "Clone"})
+    c.get(h.flag_url("doc-flag") + "?expand=evaluation,nonsense")
+    h.semantic(c, "doc-flag", {"kind": "turnFlagOn"})
+    h.semantic(c, "doc-flag", {"kind": "nonsense"})
+    c.patch(h.flag_url("doc-flag"), json_body={"merge": {"description": "Merged"}, "comment": "doc"})
+    c.patch(h.flag_url("doc-flag") + "?dryRun=true", json_body=[{"op": "replace", "path": "/name", "value": "D"}])
+    c.patch(h.flag_url("doc-flag"), json_body=[{"op": "test", "path": "/_version", "value": 99}])
+    c.get("/api/v2/flag-status/default/doc-flag?env=production")
+    c.get("/api/v2/flag-status/default/nope")
+    c.get("/api/v2/flag-statuses/default/production")
+    c.get("/api/v2/flag-statuses/default/nope")
+    c.get("/api/v2/flag-statuses/default/production/checkout-button-color")
+    c.get("/api/v2/flag-statuses/default/production/nope")
+    c.delete(h.flag_url("checkout-button-color"))  # a running experiment uses it
+    c.delete(h.flag_url("doc-clone"))
+    c.delete(h.flag_url("doc-clone"))
     legacy = "/api/v2/flags/default/free-shipping-threshold/experiments/production/revenue-per-user"
     c.get(legacy)
     c.delete(legacy + "/results")
