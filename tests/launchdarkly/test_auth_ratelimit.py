@@ -106,6 +106,32 @@ def test_beta_switch(beta_client):
     assert beta_client.get("/api/v2/flags/default/pricing-page-layout").status_code == 200  # flags never were
 
 
+def test_the_beta_switch_leaves_every_flag_operation_alone(beta_client):
+    from mockserver.core.contract import Contract
+    from mockserver.vendors.launchdarkly.auth import FLAG_OPERATIONS
+
+    tagged = {
+        op for op, (_m, _p, spec, _i) in Contract("launchdarkly").raw_operations.items() if "flags" in spec["tags"]
+    }
+    assert tagged == FLAG_OPERATIONS  # every operation of the flag API, and only those
+    flag = "/api/v2/flags/default/pricing-page-layout"
+    answers = {
+        "getFeatureFlags": beta_client.get("/api/v2/flags/default"),
+        "postFeatureFlag": beta_client.post("/api/v2/flags/default", json_body={"key": "era", "name": "Era"}),
+        "getFeatureFlag": beta_client.get(flag),
+        "patchFeatureFlag": beta_client.patch(flag, json_body=[{"op": "replace", "path": "/name", "value": "N"}]),
+        "getFeatureFlagStatusAcrossEnvironments": beta_client.get("/api/v2/flag-status/default/pricing-page-layout"),
+        "getFeatureFlagStatuses": beta_client.get("/api/v2/flag-statuses/default/production"),
+        "getFeatureFlagStatus": beta_client.get("/api/v2/flag-statuses/default/production/pricing-page-layout"),
+        "deleteFeatureFlag": beta_client.delete("/api/v2/flags/default/era"),
+    }
+    assert set(answers) == FLAG_OPERATIONS
+    expected = {"postFeatureFlag": 201, "deleteFeatureFlag": 204}
+    for op_id, response in answers.items():
+        assert response.status_code == expected.get(op_id, 200), (op_id, response.text)
+    assert beta_client.get(BASE).status_code == 403  # the experiment operations still need beta
+
+
 def test_beta_switch_from_environment():
     from mockserver.core.settings import build, env_overrides
 

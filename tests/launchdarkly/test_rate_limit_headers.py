@@ -41,6 +41,49 @@ def test_every_authenticated_answer_carries_the_family(ld_api):
     assert "X-Ratelimit-Global-Limit" not in ld_api.get(BASE, headers={"Authorization": ""}).headers  # 401
 
 
+def test_refusals_after_auth_carry_the_family_over_http(ld_http):
+    """The headers travel on the pipeline's response headers, so every answer after auth has them."""
+    ld_http.post("/__admin/api-keys", json_body={"vendor": "launchdarkly", "key": "api-reader", "role": "reader"})
+    reader = {"Authorization": "api-reader"}
+    flag = "/api/v2/flags/default/checkout-button-color"
+    answers = {
+        "role refused": ld_http.patch(
+            flag, json_body=[{"op": "replace", "path": "/name", "value": "x"}], headers=reader
+        ),
+        "beta refused": ld_http.get(f"/api/v2/projects/{PROJECT}/metric-groups"),
+        "rule refused": ld_http.delete(flag),  # 409: a running experiment uses the flag
+        "unknown": ld_http.get("/api/v2/flags/default/nope"),
+        "invalid body": ld_http.post("/api/v2/flags/default", json_body={"name": "no key"}),
+        "patch failed": ld_http.patch(flag, json_body=[{"op": "test", "path": "/name", "value": "not it"}]),
+        "created": ld_http.post("/api/v2/flags/default", json_body={"key": "headers-flag", "name": "H"}),
+        "no body": ld_http.delete("/api/v2/flags/default/headers-flag"),
+    }
+    statuses = {name: r.status_code for name, r in answers.items()}
+    assert statuses == {
+        "role refused": 403,
+        "beta refused": 403,
+        "rule refused": 409,
+        "unknown": 404,
+        "invalid body": 400,
+        "patch failed": 422,
+        "created": 201,
+        "no body": 204,
+    }
+    for name, response in answers.items():
+        for header in FAMILY:
+            assert header in response.headers, (name, header)
+    remaining = [
+        int(r.headers["X-Ratelimit-Auth-Token-Remaining"]) for r in answers.values() if r is not answers["role refused"]
+    ]
+    assert remaining == sorted(remaining, reverse=True) and len(set(remaining)) == len(remaining)  # each one counted
+    ld_http.post(ADMIN, json_body={"limit": 1, "scope": "token", "token": "api-reader"})
+    ld_http.get(BASE, headers=reader)
+    limited = ld_http.get(BASE, headers=reader)
+    assert limited.status_code == 429 and all(header in limited.headers for header in FAMILY)
+    assert limited.headers["X-Ratelimit-Auth-Token-Remaining"] == "0"
+    ld_http.delete(ADMIN)
+
+
 def test_the_reported_budgets_never_refuse(ld):
     runtime = runtime_of(ld)
     state = runtime.store.data["launchdarkly"]
