@@ -1,11 +1,13 @@
 """The whole experimentation workflow with the official `launchdarkly-api` client (25.x) alone.
 
-Metrics, a funnel metric group, a holdout, a frequentist experiment in that holdout, its start,
-results, a stop with a winner and an archive; a Bayesian experiment beside it. Every call goes
-through the client's strict models, no /__admin call is made, and the only help from the test is
-time passing (the server's clock moves on while the experiment runs, as it would in a week).
-The results endpoints left the client in 18.0.0, so they are fetched with the client's own
-request machinery and read as JSON.
+Metrics, a funnel metric group, a new flag turned on with a semantic patch, a holdout, a
+frequentist experiment on that flag in that holdout, its start, results, a stop with a winner and
+an archive; a Bayesian experiment beside it. Every call goes through the client's strict models,
+no /__admin call is made, and the only help from the test is time passing (the server's clock
+moves on while the experiment runs, as it would in a week). The client types a flag PATCH body as
+a JSON Patch, so the semantic patch goes through its own transport and is read into its
+FeatureFlag model; the results endpoints left the client in 18.0.0, so they are fetched the same
+way and read as JSON.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from launchdarkly_api import (  # noqa: E402
     ExperimentPatchInput,
     ExperimentPost,
     ExperimentsApi,
+    FeatureFlag,
+    FeatureFlagBody,
     FeatureFlagsApi,
     FlagInput,
+    FlagStatusRep,
     HoldoutPatchInput,
     HoldoutPostRequest,
     HoldoutsApi,
@@ -47,12 +52,13 @@ from launchdarkly_api import (  # noqa: E402
     TreatmentParameterInput,
     UpsertContextKindPayload,
     UrlPost,
+    Variation,
 )
 from launchdarkly_api.exceptions import BadRequestException, ForbiddenException  # noqa: E402
 
 from mockserver.server import MockServer  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
-from tests.launchdarkly.helpers import ENV, PROJECT, TOKEN  # noqa: E402
+from tests.launchdarkly.helpers import ENV, PROJECT, SEMANTIC, TOKEN  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:POST .*iterations is deprecated:DeprecationWarning")
 
@@ -105,6 +111,21 @@ def _iteration(flags_api: FeatureFlagsApi, flag_key: str, metrics: list[MetricIn
         randomization_unit="user",
         **extra,
     )
+
+
+def _semantic_flag_patch(client: ApiClient, flag_key: str, body: dict) -> FeatureFlag:
+    """PATCH a flag with the semantic-patch media type through the client's transport, into its model."""
+    params = client.param_serialize(
+        method="PATCH",
+        resource_path="/api/v2/flags/{projectKey}/{featureFlagKey}",
+        path_params={"projectKey": PROJECT, "featureFlagKey": flag_key},
+        header_params={"Content-Type": SEMANTIC, "Accept": "application/json"},
+        body=body,
+        auth_settings=["ApiKey"],
+    )
+    response = client.call_api(*params)
+    response.read()
+    return client.response_deserialize(response, {"200": "FeatureFlag"}).data
 
 
 def _results(client: ApiClient, experiment: str, metric: str) -> dict:
@@ -204,7 +225,26 @@ def test_the_whole_workflow_through_the_official_client(server, client, beta):
     with pytest.raises(ForbiddenException):
         MetricsBetaApi(client).get_metric_group(PROJECT, "wf-buy-funnel")  # without the beta header
 
-    # A holdout, and a frequentist experiment in it, in a layer.
+    # A new flag for the experiment, turned on in production with a semantic patch.
+    flag = flags_api.post_feature_flag(
+        PROJECT,
+        FeatureFlagBody(
+            key="wf-checkout-layout",
+            name="Checkout layout",
+            variations=[Variation(value="classic", name="Classic"), Variation(value="compact", name="Compact")],
+            tags=["workflow"],
+        ),
+    )
+    assert isinstance(flag, FeatureFlag) and flag.environments[ENV].on is False
+    turned_on = _semantic_flag_patch(
+        client,
+        flag.key,
+        {"environmentKey": ENV, "comment": "ready", "instructions": [{"kind": "turnFlagOn"}]},
+    )
+    assert isinstance(turned_on, FeatureFlag)
+    assert turned_on.environments[ENV].on is True and turned_on.version == flag.version + 1
+
+    # A holdout, and a frequentist experiment in it on the new flag, in a layer.
     holdout = holdouts_api.post_holdout(
         PROJECT,
         ENV,
@@ -224,7 +264,7 @@ def test_the_whole_workflow_through_the_official_client(server, client, beta):
 
     iteration = _iteration(
         flags_api,
-        "pricing-page-layout",
+        flag.key,
         [
             MetricInput(key=signup.key),
             MetricInput(key=revenue.key),
@@ -308,9 +348,11 @@ def test_the_whole_workflow_through_the_official_client(server, client, beta):
     )
     assert stopped.current_iteration.status == "stopped"
     assert stopped.current_iteration.winning_treatment_id == winner.id
-    flag = flags_api.get_feature_flag(PROJECT, "pricing-page-layout")
+    flag = flags_api.get_feature_flag(PROJECT, flag.key)
     shipped = next(i for i, v in enumerate(flag.variations) if v.id == winner.id)
     assert flag.environments[ENV].fallthrough.variation == shipped
+    status = flags_api.get_feature_flag_status(PROJECT, ENV, flag.key)
+    assert isinstance(status, FlagStatusRep) and status.name in ("new", "inactive", "active", "launched")
     archived = experiments_api.patch_experiment(
         PROJECT, ENV, "wf-pricing", ExperimentPatchInput(instructions=[{"kind": "archiveExperiment"}])
     )
