@@ -22,6 +22,7 @@ TABLES = {
         },
     ),
     "metrics": keyed_table(["kind"], {"kind": STR}),
+    "metric_groups": keyed_table(["kind", "metrics"], {"kind": STR, "metrics": {"type": "array"}}),
     "experiments": keyed_table(
         ["projectKey", "environmentKey", "iterations"],
         {"projectKey": STR, "environmentKey": STR, "iterations": {"type": "array"}},
