@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mockserver.app import create_app
 from tests.conftest import make_settings
-from tests.launchdarkly.helpers import BASE, ENV, LD_KEY, PROJECT, create, experiment_post, patch, refused
+from tests.launchdarkly.helpers import (
+    BASE,
+    ENV,
+    FLAGS,
+    LD_KEY,
+    PROJECT,
+    SEMANTIC,
+    create,
+    experiment_post,
+    flag_url,
+    get_flag,
+    patch,
+    refused,
+)
 from tests.speccheck import FlaskClient
 
 FORBIDDEN = "Forbidden. Access to the requested resource was denied."
@@ -105,6 +120,47 @@ def test_flag_actions_and_deny_statements(ld):
     assert ld.patch(FLAG, json_body=in_test, headers=token).status_code == 200
     rename = [{"op": "replace", "path": "/name", "value": "Renamed"}]
     assert ld.patch(FLAG, json_body=rename, headers=token).status_code == 200  # proj/default:env/*:flag/x
+
+
+def test_flag_api_actions(ld):
+    """Every flag write names LaunchDarkly's action: creating, deleting, and each semantic instruction."""
+    policy = [
+        {"effect": "allow", "actions": ["createFlag", "updateTargets"], "resources": ["proj/default:env/*:flag/*"]},
+        {"effect": "allow", "actions": ["updateFlagVariations"], "resources": ["proj/default:env/*:flag/role-*"]},
+    ]
+    token = register(ld, "api-flag-api-role", policy=policy)
+    assert ld.post(FLAGS, json_body={"key": "role-flag", "name": "Role flag"}, headers=token).status_code == 201
+    assert "createFlag" in refused(
+        ld.post("/api/v2/flags/mobile-app", json_body={"key": "elsewhere", "name": "E"}, headers=token), 403
+    )
+
+    def semantic_as(key: str, *instructions: dict, env: str | None = ENV):
+        body: dict = {"instructions": list(instructions)}
+        if env is not None:
+            body["environmentKey"] = env
+        return ld.patch(flag_url(key), data=json.dumps(body), content_type=SEMANTIC, headers=token)
+
+    targets = {
+        "kind": "addUserTargets",
+        "values": ["u-1"],
+        "variationId": get_flag(ld, "role-flag")["variations"][0]["_id"],
+    }
+    assert semantic_as("role-flag", targets).status_code == 200
+    allowed = semantic_as("role-flag", {"kind": "addVariation", "value": "maybe"}, env=None)  # the role allows it…
+    assert "boolean" in refused(allowed, 400)  # …and the flag's own rule refuses it
+    flag_wide = semantic_as(
+        "dark-mode-default", {"kind": "addCustomProperties", "key": "k", "name": "K", "values": ["v"]}, env=None
+    )
+    assert "updateFlagCustomProperties on proj/default:env/*:flag/dark-mode-default" in refused(flag_wide, 403)
+    assert "updateFlagVariations" in refused(
+        semantic_as("dark-mode-default", {"kind": "addVariation", "value": 3}, env=None), 403
+    )
+    assert "updatePrerequisites" in refused(
+        semantic_as("role-flag", {"kind": "updatePrerequisite", "key": "dark-mode-default", "variationId": "x"}), 403
+    )
+    assert "deleteFlag" in refused(ld.delete(flag_url("role-flag"), headers=token), 403)
+    assert "deleteFlag" in refused(semantic_as("role-flag", {"kind": "deleteFlag"}, env=None), 403)
+    assert get_flag(ld, "role-flag")["environments"][ENV]["targets"]
 
 
 def test_not_actions_and_not_resources(ld):
