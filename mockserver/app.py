@@ -18,6 +18,7 @@ from mockserver.web.cors import CorsPolicy
 from mockserver.web.drop import DropConnection
 from mockserver.web.guard import AdminGuard, HostGuard
 from mockserver.web.pipeline import Pipeline
+from mockserver.web.proxy import Proxy
 from mockserver.web.render import render_admin
 from mockserver.web.routing import Router, Surface
 
@@ -76,7 +77,9 @@ def create_app(settings: Settings | None = None) -> MockApp:
         AdminGuard(runtime.admin_token, _origins(settings.admin_origins)),
         admin_open=admin.OPEN,
         unchecked=admin.UNCHECKED,
+        proxy=Proxy.from_settings(runtime),
     )
+    app.extensions["mockserver.proxy"] = app.pipeline.proxy
     app.extensions["mockserver.router"] = router
     app.wsgi_app = DropConnection(app.wsgi_app)  # type: ignore[method-assign]
     return app

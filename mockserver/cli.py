@@ -1,4 +1,4 @@
-"""`mockserver serve | routes | fixtures | check` (also `python -m mockserver`)."""
+"""`mockserver serve | routes | fixtures | check | drift` (also `python -m mockserver`)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("routes", help="list every served route with its operation id")
     sub.add_parser("fixtures", help="list the named fixtures")
     sub.add_parser("check", help="validate the bundled specs with openapi-spec-validator")
+    drift = sub.add_parser(
+        "drift", help="compare a vendor's published OpenAPI document with our contract (exit 1 on breaking drift)"
+    )
+    drift.add_argument("vendor", help="a vendor name, e.g. posthog or launchdarkly")
+    drift.add_argument("spec", help="the vendor's OpenAPI 3.0/3.1 document: a file path or an http(s) URL")
+    drift.add_argument("--format", choices=("text", "json"), default="text", help="report format (default text)")
+    drift.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a URL (default 30)")
     return parser
 
 
@@ -129,9 +136,11 @@ def serve(settings: Settings) -> int:
 
     from mockserver.app import create_app
     from mockserver.core.documents import SnapshotError
+    from mockserver.tls import files_for, serve_https
 
     try:
         app = create_app(settings)
+        tls_files = files_for(settings)  # made or checked before the first client comes
     except (SnapshotError, OSError, ValueError, RegistryError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
@@ -139,6 +148,8 @@ def serve(settings: Settings) -> int:
     # the process: keep it out of the collector's full passes, which otherwise walk it all and
     # show up as pauses of tens of ms under load.
     gc.freeze()
+    if tls_files is not None:  # waitress has no TLS: cheroot serves HTTPS
+        return serve_https(app, settings, tls_files)
     body_cap = settings.max_body_bytes
     if settings.admin_api:
         body_cap = max(body_cap, settings.max_state_bytes)  # PUT /__admin/state takes whole exports
@@ -239,6 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in fixture_names():
             print(f"{name:22} {read_fixture(name).get('description', '')}")
         return 0
+    if args.command == "drift":
+        from mockserver.drift import run
+
+        return run(args.vendor, args.spec, args.format, timeout=args.timeout)
     if args.command == "check":
         from openapi_spec_validator import validate
 

@@ -10,6 +10,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
 from mockserver.core.settings import Settings, build
+from mockserver.tls import files_for, server_context
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -22,7 +23,8 @@ class _QuietHandler(WSGIRequestHandler):
 class MockServer:
     """``with MockServer(seed=1) as server: requests.get(server.url + "/__admin/health")``.
 
-    Binds 127.0.0.1 on a free port unless told otherwise.
+    Binds 127.0.0.1 on a free port unless told otherwise; ``tls="self-signed"`` (or ``tls_cert`` and
+    ``tls_key``) serves HTTPS, with ``server.tls.ca`` the CA file a client verifies against.
     """
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
@@ -36,6 +38,7 @@ class MockServer:
             raise TypeError(f"MockServer() got an {exc}") from None
         self.settings = base
         self.app = create_app(base)
+        self.tls = files_for(base)  # HTTPS when the settings ask for it (tls, or tls_cert and tls_key)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -51,12 +54,20 @@ class MockServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.host}:{self.port}"
+        return f"{self.settings.scheme}://{self.settings.host}:{self.port}"
 
     def start(self) -> MockServer:
         if self._server is None:
+            context = None
+            if self.tls is not None:
+                context = server_context(self.tls.cert, self.tls.key)
             self._server = make_server(
-                self.settings.host, self.settings.port, self.app, threaded=True, request_handler=_QuietHandler
+                self.settings.host,
+                self.settings.port,
+                self.app,
+                threaded=True,
+                request_handler=_QuietHandler,
+                ssl_context=context,
             )
             self._thread = threading.Thread(target=self._server.serve_forever, name="mockserver", daemon=True)
             self._thread.start()

@@ -40,7 +40,7 @@ def contract_for(path: str) -> Contract | None:
 def canonical(path: str, contract: Contract) -> str:
     """Specs spell paths with a trailing slash where the vendor does; requests may omit it."""
     spec_paths = contract.spec["paths"]
-    if any(p.endswith("/") for p in spec_paths) and not path.endswith("/"):
+    if any(p.endswith("/") and p != "/" for p in spec_paths) and not path.endswith("/"):
         return path + "/"
     return path
 

@@ -55,6 +55,27 @@ def test_json_log_format_and_the_start_up_banner():
     assert any(r["logger"] == "mockserver" and "started on" in r["message"] for r in records)
 
 
+def test_a_refused_preflight_is_journaled_with_its_reason():
+    client = FlaskClient(create_app(make_settings()), PH_KEY)
+    refused = client.request(
+        "OPTIONS",
+        "/api/projects/1/experiments/",
+        headers={"Origin": "http://127.0.0.1:3000", "Access-Control-Request-Method": "PUT"},
+        check_spec=False,
+    )
+    assert refused.status_code == 200  # the origin is allowed: this one passes
+    client.request(
+        "OPTIONS",
+        "/api/projects/1/experiments/",
+        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "PUT"},
+        check_spec=False,
+    )
+    entries = client.get("/__admin/requests?method=OPTIONS").json()["requests"]
+    assert [e["status"] for e in entries] == [200, 403]
+    assert entries[0]["validation_errors"] == []
+    assert "origin 'https://app.example' is not in --cors-origins" in entries[1]["validation_errors"][0]
+
+
 def test_a_cors_refusal_is_logged_with_its_reason(caplog):
     client = FlaskClient(create_app(make_settings()), PH_KEY)
     with caplog.at_level(logging.INFO, logger="mockserver.access"):
@@ -68,5 +89,7 @@ def test_a_cors_refusal_is_logged_with_its_reason(caplog):
         )
     lines = [r.getMessage() for r in caplog.records if r.name == "mockserver.access"]
     assert "CORS" not in lines[0]
+    preflight = client.get("/__admin/requests?method=OPTIONS").json()["requests"]
+    assert len(preflight) == 1 and preflight[0]["preflight"] is True and preflight[0]["status"] == 200
     assert "CORS: origin 'http://evil.example' is not in --cors-origins" in lines[1]
     assert "preflight" in lines[2]

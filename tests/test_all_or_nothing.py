@@ -331,6 +331,7 @@ CORPUS: dict[str, Callable[[FlaskClient], Request]] = {
     "freezeClock": lambda c: ("POST", "/__admin/clock/freeze", {"at": "2030-01-01T00:00:00Z"}, {}),
     "unfreezeClock": lambda c: ("POST", "/__admin/clock/unfreeze", None, {}),
     "addFault": lambda c: ("POST", "/__admin/faults", {"path": "/api/*", "status": 503}, {}),
+    "patchSettings": lambda c: ("PATCH", "/__admin/settings", {"latency_ms": 5, "no_auth": True}, {}),
     "clearFaults": lambda c: _after(_fault(c), ("DELETE", "/__admin/faults", None, {})),
     "deleteFault": lambda c: ("DELETE", f"/__admin/faults/{_fault(c)}", None, {}),
     "loadFixture": lambda c: ("POST", "/__admin/fixtures/empty/load", None, {}),
@@ -390,7 +391,11 @@ FORMS: dict[str, tuple[str, Callable[[FlaskClient], Request]]] = {
 }
 CASES = {name: (name, build) for name, build in CORPUS.items()} | FORMS
 # Writes that change nothing by design (a 405, or what lives outside the state).
-NO_CHANGE = {"experiments_destroy": "PostHog refuses experiment DELETE with 405", "clearRequests": "the journal"}
+NO_CHANGE = {
+    "experiments_destroy": "PostHog refuses experiment DELETE with 405",
+    "clearRequests": "the journal is a record of requests, not state",
+    "clearCoverage": "coverage is a record of requests, not state",
+}
 
 
 def _after(_setup: Any, request: Request) -> Request:
@@ -468,6 +473,7 @@ def _everything(client: FlaskClient) -> dict[str, Any]:
         "state": state,
         "faults": client.get("/__admin/faults").json(),
         "clock": client.get("/__admin/clock").json(),
+        "settings": client.get("/__admin/settings").json(),
     }
 
 
@@ -517,8 +523,8 @@ def test_a_write_whose_save_fails_answers_503_and_leaves_no_trace(case, tmp_path
     monkeypatch.setattr(runtime.state_file, "save", full_disk)
     monkeypatch.setattr(runtime.state_file, "save_all", lambda rt: full_disk(rt, None))
     response = client.request(method, path, **_kwargs(body, headers))
-    if response.status_code < 400:  # nothing of the state changed (faults, journal): nothing to save
-        assert operation_id in ("addFault", "clearFaults", "deleteFault")
+    if response.status_code < 400:  # nothing of the state changed (faults, settings): nothing to save
+        assert operation_id in ("addFault", "clearFaults", "deleteFault", "patchSettings")
         return
     assert response.status_code == 503, (operation_id, response.text)
     monkeypatch.undo()

@@ -92,7 +92,7 @@ def test_the_core_names_no_vendor(graph):
 
 
 def test_the_pipeline_order_is_written_once():
-    assert Pipeline.ORDER == ("journal", "guard", "route", "faults", "auth", "parse", "handle")
+    assert Pipeline.ORDER == ("journal", "guard", "route", "faults", "forward", "auth", "parse", "handle")
     assert Pipeline.REPLAY_ORDER == ("journal", "route", "auth", "parse", "handle")
 
 

@@ -1,4 +1,4 @@
-"""`pip install .` (not editable) ships the specs inside the package."""
+"""`pip install .` (not editable) ships the specs and the console's files inside the package."""
 
 from __future__ import annotations
 
@@ -23,5 +23,11 @@ def test_wheel_contains_specs_and_entry_point(tmp_path):
     for spec in ROOT.glob("specs/*.yaml"):
         assert f"mockserver/specs/{spec.name}" in names
     assert "mockserver/vendors/posthog/lifecycle.py" in names
+    console = ROOT / "mockserver" / "console"
+    for asset in (console / "static").iterdir():
+        assert f"mockserver/console/static/{asset.name}" in names  # the console needs no build at install time
+    assert {"mockserver/console/assets.py", "mockserver/console/handlers.py"} <= names
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    assert "Requires-Dist: swagger-ui-py" in zipfile.ZipFile(wheel).read(metadata).decode()  # Swagger UI's files
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "mockserver = mockserver.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -6,7 +6,8 @@ Handlers are the same ``(call) -> Reply`` functions as the vendors' and walk the
 
 from __future__ import annotations
 
-from mockserver.admin import clock, faults, journal, server, state
+from mockserver.admin import clock, faults, journal, server, settings, state
+from mockserver.console import handlers as console
 
 HANDLERS = {
     **server.HANDLERS,
@@ -14,9 +15,12 @@ HANDLERS = {
     **journal.HANDLERS,
     **faults.HANDLERS,
     **clock.HANDLERS,
+    **settings.HANDLERS,
+    **console.HANDLERS,
 }
 # Operations that skip the contract check: what orchestrators poll during start-up must not wait
 # for the first schema compile (~0.2 s of imports). Its shape is checked by the test suite.
 UNCHECKED = frozenset({"health"})
-# Operations any caller may use, token or not (Docker's HEALTHCHECK has no token).
-OPEN = frozenset({"health"})
+# Operations any caller may use, token or not: Docker's HEALTHCHECK has no token, and a browser
+# must load the console before it can ask for one.
+OPEN = frozenset({"health"}) | console.OPEN

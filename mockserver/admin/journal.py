@@ -28,3 +28,16 @@ def clear_requests(call: Call) -> Reply:
 
 
 HANDLERS = {"listRequests": list_requests, "clearRequests": clear_requests}
+
+
+def get_coverage(call: Call) -> Reply:
+    contracts = {vendor.name: vendor.contract for vendor in call.runtime.vendors}
+    return Reply(200, call.runtime.coverage.report(contracts))
+
+
+def clear_coverage(call: Call) -> Reply:
+    call.runtime.coverage.clear()
+    return Reply(204)
+
+
+HANDLERS = {**HANDLERS, "getCoverage": get_coverage, "clearCoverage": clear_coverage}

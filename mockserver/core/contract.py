@@ -42,7 +42,7 @@ def specs_dir() -> Path:
     except ModuleNotFoundError:
         found = None
     for location in (found.submodule_search_locations or []) if found else []:
-        if (Path(location) / "posthog.yaml").is_file():
+        if (Path(location) / "admin.yaml").is_file():
             return Path(location)
     return Path(__file__).resolve().parents[2] / "specs"
 

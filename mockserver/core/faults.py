@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.core.journal import path_matches
 
@@ -26,7 +26,18 @@ RULE_FIELDS = (
     "drop_connection",
     "times",
     "probability",
+    "match",
 )
+MATCH_FIELDS = ("body", "query", "headers")
+
+
+class RequestView(Protocol):
+    """What ``match`` may look at in a request: its query, its headers, its JSON body."""
+
+    query: Mapping[str, str]
+    headers: Any
+
+    def json(self) -> Any: ...
 
 
 MAX_RULES = 200
@@ -76,7 +87,51 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
     rule["drop_connection"] = bool(rule["drop_connection"])
     rule["probability"] = 1.0 if rule["probability"] is None else float(rule["probability"])
     rule["has_body"] = "body" in body
+    rule["match"] = _parse_match(body.get("match"))
     return rule
+
+
+def _parse_match(match: Any) -> dict[str, Any] | None:
+    """``{"body": <JSON subset>, "query": {name: value}, "headers": {name: value}}``, each optional."""
+    if match is None:
+        return None
+    if not isinstance(match, dict) or not match:
+        raise FaultError("match", "match must be an object with body, query and/or headers")
+    unknown = sorted(set(match) - set(MATCH_FIELDS))
+    if unknown:
+        raise FaultError(f"match.{unknown[0]}", f"match takes {', '.join(MATCH_FIELDS)}, not {unknown[0]!r}")
+    for part in ("query", "headers"):
+        given = match.get(part)
+        if given is not None and (not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values())):
+            raise FaultError(f"match.{part}", f"match.{part} must map names to string values")
+    return dict(match)
+
+
+def subset(wanted: Any, actual: Any) -> bool:
+    """JSON containment: objects may hold more members, arrays match element by element, scalars equal."""
+    if isinstance(wanted, dict):
+        return isinstance(actual, dict) and all(k in actual and subset(v, actual[k]) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return (
+            isinstance(actual, list)
+            and len(wanted) == len(actual)
+            and all(subset(w, a) for w, a in zip(wanted, actual, strict=True))
+        )
+    return type(wanted) is type(actual) and wanted == actual
+
+
+def request_matches(match: dict[str, Any] | None, request: RequestView | None) -> bool:
+    if not match:
+        return True
+    if request is None:
+        return False
+    for name, value in (match.get("query") or {}).items():
+        if request.query.get(name) != value:
+            return False
+    for name, value in (match.get("headers") or {}).items():
+        if request.headers.get(name) != value:
+            return False
+    return "body" not in match or subset(match["body"], request.json())
 
 
 class Faults:
@@ -127,7 +182,7 @@ class Faults:
         """Whether any rule is set: requests skip matching altogether when none is."""
         return bool(self._rules)
 
-    def match(self, method: str, path: str, operation_id: str | None) -> Hit | None:
+    def match(self, method: str, path: str, operation_id: str | None, request: RequestView | None = None) -> Hit | None:
         """The first live rule that matches and wins its dice roll; counts it as fired."""
         with self._lock:
             for rule in self._rules:
@@ -138,6 +193,8 @@ class Faults:
                 if rule["operation_id"] and rule["operation_id"] != operation_id:
                     continue
                 if rule["path"] and not path_matches(rule["path"], path):
+                    continue
+                if not request_matches(rule.get("match"), request):
                     continue
                 if rule["probability"] < 1.0 and self._rng.random() >= rule["probability"]:
                     continue
@@ -150,6 +207,8 @@ class Faults:
 
 def public(rule: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in rule.items() if k != "has_body"}
+    if out.get("match") is None:
+        out.pop("match", None)
     if not rule["has_body"]:
         out.pop("body", None)
     out["remaining"] = None if rule["times"] is None else max(rule["times"] - rule["fired"], 0)

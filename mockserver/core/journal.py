@@ -54,11 +54,21 @@ def matches(
     return not path or path_matches(path, entry["path"])
 
 
+SECRET_HEADERS = frozenset({"x-mockserver-admin-token", "cookie"})
+HEADER_VALUE_CHARS = 1000
+
+
 def capped_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Request headers as sent, up to HEADER_BYTES in all (repeated names joined with commas)."""
+    """Request headers as sent, up to HEADER_BYTES in all (repeated names joined with commas).
+
+    The admin token and cookies are left out: the journal is shown in the console.
+    """
     out: dict[str, str] = {}
     size = 0
     for name, value in headers:
+        if name.lower() in SECRET_HEADERS:
+            continue
+        value = value[:HEADER_VALUE_CHARS]
         size += len(name) + len(value)
         if size > HEADER_BYTES:
             break

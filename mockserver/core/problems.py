@@ -46,7 +46,8 @@ class Problem(Exception):
     ``kind`` names the failure (see ``STATUS_BY_KIND``) and sets the status unless ``status`` is
     given. ``code`` is the vendor-level code where a rule has one (``invalid_input``,
     ``optimistic_locking_error``…); ``attr`` the field at fault. ``extra`` carries facts a vendor
-    may render (a change request, the nearest path, the location of a schema error) and
+    may render (a change request, the nearest path, the location of a schema error; and
+    ``request_shape``: the request broke the API's contract though a vendor parser found it) and
     ``headers`` what must go out with the answer (``Retry-After``).
     """
 

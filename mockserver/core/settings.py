@@ -16,6 +16,7 @@ from typing import Any
 
 from mockserver.core.clock import parse_instant
 from mockserver.core.registry import option_defaults, options
+from mockserver.upstream.forwarder import parse_upstreams
 
 RESPONSE_VALIDATION_MODES = ("strict", "warn", "off")
 LOG_FORMATS = ("text", "json")
@@ -89,6 +90,28 @@ class Settings:
         default="", metadata=_help("browser origins allowed to call /__admin besides the server's own")
     )
     log_format: str = field(default="text", metadata=_help("access log format", choices=LOG_FORMATS))
+    upstream: str = field(
+        default="",
+        metadata=_help(
+            "proxy-and-verify: VENDOR=URL,... forwards those vendors to the real services and checks their "
+            "answers against our contract, e.g. posthog=https://us.posthog.com"
+        ),
+    )
+    upstream_fallback: bool = field(
+        default=False, metadata=_help("forward vendor requests the mock does not serve as well")
+    )
+    upstream_timeout: float = field(default=30.0, metadata=_help("seconds for one upstream answer"))
+    record: str | None = field(
+        default=None, metadata=_help("write what the upstreams answered to this state document (a fixture)")
+    )
+    tls: str | None = field(
+        default=None, metadata=_help("serve HTTPS with a generated local CA and certificate", choices=("self-signed",))
+    )
+    tls_cert: str | None = field(default=None, metadata=_help("serve HTTPS with this PEM certificate (chain) file"))
+    tls_key: str | None = field(default=None, metadata=_help("the PEM private key of --tls-cert"))
+    tls_dir: str | None = field(
+        default=None, metadata=_help("where --tls self-signed keeps its CA and certificate (~/.cache/mockserver/tls)")
+    )
     threads: int = field(default=8, metadata=_help("worker threads of the server"))
     connection_limit: int = field(default=512, metadata=_help("open connections the server accepts at once"))
     channel_timeout: int = field(default=30, metadata=_help("seconds an idle or stalled connection is kept open"))
@@ -122,12 +145,27 @@ class Settings:
             raise ValueError(f"latency must be MIN-MAX milliseconds with 0 <= MIN <= MAX, not {self.latency}")
         if self.no_auth and self.strict_auth:
             raise ValueError("no_auth and strict_auth contradict each other; choose one")
+        parse_upstreams(self.upstream)  # ValueError naming the culprit
+        if not self.upstream and (self.record or self.upstream_fallback):
+            raise ValueError("record and upstream_fallback need upstream (VENDOR=URL,...)")
+        if not 0 < self.upstream_timeout <= 3600:
+            raise ValueError(f"upstream_timeout must be between 0 and 3600 seconds, not {self.upstream_timeout}")
+        if self.tls not in (None, "", "self-signed"):
+            raise ValueError(f"tls must be 'self-signed' (or give tls_cert and tls_key), not {self.tls!r}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together: give both")
+        if self.tls and self.tls_cert:
+            raise ValueError("choose tls=self-signed or tls_cert/tls_key, not both")
 
     def option(self, key: str) -> Any:
         """A vendor setting (``launchdarkly_require_beta``): as given, else the vendor's default."""
         if key in self.options:
             return self.options[key]
         return option_defaults().get(key)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls or self.tls_cert else "http"
 
     @property
     def binds_loopback(self) -> bool:
@@ -152,10 +190,17 @@ _TEXT = {
     "admin_token",
     "admin_origins",
     "log_format",
+    "upstream",
+    "record",
+    "tls",
+    "tls_cert",
+    "tls_key",
+    "tls_dir",
 }
 _INTS = {"port", "seed", "max_body_bytes", "max_state_bytes", "journal_size", "threads", "connection_limit"}
 _INTS |= {"channel_timeout"}
-_BOOLS = {"request_validation", "strict_auth", "no_auth", "cors_credentials", "admin_api"}
+_BOOLS = {"request_validation", "strict_auth", "no_auth", "cors_credentials", "admin_api", "upstream_fallback"}
+_FLOATS = {"upstream_timeout"}
 
 
 def _check_type(name: str, value: Any) -> None:
@@ -168,6 +213,8 @@ def _check_type(name: str, value: Any) -> None:
         wanted = (str, type(None))
     elif name == "now":
         wanted = (datetime, type(None))
+    elif name in _FLOATS:
+        wanted = (int, float)
     if wanted and (not isinstance(value, wanted) or (int in wanted and isinstance(value, bool))):
         raise ValueError(f"{name} must be {' or '.join(t.__name__ for t in wanted)}, not {value!r}")
 
@@ -203,7 +250,12 @@ def coerce(name: str, raw: str) -> object:
             raise ValueError(f"must be an integer, not {raw!r}") from None
     if name == "latency":
         return parse_latency(raw)
-    if name in ("fixture", "state_file"):
+    if name in _FLOATS:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"must be a number, not {raw!r}") from None
+    if name in ("fixture", "state_file", "record", "tls", "tls_cert", "tls_key", "tls_dir"):
         return raw.strip() or None
     if name in _BOOLS:
         return parse_bool(raw)

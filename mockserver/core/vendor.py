@@ -47,9 +47,12 @@ class AuthRequest(Protocol):
 
 @dataclass
 class Reply:
+    """A JSON answer; or, with ``content_type``, raw bytes of that type (the console's files)."""
+
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
 
 
 @dataclass
@@ -125,6 +128,8 @@ class Vendor:
     method_override_header: str | None = None
     # The vendor's part of an API-key registration: checks and normalises it (raises Problem).
     grant: Callable[[Mapping[str, Any]], dict[str, Any]] = no_grant
+    # How the vendor's answers become records of its state (--upstream with --record); see upstream.recorder.
+    recording: Any = None
     # Largest number of records a table may hold (a write past it is refused in the vendor's format).
     table_limits: Mapping[str, int] = field(default_factory=dict)
 

@@ -27,6 +27,7 @@ class RequestContext:
     identity: Any = None
     valid: ValidRequest | None = None
     problem: Problem | None = None  # why the request was refused (journal, access log)
+    refused_by: str | None = None  # the pipeline stage that refused it
     violations: list[str] = field(default_factory=list)  # the mock's own contract breaks
     fault_id: int | None = None
     dropped: bool = False
@@ -34,6 +35,7 @@ class RequestContext:
     approval: str | None = None  # id of the approved change request this request applies
     approved_by: int | None = None  # the user whose request is applied
     response_headers: dict[str, str] = field(default_factory=dict)  # added to whatever is answered
+    upstream: dict[str, Any] | None = None  # --upstream: where it was forwarded, what came back, drift
     log_reason: str | None = None  # why a request was refused or altered, for the access log
 
     @property

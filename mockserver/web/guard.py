@@ -32,7 +32,7 @@ def host_name(host_header: str) -> str:
     return name or host
 
 
-def _is_ip(name: str) -> bool:
+def is_ip(name: str) -> bool:
     try:
         ipaddress.ip_address(name)
     except ValueError:
@@ -64,7 +64,7 @@ class HostGuard:
             return "the request has no Host header"
         if name in LOOPBACK_NAMES or name == self.bound or name in self.extra:
             return None
-        if self.bound in WILDCARD_ADDRESSES and _is_ip(name):
+        if self.bound in WILDCARD_ADDRESSES and is_ip(name):
             return None
         return f"Host {name!r} is not one this server answers for; allow it with --allowed-hosts {name}"
 

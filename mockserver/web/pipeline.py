@@ -1,9 +1,10 @@
 """The one ordered pipeline every request walks, vendor and control API alike.
 
-    journal → guard (Host, cross-site, CORS) → route → faults → auth → parse (strict JSON and
-    the contract) → handle (a store transaction: handler → response check → limits → persist)
+    journal → guard (Host, cross-site, CORS) → route → faults → forward (--upstream) → auth →
+    parse (strict JSON and the contract) → handle (a store transaction: handler → response check →
+    limits → persist)
 
-Each stage is a function ``stage(ctx, call_next) -> Response``; ``STAGES`` below is the order,
+Each stage is a method ``stage(ctx, call_next) -> Response``; ``Pipeline.ORDER`` is the order,
 written once. A stage refuses by raising a Problem; the journal stage, outermost, renders it in
 the surface's envelope, records the request and writes the access-log line. A request that fails
 anywhere inside ``handle`` (a rule, the mock's own contract, a limit, the disk) leaves the state
@@ -36,18 +37,22 @@ from mockserver.web.cors import CorsPolicy, is_preflight
 from mockserver.web.drop import DROP_KEY
 from mockserver.web.guard import AdminGuard, HostGuard
 from mockserver.web.nearest import Nearest
-from mockserver.web.render import JSON_TYPE, dump_json, header_safe, json_response, render_plain
+from mockserver.web.proxy import Proxy
+from mockserver.web.render import JSON_TYPE, dump_json, header_safe, json_response, render_plain, reply_response
 from mockserver.web.routing import OVERRIDABLE, Route, Router
 
 log = logging.getLogger("mockserver")
 access_log = logging.getLogger("mockserver.access")
 Stage = Callable[[RequestContext, Callable[[], Response]], Response]
 READS = ("GET", "HEAD", "OPTIONS")
+# A refusal from these stages means the request broke the contract (unknown path, wrong method,
+# missing or bad credentials, a schema failure); a refusal from ``handle`` is a rule saying no.
+CONTRACT_STAGES = ("route", "auth", "parse")
 
 
 class Pipeline:
     # The order, written once.
-    ORDER = ("journal", "guard", "route", "faults", "auth", "parse", "handle")
+    ORDER = ("journal", "guard", "route", "faults", "forward", "auth", "parse", "handle")
     # An approved change request: already past the guard, and no fault may fire on it.
     REPLAY_ORDER = ("journal", "route", "auth", "parse", "handle")
 
@@ -60,6 +65,7 @@ class Pipeline:
         admin: AdminGuard,
         admin_open: frozenset[str],
         unchecked: frozenset[str],
+        proxy: Proxy | None = None,
     ) -> None:
         self.runtime = runtime
         self.router = router
@@ -68,6 +74,7 @@ class Pipeline:
         self.admin = admin
         self.admin_open = admin_open
         self.unchecked = unchecked
+        self.proxy = proxy
         self.nearest = {s.name: Nearest(r.path for r in router.operations() if r.surface is s) for s in router.surfaces}
         self.nearest_any = Nearest(r.path for r in router.operations() if r.surface.kind == "vendor")
         self._latency_rng = random.Random(f"{runtime.settings.seed}:latency")
@@ -84,7 +91,13 @@ class Pipeline:
     def _run(self, stages: tuple[Stage, ...], ctx: RequestContext, index: int = 0) -> Response:
         if index == len(stages):
             raise RuntimeError("the last stage answers")
-        return stages[index](ctx, lambda: self._run(stages, ctx, index + 1))
+        stage = stages[index]
+        try:
+            return stage(ctx, lambda: self._run(stages, ctx, index + 1))
+        except Problem:
+            if ctx.refused_by is None:  # the innermost stage that refused: contract, auth or a rule?
+                ctx.refused_by = stage.__name__
+            raise
 
     # -- 1. journal and access log --------------------------------------------------------------
 
@@ -130,9 +143,16 @@ class Pipeline:
         elapsed = (time.perf_counter() - ctx.started) * 1000
         status = None if ctx.dropped else response.status_code
         problem = ctx.problem
-        if ctx.is_admin or ctx.preflight:
+        if ctx.is_admin:
             self._access(ctx, status, elapsed, journaled=False)
             return
+        # A CORS preflight is journaled with its verdict: the first thing to look at when a browser
+        # app "cannot reach" the mock.
+        refusal = [problem.summary()] if problem is not None and problem.is_client_error else []
+        if ctx.preflight and ctx.log_reason and "refused" in ctx.log_reason:
+            refusal = [ctx.log_reason]
+        if ctx.route is not None and status is not None:
+            self.runtime.coverage.record(ctx.route.surface.name, ctx.route.operation_id, status)
         self.runtime.journal.record(
             {
                 "at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
@@ -143,13 +163,18 @@ class Pipeline:
                 "operation_id": ctx.operation_id,
                 "status": status,
                 "latency_ms": round(elapsed, 3),
-                "validation_errors": [problem.summary()] if problem is not None and problem.is_client_error else [],
+                "validation_errors": refusal,
+                "preflight": ctx.preflight,
                 "problem": problem.to_json() if problem is not None else None,
+                "refused_by": ctx.refused_by if problem is not None else None,
+                "contract_refusal": problem is not None
+                and (ctx.refused_by in CONTRACT_STAGES or bool(problem.extra.get("request_shape"))),
                 "contract_violations": list(ctx.violations),
                 "nearest_path": response.headers.get("X-Mock-Nearest-Path"),
                 "fault_id": ctx.fault_id,
                 "dropped": ctx.dropped,
                 "approval": ctx.approval,
+                "upstream": ctx.upstream,
                 "request_headers": capped_headers(request.headers.items()),
                 "request_raw": _body_or_empty(request),
                 "response_raw": b"" if ctx.dropped else response.get_data(),
@@ -268,7 +293,7 @@ class Pipeline:
         faults = self.runtime.faults
         if not faults:
             return call_next()
-        hit = faults.match(ctx.request.method, ctx.request.path, ctx.operation_id)
+        hit = faults.match(ctx.request.method, ctx.request.path, ctx.operation_id, _FaultView(ctx.request))
         if hit is None:
             return call_next()
         ctx.fault_id = hit.rule_id
@@ -290,10 +315,18 @@ class Pipeline:
         problem.headers.update(headers)
         raise problem
 
-    # -- 5. auth --------------------------------------------------------------------------------
+    # -- 5. forward: --upstream sends the request to the real service instead -----------------
+
+    def forward(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
+        if self.proxy is None or not ctx.is_vendor or ctx.approval is not None or not self.proxy.wants(ctx):
+            return call_next()
+        return self.proxy.relay(ctx)
+
+    # -- 6. auth --------------------------------------------------------------------------------
 
     def auth(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         if ctx.routing_problem is not None:
+            ctx.refused_by = "route"  # found by the route stage, answered once faults had their chance
             raise ctx.routing_problem
         route = ctx.route
         assert route is not None
@@ -320,7 +353,7 @@ class Pipeline:
             return
         request.environ["HTTP_" + name.upper().replace("-", "_")] = value  # headers read the environ live
 
-    # -- 6. parse: strict JSON and the contract -------------------------------------------------
+    # -- 7. parse: strict JSON and the contract -------------------------------------------------
 
     def parse(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         route = ctx.route
@@ -354,7 +387,7 @@ class Pipeline:
                 return problem
         return vendor.explain(ctx.operation_id or "", problem, parsed) or problem
 
-    # -- 7. handle: one transaction around handler, response check, limits and persistence ------
+    # -- 8. handle: one transaction around handler, response check, limits and persistence ------
 
     def handle(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         route = ctx.route
@@ -380,7 +413,7 @@ class Pipeline:
                     tx.rollback(mark)
                     raise
             # Bodies share the state's nested values: encode them before the lock lets a write in.
-            response = json_response(reply.status, reply.body, reply.headers)
+            response = reply_response(reply.status, reply.body, reply.headers, reply.content_type)
         if ctx.violations and runtime.settings.response_validation == "warn":
             response.headers["X-Mock-Contract-Violations"] = header_safe(" | ".join(ctx.violations))
         return response
@@ -411,9 +444,12 @@ class Pipeline:
         assert route is not None
         if mode == "off" or route.operation_id in self.unchecked:
             return reply
-        problems = route.surface.contract.response_problems(
-            route.operation_id, reply.status, JSON_TYPE if reply.body is not None else None, reply.body
-        )
+        if reply.content_type is not None:  # raw bytes: their type must be documented, JSON is parsed
+            mimetype = reply.content_type.split(";")[0].strip()
+            body = parse_json(reply.body) if mimetype == JSON_TYPE else None
+        else:
+            mimetype, body = (JSON_TYPE if reply.body is not None else None), reply.body
+        problems = route.surface.contract.response_problems(route.operation_id, reply.status, mimetype, body)
         if not problems:
             return reply
         ctx.violations = problems
@@ -448,6 +484,27 @@ class Pipeline:
         payload = response.get_data()
         parsed = parse_json(payload) if payload and response.mimetype == JSON_TYPE else None
         return Reply(response.status_code, parsed)
+
+
+class _FaultView:
+    """What a fault rule's ``match`` may look at, read only when a rule asks."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        return self._request.args
+
+    @property
+    def headers(self) -> Any:
+        return self._request.headers
+
+    def json(self) -> Any:
+        try:
+            return parse_json(_body_or_empty(self._request))
+        except (BodyError, RecursionError):
+            return None
 
 
 def _body_or_empty(request: Request) -> bytes:

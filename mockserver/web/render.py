@@ -36,6 +36,15 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return response
 
 
+def reply_response(status: int, body: Any, headers: dict[str, str], content_type: str | None) -> Response:
+    if content_type is not None:
+        response = Response(body, status=status, content_type=content_type)
+        for key, value in headers.items():
+            response.headers[key] = value
+        return response
+    return json_response(status, body, headers)
+
+
 def header_safe(text: str, limit: int = 4000) -> str:
     return text.encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")[:limit]
 

@@ -31,7 +31,11 @@ def test_preflight_is_answered_before_auth_and_validation(make_client):
         check_spec=False,
     )
     assert ld.status_code == 200 and ld.headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert client.get("/__admin/requests").json()["total"] == 0  # preflights are not journaled
+    journal = client.get("/__admin/requests").json()["requests"]  # journaled as preflights, nothing refused
+    assert [(e["method"], e["preflight"], e["status"], e["validation_errors"]) for e in journal] == [
+        ("OPTIONS", True, 200, []),
+        ("OPTIONS", True, 200, []),
+    ]
 
 
 def test_actual_responses_carry_cors_and_expose_rate_limit_headers(make_client):

@@ -106,6 +106,36 @@ def test_launch_gate_409_pending_then_approve_applies(api):
     assert api.get(f"{P}/experiments/{exp['id']}/").json()["status"] == "running"
 
 
+def test_an_approved_change_is_applied_inside_the_pipeline_not_as_a_client_call(api):
+    """No fault rule fires on it, the journal records it as the approval it is, and a failure undoes it alone."""
+    exp = create(api)
+    _policy(api, "experiment.launch")
+    cr_id = api.post(f"{P}/experiments/{exp['id']}/launch/").json()["change_request_id"]
+    fault = {"path": f"{P}/experiments/*", "status": 503}  # every client call to experiments now fails
+    assert api.post("/__admin/faults", json_body=fault).status_code == 201
+    api.delete("/__admin/requests")
+    approved = api.post(f"/__admin/posthog/change-requests/{cr_id}/approve", json_body={}, check_spec=False)
+    assert approved.json()["state"] == "applied"
+    (applied,) = api.get("/__admin/requests").json()["requests"]
+    assert applied["approval"] == cr_id and applied["status"] == 200 and applied["fault_id"] is None
+    assert applied["operation_id"] == "experiments_launch_create"
+    assert api.get("/__admin/faults").json()["faults"][0]["fired"] == 0
+    api.delete("/__admin/faults")
+    assert api.get(f"{P}/experiments/{exp['id']}/").json()["status"] == "running"
+
+
+def test_an_approved_change_that_fails_now_is_recorded_as_failed_and_changes_nothing(api):
+    exp = create(api)
+    _policy(api, "experiment.launch")
+    cr_id = api.post(f"{P}/experiments/{exp['id']}/launch/").json()["change_request_id"]
+    api.patch(f"{P}/experiments/{exp['id']}/", json_body={"deleted": True})  # gone before the approval
+    before = api.get("/__admin/state").json()["data"]["posthog"]["experiments"]
+    approved = api.post(f"/__admin/posthog/change-requests/{cr_id}/approve", json_body={}, check_spec=False)
+    assert approved.status_code == 200 and approved.json()["state"] == "failed"
+    assert "Not found" in approved.json()["apply_error"]
+    assert api.get("/__admin/state").json()["data"]["posthog"]["experiments"] == before
+
+
 def test_reject_closes_and_other_gates(api):
     exp = create(api)
     act(api, exp["id"], "launch")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from mockserver.core.contract import shared_contract
 from mockserver.core.registry import Option, VendorPlugin
 from mockserver.core.vendor import Vendor
-from mockserver.vendors.launchdarkly import admin, documented, errors, ratelimit, routes, seed, state, verify
+from mockserver.vendors.launchdarkly import admin, documented, errors, ratelimit, recording, routes, seed, state, verify
 from mockserver.vendors.launchdarkly.auth import NAME, authenticate, grant
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ def build(runtime: Runtime) -> Vendor:
         cors_expose_headers=ratelimit.HEADER_NAMES,
         method_override_header="X-HTTP-Method-Override",
         grant=grant,
+        recording=recording.LaunchDarklyLayout(),
     )
 
 

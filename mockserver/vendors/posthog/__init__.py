@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mockserver.core.contract import shared_contract
 from mockserver.core.registry import VendorPlugin
 from mockserver.core.vendor import Vendor
-from mockserver.vendors.posthog import admin, errors, field_errors, routes, seed, state, verify
+from mockserver.vendors.posthog import admin, errors, field_errors, recording, routes, seed, state, verify
 from mockserver.vendors.posthog.auth import NAME, authenticate, grant
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ def build(runtime: Runtime) -> Vendor:
         explain=field_errors.explain,
         no_auth_header=("Authorization", "Bearer phx_mockserver_no_auth"),
         grant=grant,
+        recording=recording.PostHogLayout(),
     )
 
 

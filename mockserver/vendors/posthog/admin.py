@@ -82,7 +82,7 @@ def _decide(call: Call, decision: str) -> Reply:
 def _apply(call: Call, cr: dict[str, Any]) -> None:
     """Apply the original request through the pipeline, gates passed; record what it answered."""
     assert call.replay is not None, "the pipeline provides replay to control-API handlers"
-    reply = call.replay(cr["intent"], int(cr["created_by_id"]))
+    reply = call.replay({**cr["intent"], "change_request_id": cr["id"]}, int(cr["created_by_id"]))
     now = iso(call.now)
     cr["updated_at"] = now
     if reply.status < 400:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from mockserver.core.clock import iso
-from mockserver.vendors.posthog.errors import invalid
+from mockserver.vendors.posthog.errors import field_error
 
 EMPTY: Any = object()  # "no value sent", as distinct from null
 
@@ -232,14 +232,14 @@ class Serializer:
                 if partial:
                     continue
                 if spec.required:
-                    raise invalid("This field is required.", name, "required")
+                    raise field_error("This field is required.", name, "required")
                 if spec.default is not EMPTY:
                     out[source] = spec.default
                 continue
             try:
                 out[source] = self.read_field(name, data[name])
             except FieldError as failure:
-                raise invalid(failure.detail, name, failure.code) from None
+                raise field_error(failure.detail, name, failure.code) from None
             if spec.check is not None:
                 out[source] = spec.check(out[source], context)
         for check in self.cross_checks:

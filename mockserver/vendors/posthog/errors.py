@@ -62,6 +62,12 @@ def invalid(detail: str, attr: str | None = None, code: str = "invalid_input") -
     return Problem("validation", detail, attr=attr, code=code)
 
 
+def field_error(detail: str, attr: str, code: str) -> Problem:
+    """A field the serializer cannot read (missing, wrong type or format): the request broke the
+    API's contract, as a schema failure does, even though PostHog's own parser found it."""
+    return Problem("validation", detail, attr=attr, code=code, extra={"request_shape": True})
+
+
 def not_found(detail: str = "Not found.") -> Problem:
     return Problem("not_found", detail)
 

@@ -1,0 +1,166 @@
+"""HTTPS on 127.0.0.1: generated and given certificates, the embedded server and `mockserver serve`."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import ssl
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography import x509
+
+from mockserver.server import MockServer
+from mockserver.tls import given, self_signed
+from mockserver.upstream import Forwarder, parse_upstreams
+from tests.conftest import PH_KEY, make_settings
+
+
+def test_self_signed_pair_covers_loopback_and_is_reused(tmp_path: Path) -> None:
+    first = self_signed(tmp_path)
+    cert = x509.load_pem_x509_certificate(first.cert.read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "localhost" in san.get_values_for_type(x509.DNSName)
+    assert {str(ip) for ip in san.get_values_for_type(x509.IPAddress)} >= {"127.0.0.1", "::1"}
+    assert stat.S_IMODE(os.stat(first.key).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "ca-key.pem").st_mode) == 0o600
+    assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", first.fingerprint)
+    assert self_signed(tmp_path).fingerprint == first.fingerprint  # reused while valid
+    ca_before = first.ca.read_bytes()
+    other = self_signed(tmp_path, host="127.0.0.2")  # a host it does not cover: a new certificate, same CA
+    assert other.fingerprint != first.fingerprint
+    assert first.ca.read_bytes() == ca_before
+    assert "trust this CA" in other.describe()
+
+
+def test_embedded_server_over_https_verified_against_the_generated_ca(tmp_path: Path) -> None:
+    with MockServer(make_settings(tls="self-signed", tls_dir=str(tmp_path))) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        ca = str(server.tls.ca)
+        health = requests.get(server.url + "/__admin/health", verify=ca, timeout=10)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        listing = requests.get(server.url + "/api/projects/1/experiments/", headers=PH_KEY, verify=ca, timeout=10)
+        assert listing.status_code == 200 and listing.json()["results"]
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(server.url + "/__admin/health", timeout=10)  # not in the system's trust store
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(server.url.replace("https://", "http://") + "/__admin/health", timeout=10)
+
+
+def test_embedded_server_with_a_given_pair(tmp_path: Path) -> None:
+    pair = self_signed(tmp_path / "made")
+    with MockServer(make_settings(tls_cert=str(pair.cert), tls_key=str(pair.key))) as server:
+        assert server.tls.ca is None
+        assert requests.get(server.url + "/__admin/health", verify=str(pair.ca), timeout=10).status_code == 200
+
+
+def test_bad_tls_settings_are_refused(tmp_path: Path) -> None:
+    pair = self_signed(tmp_path / "a")
+    other = self_signed(tmp_path / "b")
+    with pytest.raises(ValueError, match="go together"):
+        make_settings(tls_cert=str(pair.cert))
+    with pytest.raises(ValueError, match="not both"):
+        make_settings(tls="self-signed", tls_cert=str(pair.cert), tls_key=str(pair.key))
+    with pytest.raises(ValueError, match="self-signed"):
+        make_settings(tls="yes")
+    with pytest.raises(ValueError, match="does not exist"):
+        given(str(tmp_path / "nope.pem"), str(pair.key))
+    with pytest.raises(ValueError, match="cannot use"):
+        given(str(pair.cert), str(other.key))  # a key that is not the certificate's
+
+
+def test_forwarder_reaches_an_https_upstream_and_checks_its_certificate(tmp_path: Path) -> None:
+    with MockServer(make_settings(tls="self-signed", tls_dir=str(tmp_path))) as upstream:
+        trusted = ssl.create_default_context(cafile=str(upstream.tls.ca))
+        forwarder = Forwarder(parse_upstreams(f"posthog={upstream.url}"), ssl_context=trusted)
+        reply = forwarder.forward("posthog", "GET", "/api/projects/1/experiments/", "", list(PH_KEY.items()), b"")
+        assert reply.status == 200
+        from mockserver.upstream import UpstreamError
+
+        with pytest.raises(UpstreamError, match="TLS"):
+            Forwarder(parse_upstreams(f"posthog={upstream.url}")).forward("posthog", "GET", "/", "", [], b"")
+
+
+def _serve(*flags: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        found = re.search(r"listening on (https?://\S+)", line)
+        if found:
+            lines.append(proc.stdout.readline())  # the certificate line follows
+            return proc, found.group(1), lines
+    proc.kill()
+    raise AssertionError(f"server did not start: {lines} {proc.stderr.read() if proc.stderr else ''}")
+
+
+def _stop(proc: subprocess.Popen[str]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.parametrize("mode", ["self-signed", "given"])
+def test_mockserver_serve_over_https(tmp_path: Path, mode: str) -> None:
+    if mode == "self-signed":
+        flags, ca = ["--tls", "self-signed", "--tls-dir", str(tmp_path)], tmp_path / "ca.pem"
+    else:
+        pair = self_signed(tmp_path / "mine")
+        flags, ca = ["--tls-cert", str(pair.cert), "--tls-key", str(pair.key)], pair.ca
+    proc, url, lines = _serve(*flags)
+    try:
+        assert url.startswith("https://127.0.0.1:")
+        assert "SHA-256" in lines[-1]
+        health = requests.get(url + "/__admin/health", verify=str(ca), timeout=10)
+        assert health.status_code == 200
+        created = requests.post(
+            url + "/api/projects/1/experiments/",
+            json={"name": "Over TLS", "feature_flag_key": "over-tls"},
+            headers=PH_KEY,
+            verify=str(ca),
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+    finally:
+        assert _stop(proc) == 0
+
+
+def test_serve_refuses_missing_certificate_files(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--port",
+            "0",
+            "--tls-cert",
+            str(tmp_path / "c.pem"),
+            "--tls-key",
+            str(tmp_path / "k.pem"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr
