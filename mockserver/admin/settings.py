@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mockserver.admin import runtime_settings as live
 from mockserver.core.problems import Problem
+from mockserver.core.settings import Settings
 from mockserver.core.vendor import Call, Reply
 
 
@@ -11,7 +14,19 @@ def get_settings(call: Call) -> Reply:
     return Reply(200, live.current(call.runtime.settings))
 
 
+def _restorer(settings: Settings) -> Callable[[], None]:
+    latency, no_auth = settings.latency, settings.no_auth
+
+    def restore() -> None:
+        settings.latency, settings.no_auth = latency, no_auth
+
+    return restore
+
+
 def patch_settings(call: Call) -> Reply:
+    tx = call.runtime.store.in_transaction
+    if tx is not None:  # a failed request puts the settings back too
+        tx.log(_restorer(call.runtime.settings), None)
     try:
         return Reply(200, live.update(call.runtime.settings, call.body))
     except live.SettingsError as exc:

@@ -48,6 +48,8 @@ class Runtime:
         self.coverage = Coverage()  # survives resets: one report per session or sidecar run
         self.faults = Faults(settings.seed)
         self.start_fixture: dict[str, Any] | None = None
+        # What /__admin/settings may change at run time; a reset puts back the start-up values.
+        self._start_live = (settings.latency, settings.no_auth)
         self.admin_token, self.admin_token_generated = _admin_token(settings)
         self.state_file = StateFile(settings.state_file) if settings.state_file else None
         self._load_start_state()
@@ -68,14 +70,17 @@ class Runtime:
         raise KeyError(name)
 
     def reset(self, seed: int | None = None) -> None:
-        """Everything back to how the server started: state, clock, faults, journal."""
+        """Everything back to how the server started: state, clock, faults, journal, run-time settings."""
         with self.store.lock:
             restore_clock = self.clock.restorer()
+            live = (self.settings.latency, self.settings.no_auth)
             self.store.reset(seed)
             from_tx = self.store.in_transaction
             if from_tx is not None:
                 from_tx.log(restore_clock, CLOCK_ROW)
                 from_tx.log(self.faults.restorer(), None)
+                from_tx.log(lambda: self._set_live(live), None)
+            self._set_live(self._start_live)
             clock = (self.start_fixture or {}).get("clock")
             if clock and clock.get("frozen_at"):
                 self.clock.freeze(parse_instant(clock["frozen_at"]))
@@ -85,6 +90,9 @@ class Runtime:
                 self.clock.unfreeze()
         self.faults.clear(self.store.seed)
         self.journal.clear()
+
+    def _set_live(self, values: tuple[Any, bool]) -> None:
+        self.settings.latency, self.settings.no_auth = values
 
     def persist(self, changed: Iterable[Row]) -> None:
         """Write what a request changed to the state file (a no-op without --state-file)."""
