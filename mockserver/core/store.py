@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from mockserver.core.clock import Clock
 from mockserver.core import tracked
+from mockserver.core.clock import Clock
 from mockserver.core.tracked import Row, TrackedDict, Transaction, active, adopt, begin, end, plain, track_part
 
 ALL_ROWS: Row = ("*", "*", "*")  # the whole state was replaced (reset, import)
