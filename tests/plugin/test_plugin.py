@@ -209,7 +209,7 @@ def test_mockserver_app_runs_in_process(pytester: pytest.Pytester):
 H = {"Authorization": "Bearer phx_test"}
 
 def test_in_process(mockserver_app):
-    assert mockserver_app.url == "http://localhost"
+    assert mockserver_app.url == "http://mockserver.invalid"
     mockserver_app.add_fault(operation_id="experiments_retrieve", status=503, times=1)
     assert mockserver_app.client.get("/api/projects/1/experiments/4/", headers=H).status_code == 503
     assert mockserver_app.client.get("/api/projects/1/experiments/4/", headers=H).status_code == 200

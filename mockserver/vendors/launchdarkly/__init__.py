@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from mockserver.core.contract import shared_contract
 from mockserver.core.registry import Option, VendorPlugin
 from mockserver.core.vendor import Vendor
-from mockserver.vendors.launchdarkly import admin, errors, ratelimit, routes, seed, state, verify
+from mockserver.vendors.launchdarkly import admin, control, errors, ratelimit, routes, seed, state, verify
 from mockserver.vendors.launchdarkly.auth import NAME, authenticate, grant
 
 if TYPE_CHECKING:
@@ -50,4 +50,5 @@ PLUGIN = VendorPlugin(
             "experiments left beta (the flag API never was beta)",
         ),
     ),
+    control=control.control,
 )
