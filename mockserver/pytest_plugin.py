@@ -94,12 +94,17 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _default_seed(config: pytest.Config) -> int:
+def _configured_seed(config: pytest.Config) -> int | None:
     given = config.getoption("--mockserver-seed")
     if given is not None:
         return int(given)
     ini = config.getini("mockserver_seed")
-    return int(ini) if ini not in (None, "") else DEFAULT_SEED
+    return int(ini) if ini not in (None, "") else None
+
+
+def _default_seed(config: pytest.Config) -> int:
+    seed = _configured_seed(config)
+    return DEFAULT_SEED if seed is None else seed
 
 
 def _remote_url(config: pytest.Config) -> str | None:
@@ -160,6 +165,7 @@ class _Backends:
         self._live_client: Client | None = None
         self._remote: Client | None = None
         self.errors_seen: dict[int, int] = {}
+        self.remote_seed = settings.seed  # a server elsewhere resets to its own seed, unless one is configured
 
     # the in-process app (mockserver_app; mockserver with --mockserver-in-process)
     def app(self) -> Flask:
@@ -198,7 +204,7 @@ class _Backends:
             token = self.config.getoption("--mockserver-admin-token") or os.environ.get("MOCKSERVER_ADMIN_TOKEN")
             client = Client(self.remote_url, token or None)
             try:
-                client.health()
+                health = client.health()
                 count, _ = client.server_errors()
             except MockServerError as exc:
                 hint = ""
@@ -206,6 +212,8 @@ class _Backends:
                     hint = "; pass its token with --mockserver-admin-token or MOCKSERVER_ADMIN_TOKEN"
                 pytest.fail(f"--mockserver-url {self.remote_url}: {exc}{hint}", pytrace=False)
             self.errors_seen[id(client)] = count
+            configured = _configured_seed(self.config)
+            self.remote_seed = health["seed"] if configured is None else configured
             self._remote = client
         return self._remote
 
@@ -216,6 +224,9 @@ class _Backends:
         if self.in_process:
             return self.app_client()
         return self.live_client()
+
+    def seed_for(self, client: Client) -> int:
+        return self.remote_seed if client is self._remote else self.settings.seed
 
     def close(self) -> None:
         for client in (self._app_client, self._live_client, self._remote):
@@ -267,11 +278,11 @@ def mockserver_session_app(_mockserver_backends: _Backends) -> Flask:
 # Per test
 
 
-def _prepare(request: pytest.FixtureRequest, backends: _Backends, client: Client, settings: Settings) -> Client:
+def _prepare(request: pytest.FixtureRequest, backends: _Backends, client: Client) -> Client:
     """Back to the seeded world (or the marker's), fixture paths relative to the test file."""
     options = _marker_options(request)
     client.fixture_dirs = [request.path.parent, request.config.rootpath]
-    client.reset(options.get("seed", settings.seed))
+    client.reset(options.get("seed", backends.seed_for(client)))
     if options.get("fixture"):
         client.load(options["fixture"])
     if client.app is not None:
@@ -283,12 +294,10 @@ def _prepare(request: pytest.FixtureRequest, backends: _Backends, client: Client
 
 
 @pytest.fixture
-def mockserver(
-    request: pytest.FixtureRequest, _mockserver_backends: _Backends, mockserver_settings: Settings
-) -> Iterator[Client]:
+def mockserver(request: pytest.FixtureRequest, _mockserver_backends: _Backends) -> Iterator[Client]:
     """The mock server, reset to its seeded state (or the marker's fixture and seed) for this test."""
     backends = _mockserver_backends
-    client = _prepare(request, backends, backends.main_client(), mockserver_settings)
+    client = _prepare(request, backends, backends.main_client())
     if backends.in_process and backends.remote_url is None:
         from mockserver.transports import route_to_app
 
@@ -299,9 +308,7 @@ def mockserver(
 
 
 @pytest.fixture
-def mockserver_app(
-    request: pytest.FixtureRequest, _mockserver_backends: _Backends, mockserver_settings: Settings
-) -> Iterator[Client]:
+def mockserver_app(request: pytest.FixtureRequest, _mockserver_backends: _Backends) -> Iterator[Client]:
     """The mock in this process with no socket: ``requests``/``httpx`` calls to its ``url`` reach it."""
     from mockserver.transports import route_to_app
 
@@ -326,7 +333,7 @@ def mockserver_app(
         finally:
             client.close()
         return
-    client = _prepare(request, backends, backends.app_client(), mockserver_settings)
+    client = _prepare(request, backends, backends.app_client())
     with route_to_app(client.app, client.url):
         yield client
 
@@ -347,12 +354,35 @@ def _take_errors(backends: _Backends, client: Client) -> list[Any]:
     except MockServerError:
         return []  # the test's own failure (a stopped server…) says more
     backends.errors_seen[id(client)] = count
-    return [MockServerError(f"{row['type']}: {row['message']}") for row in rows]
+    return [_RemoteError(f"{row['type']}({row['message']!r}) inside the server at {client.url}") for row in rows]
+
+
+def _remote_error_class() -> type:
+    from mockserver.client import MockServerError
+
+    class RemoteError(MockServerError):
+        """An error raised inside a server in another process: its type and message, no traceback."""
+
+        def __repr__(self) -> str:
+            return str(self)
+
+    return RemoteError
+
+
+def _RemoteError(message: str) -> Exception:  # noqa: N802 (builds the class on first use)
+    global _REMOTE_ERROR
+    if _REMOTE_ERROR is None:
+        _REMOTE_ERROR = _remote_error_class()
+    return _REMOTE_ERROR(message)
+
+
+_REMOTE_ERROR: type | None = None
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
     """Fail the test that caused a server-side error, with the server's traceback chained."""
+    __tracebackhide__ = True
     clients = item.stash.get(_USED, [])
     if not clients:
         return (yield)
