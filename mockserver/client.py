@@ -53,6 +53,13 @@ class MockServerError(AssertionError):
         self.field = field
 
 
+class RemoteServerError(MockServerError):
+    """An error raised inside a mock server in another process: its type and message, no traceback."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 class Client:
     """The control API (``/__admin``) of one mock server.
 

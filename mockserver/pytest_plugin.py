@@ -347,36 +347,14 @@ def _take_errors(backends: _Backends, client: Client) -> list[Any]:
             new = runtime.server_error_count - seen
             backends.errors_seen[id(client)] = runtime.server_error_count
             return list(runtime.server_errors)[-new:] if new > 0 else []
-    from mockserver.client import MockServerError
+    from mockserver.client import MockServerError, RemoteServerError
 
     try:
         count, rows = client.server_errors(after=seen)
     except MockServerError:
         return []  # the test's own failure (a stopped server…) says more
     backends.errors_seen[id(client)] = count
-    return [_RemoteError(f"{row['type']}({row['message']!r}) inside the server at {client.url}") for row in rows]
-
-
-def _remote_error_class() -> type:
-    from mockserver.client import MockServerError
-
-    class RemoteError(MockServerError):
-        """An error raised inside a server in another process: its type and message, no traceback."""
-
-        def __repr__(self) -> str:
-            return str(self)
-
-    return RemoteError
-
-
-def _RemoteError(message: str) -> Exception:  # noqa: N802 (builds the class on first use)
-    global _REMOTE_ERROR
-    if _REMOTE_ERROR is None:
-        _REMOTE_ERROR = _remote_error_class()
-    return _REMOTE_ERROR(message)
-
-
-_REMOTE_ERROR: type | None = None
+    return [RemoteServerError(f"{row['type']}({row['message']!r}) inside the server at {client.url}") for row in rows]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -33,10 +33,8 @@ def in_process_app():
 
 @pytest.fixture(params=["http", "in-process"])
 def mock(request, server, in_process_app) -> Iterator[Client]:
-    if request.param == "http":
-        client = Client(server.url, admin_token=TOKEN)
-    else:
-        client = Client.in_process(in_process_app)  # takes the app's own token
+    # in process, the client takes the app's own token
+    client = Client(server.url, admin_token=TOKEN) if request.param == "http" else Client.in_process(in_process_app)
     client.reset()
     yield client
     client.close()
