@@ -4,6 +4,7 @@ Docker image starts it (its CMD and ENV, bound to 0.0.0.0 with an admin token) v
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -42,8 +43,8 @@ def passed(result: subprocess.CompletedProcess[str]) -> str:
     return summary
 
 
-@pytest.fixture
-def image_like_server(tmp_path) -> Iterator[str]:
+@contextlib.contextmanager
+def start_like_the_image(cwd: Path, **overrides: str) -> Iterator[str]:
     """The Dockerfile's CMD with its ENV, MOCKSERVER_HOST=0.0.0.0 and a token, on a free port;
     reached on 127.0.0.1 (an IP literal, which a wildcard-bound server accepts)."""
     spec = dockerfile()
@@ -53,9 +54,11 @@ def image_like_server(tmp_path) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
     env.update(spec["env"])  # type: ignore[arg-type]
-    env.update(MOCKSERVER_HOST="0.0.0.0", MOCKSERVER_PORT=str(port), MOCKSERVER_ADMIN_TOKEN=TOKEN)
+    env.update(MOCKSERVER_HOST="0.0.0.0", MOCKSERVER_ADMIN_TOKEN=TOKEN)
+    env.update(overrides)
+    env["MOCKSERVER_PORT"] = str(port)
     proc = subprocess.Popen(
-        [executable, *cmd[1:]], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [executable, *cmd[1:]], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -77,6 +80,12 @@ def image_like_server(tmp_path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture
+def image_like_server(tmp_path) -> Iterator[str]:
+    with start_like_the_image(tmp_path) as url:
+        yield url
 
 
 def test_in_process():
