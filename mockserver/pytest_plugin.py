@@ -253,11 +253,17 @@ def mockserver_settings(pytestconfig: pytest.Config) -> Settings:
 
 @pytest.fixture(scope="session")
 def _mockserver_backends(pytestconfig: pytest.Config, mockserver_settings: Settings) -> Iterator[_Backends]:
+    from mockserver.transports import ROUTER
+
     backends = _Backends(pytestconfig, mockserver_settings)
     pytestconfig.stash[_SESSION] = backends
-    yield backends
-    backends.close()
-    del pytestconfig.stash[_SESSION]
+    ROUTER.hold()  # tests route and unroute the in-process URL; the patches stay for the session
+    try:
+        yield backends
+    finally:
+        ROUTER.release()
+        backends.close()
+        del pytestconfig.stash[_SESSION]
 
 
 @pytest.fixture(scope="session")

@@ -237,6 +237,7 @@ class _Router:
         self._undo: list[Any] = []
         self._adapters: dict[int, Any] = {}
         self._httpx: dict[int, tuple[Any, Any]] = {}
+        self._holds = 0  # while held, the patches stay in place with no route (a pytest session)
 
     @staticmethod
     def key(url: str) -> tuple[str, str, int]:
@@ -267,7 +268,7 @@ class _Router:
         with self.lock:
             if key in self.routes and self.routes[key] is not app:
                 raise RuntimeError(f"{url} is already routed to another app in this process")
-            if not self.routes:
+            if not self._undo:
                 self._patch()
             self.routes[key] = app
         return key
@@ -275,10 +276,23 @@ class _Router:
     def remove(self, key: tuple[str, str, int]) -> None:
         with self.lock:
             self.routes.pop(key, None)
-            if not self.routes:
-                self._unpatch()
-                self._adapters.clear()
-                self._httpx.clear()
+            self._tidy()
+
+    def hold(self) -> None:
+        """Keep the patches installed between routes (each test adds and removes one)."""
+        with self.lock:
+            self._holds += 1
+
+    def release(self) -> None:
+        with self.lock:
+            self._holds = max(0, self._holds - 1)
+            self._tidy()
+
+    def _tidy(self) -> None:
+        if not self.routes and not self._holds:
+            self._unpatch()
+            self._adapters.clear()
+            self._httpx.clear()
 
     def _patch(self) -> None:
         router = self
