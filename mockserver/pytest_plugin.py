@@ -164,6 +164,7 @@ class _Backends:
         self._live: Any = None
         self._live_client: Client | None = None
         self._remote: Client | None = None
+        self._session_route: Any = None
         self.errors_seen: dict[int, int] = {}
         self.remote_seed = settings.seed  # a server elsewhere resets to its own seed, unless one is configured
 
@@ -222,13 +223,25 @@ class _Backends:
         if self.remote_url is not None:
             return self.remote_client()
         if self.in_process:
-            return self.app_client()
+            client = self.app_client()
+            if self._session_route is None:
+                # The session's server is this app: its URL works in session- and module-scoped
+                # fixtures too, not only inside tests.
+                from mockserver.transports import ROUTER, allow_host
+
+                allow_host(client.app, client.url)
+                self._session_route = ROUTER.add(client.url, client.app)
+            return client
         return self.live_client()
 
     def seed_for(self, client: Client) -> int:
         return self.remote_seed if client is self._remote else self.settings.seed
 
     def close(self) -> None:
+        if self._session_route is not None:
+            from mockserver.transports import ROUTER
+
+            ROUTER.remove(self._session_route)
         for client in (self._app_client, self._live_client, self._remote):
             if client is not None:
                 client.close()
@@ -300,17 +313,9 @@ def _prepare(request: pytest.FixtureRequest, backends: _Backends, client: Client
 
 
 @pytest.fixture
-def mockserver(request: pytest.FixtureRequest, _mockserver_backends: _Backends) -> Iterator[Client]:
+def mockserver(request: pytest.FixtureRequest, _mockserver_backends: _Backends) -> Client:
     """The mock server, reset to its seeded state (or the marker's fixture and seed) for this test."""
-    backends = _mockserver_backends
-    client = _prepare(request, backends, backends.main_client())
-    if backends.in_process and backends.remote_url is None:
-        from mockserver.transports import route_to_app
-
-        with route_to_app(client.app, client.url):
-            yield client
-    else:
-        yield client
+    return _prepare(request, _mockserver_backends, _mockserver_backends.main_client())
 
 
 @pytest.fixture

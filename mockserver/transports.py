@@ -234,6 +234,7 @@ class _Router:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.routes: dict[tuple[str, str, int], Wsgi] = {}
+        self._uses: dict[tuple[str, str, int], int] = {}  # a route stays until its last user leaves
         self._undo: list[Any] = []
         self._adapters: dict[int, Any] = {}
         self._httpx: dict[int, tuple[Any, Any]] = {}
@@ -271,11 +272,15 @@ class _Router:
             if not self._undo:
                 self._patch()
             self.routes[key] = app
+            self._uses[key] = self._uses.get(key, 0) + 1
         return key
 
     def remove(self, key: tuple[str, str, int]) -> None:
         with self.lock:
-            self.routes.pop(key, None)
+            self._uses[key] = self._uses.get(key, 1) - 1
+            if self._uses[key] <= 0:
+                self._uses.pop(key, None)
+                self.routes.pop(key, None)
             self._tidy()
 
     def hold(self) -> None:

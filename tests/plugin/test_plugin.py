@@ -27,7 +27,7 @@ def test_the_plugin_is_registered_by_its_entry_point():
 def test_readme_example_passes(pytester: pytest.Pytester):
     pytester.makepyfile(test_example=(EXAMPLES / "example_pytest.py").read_text())
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_each_test_starts_from_the_seeded_state(pytester: pytest.Pytester):
