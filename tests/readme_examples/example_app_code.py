@@ -3,8 +3,8 @@ import asyncio
 import httpx
 import requests
 
-
 # app code that knows nothing of the mock: it is given a base URL
+
 
 def experiment_names(base_url: str) -> list[str]:
     page = requests.get(f"{base_url}/api/projects/1/experiments/", headers={"Authorization": "Bearer phx_app"})
