@@ -13,7 +13,7 @@ from mockserver.core import registry
 from tests.conftest import make_settings
 from tests.test_third_vendor import VENDOR
 
-CONTROL = '''
+CONTROL = """
 
 class TinyControl:
     shortcuts = ("thing_names",)
@@ -30,7 +30,7 @@ class TinyControl:
 
 
 PLUGIN = VendorPlugin("tiny", build, control=TinyControl)
-'''
+"""
 
 
 @pytest.fixture
