@@ -92,6 +92,7 @@ class Client:
         self._headers = httpx.Headers({TOKEN_HEADER: admin_token} if admin_token else {})
         self._json_headers = httpx.Headers({**self._headers, "Content-Type": "application/json"})
         self._urls: dict[str, httpx.URL] = {}
+        self._extensions = {"timeout": self._http.timeout.as_dict()}
         self._flask_client: Any = None
 
     @classmethod
@@ -124,7 +125,7 @@ class Client:
         if json is not None:
             content = _encode(json)
             headers = self._json_headers
-        request = httpx.Request(method, url, headers=headers, content=content)
+        request = httpx.Request(method, url, headers=headers, content=content, extensions=self._extensions)
         try:
             response = self._http.send(request)
         except httpx.TransportError as exc:

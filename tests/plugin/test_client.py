@@ -217,3 +217,14 @@ def test_runtime_and_test_client_only_in_process(server):
         with pytest.raises(MockServerError, match="use its url"):
             remote.client  # noqa: B018
         assert "over HTTP" in repr(remote)
+
+
+def test_a_server_that_does_not_answer_times_out():
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # accepts the connection, never answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with Client(url, timeout=0.5) as mock, pytest.raises(MockServerError, match="did not answer"):
+            mock.health()
