@@ -24,6 +24,7 @@ import io
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -139,7 +140,7 @@ def _requests_adapter_class() -> type:
             response.encoding = get_encoding_from_headers(response.headers)
             response._content = content
             response.raw = io.BytesIO(content)
-            response.reason = _reason(status)
+            response.reason = _REASONS.get(status, "")
             response.url = request.url
             response.request = request
             response.connection = self
@@ -151,13 +152,7 @@ def _requests_adapter_class() -> type:
     return RequestsAdapter
 
 
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,8 +305,26 @@ class _Router:
                 app = router.app_for(url)
                 return router.adapter(app) if app is not None else original_get_adapter(session, url)
 
+            original_merge = requests.Session.merge_environment_settings
+
+            def merge_environment_settings(
+                session: Any, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+            ) -> dict[str, Any]:
+                # No proxy, CA bundle or client certificate applies to an app in this process: skip
+                # reading them from the environment on every request (most of requests' own cost).
+                if router.app_for(url) is None:
+                    return original_merge(session, url, proxies, stream, verify, cert)
+                return {
+                    "proxies": {},
+                    "stream": session.stream if stream is None else stream,
+                    "verify": True,
+                    "cert": None,
+                }
+
             requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
+            requests.Session.merge_environment_settings = merge_environment_settings  # type: ignore[method-assign]
             self._undo.append(lambda: setattr(requests.Session, "get_adapter", original_get_adapter))
+            self._undo.append(lambda: setattr(requests.Session, "merge_environment_settings", original_merge))
         with contextlib.suppress(ImportError):
             import httpx
 
