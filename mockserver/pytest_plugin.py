@@ -6,7 +6,8 @@ fixture and seed): the same object and the same methods wherever the server runs
 * ``mockserver``: by default a server on 127.0.0.1 and a free port, one per session (per xdist
   worker), started on first use; with ``--mockserver-url`` (``MOCKSERVER_URL``) the server already
   running there, e.g. a Docker sidecar in CI; with ``--mockserver-in-process`` the app in this
-  process, as ``mockserver_app``.
+  process, as ``mockserver_app`` (its URL then routed for the whole session, so session- and
+  module-scoped fixtures can use it too).
 * ``mockserver_app``: the app in this process with no socket. Its ``url``
   (``http://mockserver.invalid``) reaches the app from ``requests`` and ``httpx`` (sync and async)
   for the test's duration, so code under test runs unchanged; other hosts are untouched.
