@@ -409,6 +409,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--reset-only", action="store_true", help="only section 1 (no pytest runs)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as probe:
         have_before = old_plugin(Path(probe))
@@ -429,6 +430,8 @@ def main() -> None:
             f"{ratio(row['before_ms'], row['after_ms'])} |"
         )  # type: ignore[arg-type]
 
+    if args.reset_only:
+        return
     figures = bench_pytest(args.rounds, have_before)
     print(
         "\n## 2. per-test overhead inside pytest (200 tests, minus what a plain test costs), median and min "
