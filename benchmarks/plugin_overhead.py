@@ -355,16 +355,17 @@ def bench_pytest(rounds: int, have_before: bool) -> dict[str, list[dict[str, obj
     return {
         "per_test": [
             {
-                "fixture": "mockserver_app (in process)",
-                "before_ms": overhead("app-before"),
-                "after_ms": overhead("app-after"),
-            },
-            {
-                "fixture": "mockserver (local server)",
-                "before_ms": overhead("live-before"),
-                "after_ms": overhead("live-after"),
-            },
-            {"fixture": "mockserver --mockserver-url (HTTP)", "before_ms": None, "after_ms": overhead("remote-after")},
+                "fixture": fixture,
+                "before_ms": overhead(f"{key}-before"),
+                "after_ms": overhead(f"{key}-after"),
+                "before_min_ms": overhead(f"{key}-before", min),
+                "after_min_ms": overhead(f"{key}-after", min),
+            }
+            for fixture, key in (
+                ("mockserver_app (in process)", "app"),
+                ("mockserver (local server)", "live"),
+                ("mockserver --mockserver-url (HTTP)", "remote"),
+            )
         ],
         "session_start": [
             {
