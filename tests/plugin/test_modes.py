@@ -187,7 +187,10 @@ def count(m):
 def test_starts_from_the_module_state(mockserver, catalogue, n):
     mockserver.load(catalogue)
     assert count(mockserver) == 15
-    requests.patch(mockserver.posthog_url + "/experiments/17/", headers=H, json={"archived": True})
+    listed = requests.get(mockserver.posthog_url + "/experiments/", headers=H).json()["results"]
+    made = next(e["id"] for e in listed if e["name"] == "m0")
+    requests.patch(mockserver.posthog_url + f"/experiments/{made}/", headers=H,
+                   json={"archived": True}).raise_for_status()
     assert count(mockserver) == 14
 
 def test_others_start_from_the_seed(mockserver):
