@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING
 from mockserver.core.contract import shared_contract
 from mockserver.core.registry import Option, VendorPlugin
 from mockserver.core.vendor import Vendor
-from mockserver.vendors.launchdarkly import admin, documented, errors, ratelimit, recording, routes, seed, state, verify
+from mockserver.vendors.launchdarkly import (
+    admin,
+    control,
+    documented,
+    errors,
+    ratelimit,
+    recording,
+    routes,
+    seed,
+    state,
+    verify,
+)
 from mockserver.vendors.launchdarkly.auth import NAME, authenticate, grant
 
 if TYPE_CHECKING:
@@ -52,4 +63,5 @@ PLUGIN = VendorPlugin(
             "experiments left beta (the flag API never was beta)",
         ),
     ),
+    control=control.control,
 )
