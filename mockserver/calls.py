@@ -194,6 +194,25 @@ def explain(expect: Expect, entries: list[dict[str, Any]], found: int, wanted: s
     return "\n".join(lines)
 
 
+class ContractRefused(AssertionError):
+    """Requests the vendor's contract refuses were sent, whatever the code under test did with the 400."""
+
+
+def refusal_report(entries: Sequence[Mapping[str, Any]]) -> str:
+    """One paragraph per refused request: the call, the check that refused it, field and message."""
+    lines = [f"{len(entries)} request(s) broke the vendor contract (the code under test may have swallowed the error):"]
+    for entry in entries:
+        problem = entry.get("problem") or {}
+        why = "; ".join(entry.get("validation_errors") or []) or problem.get("detail") or "refused"
+        lines.append(f"  {line(entry)}")
+        lines.append(f"      refused by the {entry.get('refused_by') or 'contract'} check: {why}")
+        if problem.get("attr"):
+            lines.append(f"      field: {problem['attr']}")
+        if entry.get("nearest_path"):
+            lines.append(f"      nearest documented path: {entry['nearest_path']}")
+    return "\n".join(lines)
+
+
 class RequestLog:
     """The request journal of the server (cleared by every reset, so: of the current test).
 
@@ -262,6 +281,21 @@ class RequestLog:
     ) -> None:
         __tracebackhide__ = True
         self.assert_called(method, path_or_operation_id, times=0, **criteria)
+
+    def contract_refusals(self, after: int | None = None) -> list[dict[str, Any]]:
+        """Vendor requests the contract check refused (schema, unknown path or method, credentials),
+        not the refusals of lifecycle rules; ``after`` an entry id, to see only later ones."""
+        filters: dict[str, Any] = {"contract_refusal": "true"}
+        if after is not None:
+            filters["after"] = after
+        return self._entries(filters)
+
+    def assert_no_contract_refusals(self, after: int | None = None) -> None:
+        """Raise ``ContractRefused`` listing every request the vendor contract refused."""
+        __tracebackhide__ = True
+        refused = self.contract_refusals(after)
+        if refused:
+            raise ContractRefused(refusal_report(refused))
 
     def clear(self) -> None:
         self._client._call("DELETE", "/__admin/requests")

@@ -344,6 +344,16 @@ class Client:
                 ) from None
             raise
 
+    # -- contract coverage ---------------------------------------------------------------------------
+
+    def coverage(self) -> dict[str, Any]:
+        """Per vendor: which operations were called since start (or ``clear_coverage``), with which
+        documented statuses, and which never (``GET /__admin/coverage``)."""
+        return self._call("GET", "/__admin/coverage")
+
+    def clear_coverage(self) -> None:
+        self._call("DELETE", "/__admin/coverage")
+
     # -- errors raised inside the server -------------------------------------------------------------
 
     def server_errors(self, after: int = 0) -> tuple[int, list[dict[str, Any]]]:

@@ -13,7 +13,10 @@ fixture and seed): the same object and the same methods wherever the server runs
   for the test's duration, so code under test runs unchanged; other hosts are untouched.
 * ``mockserver_session``: the session's client, for module- or session-scoped set-up.
 
-An error raised inside the server during a test fails that test.
+An error raised inside the server during a test fails that test. With ``--mockserver-strict-requests``
+so does a request the vendor contract refuses (schema, unknown path or method, credentials), even
+when the code under test swallowed the 400. ``--mockserver-coverage[=PATH]`` reports at the end
+which operations the suite called, with which documented statuses.
 """
 
 from __future__ import annotations
@@ -31,10 +34,13 @@ if TYPE_CHECKING:
     from mockserver.core.settings import Settings
 
 DEFAULT_SEED = 42
-MARKER_ARGS = ("fixture", "seed")
+MARKER_ARGS = ("fixture", "seed", "strict_requests")
+DEFAULT_COVERAGE_PATH = "mockserver-coverage.json"
 IN_PROCESS_URL = "http://mockserver.invalid"
 _USED = pytest.StashKey[list]()
 _SESSION = pytest.StashKey["_Backends"]()
+_COVERAGE = pytest.StashKey[list]()  # reports of this process's servers, or of every xdist worker
+_COVERAGE_DONE = pytest.StashKey[tuple]()
 
 
 def __getattr__(name: str) -> Any:
@@ -84,6 +90,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the mockserver fixture in this process with no socket, like mockserver_app "
         "(default: ini mockserver_in_process, $MOCKSERVER_IN_PROCESS)",
     )
+    group.addoption(
+        "--mockserver-strict-requests",
+        action="store_true",
+        default=None,
+        help="fail a test that sent a request the vendor contract refuses (schema, unknown path or method, "
+        "credentials), even if the code under test swallowed the error; opt a test out with "
+        "@pytest.mark.mockserver(strict_requests=False) (default: ini mockserver_strict_requests, "
+        "$MOCKSERVER_STRICT_REQUESTS)",
+    )
+    group.addoption(
+        "--mockserver-coverage",
+        nargs="?",
+        const=DEFAULT_COVERAGE_PATH,
+        default=None,
+        metavar="PATH",
+        help="at the end, print which vendor operations the suite called with which documented statuses, "
+        f"and write it as JSON to PATH (default {DEFAULT_COVERAGE_PATH}) and HTML beside it",
+    )
+    parser.addini("mockserver_strict_requests", help="see --mockserver-strict-requests", type="bool", default=False)
     parser.addini("mockserver_seed", help=f"seed of the mock's generated data (default {DEFAULT_SEED})", default=None)
     parser.addini("mockserver_url", help="URL of an already running mock server (see --mockserver-url)", default=None)
     parser.addini("mockserver_in_process", help="run the mockserver fixture in process", type="bool", default=False)
@@ -91,8 +116,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "mockserver(fixture=None, seed=None): start this test's mock server from a fixture and/or seed"
+        "markers",
+        "mockserver(fixture=None, seed=None, strict_requests=None): start this test's mock server from a fixture "
+        "and/or seed; strict_requests=False lets this test send requests the contract refuses (True: the reverse)",
     )
+    config.stash[_COVERAGE] = []
 
 
 def _configured_seed(config: pytest.Config) -> int | None:
@@ -136,9 +164,25 @@ def _in_process(config: pytest.Config) -> bool:
     return bool(config.getini("mockserver_in_process"))
 
 
-def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+def _strict_requests(item: pytest.Item) -> bool:
+    option = _marker_options(item).get("strict_requests")
+    if option is not None:
+        return bool(option)
+    config = item.config
+    given = config.getoption("--mockserver-strict-requests")
+    if given is not None:
+        return bool(given)
+    env = os.environ.get("MOCKSERVER_STRICT_REQUESTS")
+    if env is not None:
+        return env.strip().lower() in ("1", "true", "yes", "on")
+    return bool(config.getini("mockserver_strict_requests"))
+
+
+def _marker_options(node: pytest.Item | pytest.FixtureRequest) -> dict[str, Any]:
+    if isinstance(node, pytest.FixtureRequest):
+        node = node.node  # type: ignore[assignment]
     options: dict[str, Any] = {}
-    for marker in reversed(list(request.node.iter_markers("mockserver"))):  # closest marker wins
+    for marker in reversed(list(node.iter_markers("mockserver"))):  # closest marker wins
         if marker.args:
             raise pytest.UsageError("@pytest.mark.mockserver takes keywords only: fixture=..., seed=...")
         unknown = set(marker.kwargs) - set(MARKER_ARGS)
@@ -214,6 +258,8 @@ class _Backends:
                     hint = "; pass its token with --mockserver-admin-token or MOCKSERVER_ADMIN_TOKEN"
                 pytest.fail(f"--mockserver-url {self.remote_url}: {exc}{hint}", pytrace=False)
             self.errors_seen[id(client)] = count
+            if self.config.getoption("--mockserver-coverage"):
+                client.clear_coverage()  # the report covers this session's calls, not the server's earlier ones
             configured = _configured_seed(self.config)
             self.remote_seed = health["seed"] if configured is None else configured
             self._remote = client
@@ -238,7 +284,21 @@ class _Backends:
     def seed_for(self, client: Client) -> int:
         return self.remote_seed if client is self._remote else self.settings.seed
 
+    def coverage_reports(self) -> list[dict[str, Any]]:
+        """The coverage of every server this session started or used (the live server's app and the
+        in-process app are two servers)."""
+        reports = []
+        for client in (self._app_client, self._live_client, self._remote):
+            if client is not None:
+                try:
+                    reports.append(client.coverage())
+                except Exception as exc:  # a stopped sidecar must not turn a green session red
+                    reports.append({"vendors": {}, "error": f"{client.url}: {exc}"})
+        return reports
+
     def close(self) -> None:
+        if self.config.getoption("--mockserver-coverage"):
+            self.config.stash[_COVERAGE].extend(self.coverage_reports())
         if self._session_route is not None:
             from mockserver.transports import ROUTER
 
@@ -377,12 +437,18 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     if not clients:
         return (yield)
     backends = _backends(item.config)
+    strict = _strict_requests(item)
     try:
         result = yield
     except BaseException as exc:
         for client in clients:
             for error in _take_errors(backends, client):
                 exc.add_note(f"mock server error during this test: {error!r}")
+            refused = _refusals(client) if strict else []
+            if refused:
+                from mockserver.calls import refusal_report
+
+                exc.add_note(refusal_report(refused))
         raise
     for client in clients:
         errors = _take_errors(backends, client)
@@ -393,4 +459,70 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
                 f"{len(errors)} error(s) raised inside the mock server during this test "
                 f"(the client saw a 500); first: {errors[0]!r}"
             ) from errors[0]
+    if strict:
+        from mockserver.calls import ContractRefused, refusal_report
+
+        refused = [entry for client in clients for entry in _refusals(client)]
+        if refused:
+            raise ContractRefused(
+                refusal_report(refused) + "\n(for a request meant to break the contract: "
+                "@pytest.mark.mockserver(strict_requests=False))"
+            )
     return result
+
+
+def _refusals(client: Client) -> list[dict[str, Any]]:
+    """The contract refusals since this test's reset (which emptied the journal)."""
+    from mockserver.client import MockServerError
+
+    try:
+        return client.requests.contract_refusals()
+    except MockServerError:
+        return []  # a stopped server: the test's own failure says more
+
+
+# ---------------------------------------------------------------------------------------------
+# Contract coverage at the end of the session
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: a worker's coverage reports."""
+    reports = getattr(node, "workeroutput", {}).get("mockserver_coverage")
+    if reports:
+        node.config.stash[_COVERAGE].extend(reports)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    target = config.getoption("--mockserver-coverage")
+    if not target:
+        return
+    reports = config.stash.get(_COVERAGE, [])
+    if hasattr(config, "workerinput"):
+        config.workeroutput["mockserver_coverage"] = reports  # type: ignore[attr-defined]
+        return
+    from mockserver.core.coverage import combine
+    from mockserver.coverage_report import write
+
+    path = config.invocation_params.dir / target
+    report = combine(r for r in reports if r.get("vendors"))
+    html = write(report, path)
+    config.stash[_COVERAGE_DONE] = (report, path, html, [r["error"] for r in reports if r.get("error")])
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    done = config.stash.get(_COVERAGE_DONE, None)
+    if done is None:
+        return
+    from mockserver.coverage_report import summary_lines
+
+    report, path, html, errors = done
+    terminalreporter.section("mockserver contract coverage")
+    if not report["vendors"]:
+        terminalreporter.write_line("no mock server was used in this session")
+    for text in summary_lines(report):
+        terminalreporter.write_line(text)
+    for error in errors:
+        terminalreporter.write_line(f"coverage not collected from {error}")
+    terminalreporter.write_line(f"written: {path} and {html}")

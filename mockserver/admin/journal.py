@@ -19,6 +19,8 @@ def list_requests(call: Call) -> Reply:
         path=query.get("path"),
         operation_id=query.get("operation_id"),
         status=query.get("status"),
+        contract_refusal=query.get("contract_refusal"),
+        after=query.get("after"),
     )
     total = len(entries)
     limit = query.get("limit")
