@@ -72,3 +72,10 @@ def test_an_unwritable_or_disabled_cache_still_loads(tmp_path: Path, monkeypatch
     monkeypatch.setenv("MOCKSERVER_CACHE_DIR", "off")
     assert spec_cache.cache_dir() is None
     assert spec_cache.load_yaml(spec) == {"a": 1}
+
+
+def test_no_home_folder_means_no_cache(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("MOCKSERVER_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr("os.path.expanduser", lambda path: path)  # what an unknown user gets
+    assert spec_cache.cache_dir() is None

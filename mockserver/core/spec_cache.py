@@ -27,7 +27,9 @@ def cache_dir() -> Path | None:
     given = os.environ.get("MOCKSERVER_CACHE_DIR")
     if given:
         return None if given.lower() in ("off", "none", "0") else Path(given)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None  # no home folder (a user without one in a container): no cache, not one in the cwd
     return Path(base) / "mockserver" / "specs"
 
 
