@@ -24,7 +24,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from mockserver.core import formats, jsonbody, spec_cache
+from mockserver.core import disk_cache, formats, jsonbody
 from mockserver.core.problems import Problem
 
 _INTEGER = re.compile(r"-?[0-9]{1,4000}\Z")  # ASCII digits only
@@ -47,7 +47,7 @@ def specs_dir() -> Path:
 
 
 def load_spec(name: str) -> dict[str, Any]:
-    return spec_cache.load_yaml(specs_dir() / f"{name}.yaml")
+    return disk_cache.load_yaml(specs_dir() / f"{name}.yaml")
 
 
 def merged_spec(name: str, fragments: Iterable[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from mockserver.core import tracked
+from mockserver.core import disk_cache, tracked
 from mockserver.core.clock import Clock
 from mockserver.core.tracked import Row, TrackedDict, Transaction, active, adopt, begin, end, plain, track_part
 
@@ -29,6 +29,15 @@ class SeedContext:
         self.seed = seed
         self.anchor = anchor
         self.rng = random.Random(f"{seed}:{vendor}")
+
+
+def pure_seeder(func: Seeder) -> Seeder:
+    """Mark a seeder whose world depends on nothing but its ``SeedContext`` (seed, anchor, part) and
+    the code of its package: its worlds are then kept in the disk cache (``core.disk_cache``) and
+    a later start-up loads them instead of seeding. A seeder that reads anything else (settings,
+    files, a closure's values) must stay unmarked."""
+    func.pure_seeder = True  # type: ignore[attr-defined]
+    return func
 
 
 def clone(value: Any) -> Any:
@@ -74,7 +83,7 @@ class Store:
         with self.lock:
             self._seeders[part] = seeder
             self._tables[part] = tuple(tables)
-            self.data[part] = self._track(part, seeder(SeedContext(self.seed, self.anchor, part)))
+            self.data[part] = self._track(part, self._seed(part, seeder, self.seed))
 
     @property
     def seeders(self) -> dict[str, Seeder]:
@@ -89,11 +98,16 @@ class Store:
     def seeded(self, seed: int | None = None, only: list[str] | None = None) -> Data:
         """A freshly generated world (or some parts of it) for ``seed``, as plain data; not installed."""
         seed = self.seed if seed is None else seed
-        return {
-            part: seeder(SeedContext(seed, self.anchor, part))
-            for part, seeder in self._seeders.items()
-            if only is None or part in only
-        }
+        parts = self._seeders.items()
+        return {part: self._seed(part, seeder, seed) for part, seeder in parts if only is None or part in only}
+
+    def _seed(self, part: str, seeder: Seeder, seed: int) -> dict[str, Any]:
+        """One part's world for ``seed``: from the disk cache when the seeder is pure."""
+        if not getattr(seeder, "pure_seeder", False):
+            return seeder(SeedContext(seed, self.anchor, part))
+        key = b"|".join((part.encode(), str(seed).encode(), repr(self.anchor).encode()))
+        key += disk_cache.source_digest(seeder.__module__)
+        return disk_cache.fetch("seeds", part, key, lambda: seeder(SeedContext(seed, self.anchor, part)))
 
     def _baseline(self, seed: int) -> Data:
         """What reset() installs for ``seed``, built once: a reset then costs one copy, not a seeding."""

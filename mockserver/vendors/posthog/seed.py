@@ -7,20 +7,29 @@ Records are created in a fixed order (fixtures refer to experiments and flags by
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import Random
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from mockserver.core.clock import iso
-from mockserver.core.store import SeedContext, next_id, next_uuid
+from mockserver.core.store import SeedContext, next_id, next_uuid, pure_seeder
 from mockserver.vendors.posthog import fingerprints, flags, models, ordering, timeseries
 from mockserver.vendors.posthog.metric_references import entity_references
 
-_FAKER = Faker("en_US")
+if TYPE_CHECKING:
+    from faker import Faker
+
+
+@functools.cache
+def _faker() -> Faker:
+    """Imported when a world is first seeded: a cached world (``core.disk_cache``) needs no Faker."""
+    from faker import Faker
+
+    return Faker("en_US")
+
 
 THEMES = [
     "Checkout button copy",
@@ -130,8 +139,9 @@ def legacy_trends_metric(event: str) -> dict[str, Any]:
     }
 
 
+@pure_seeder
 def seed(ctx: SeedContext) -> dict[str, Any]:
-    fake = _FAKER
+    fake = _faker()
     fake.seed_instance(ctx.seed)
     anchor = ctx.anchor
     world = _World(models.empty_state(ctx.seed), ctx.rng, fake, lambda days: iso(anchor - timedelta(days=days)), [])
