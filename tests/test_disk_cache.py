@@ -108,7 +108,8 @@ def _store(seeders: dict[str, Any], seed: int = 42) -> Store:
 
 @pytest.mark.parametrize("seed", [42, 7, None], ids=["seed-42", "seed-7", "random-seed"])
 def test_a_cached_world_is_the_seeded_world(cache: Path, monkeypatch: pytest.MonkeyPatch, seed: int | None):
-    seed = random.randrange(10_000) if seed is None else seed  # drawn in the test: xdist workers collect alike
+    if seed is None:  # the session's fuzzing seed (shown in pytest's header; replay with MOCKSERVER_FUZZ_SEED)
+        seed = int(os.environ.get("MOCKSERVER_FUZZ_SEED") or random.randrange(1, 2**31)) % 100_000
     seeders = {"posthog": posthog_seed.seed, "launchdarkly": launchdarkly_seed.seed}
     first = _store(seeders, seed).seeded()
     assert len(list((cache / "seeds").glob("*.marshal"))) == 2
