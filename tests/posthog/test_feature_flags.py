@@ -403,6 +403,59 @@ def test_key_changes_are_checked(api):
     assert api.patch(f"{P}/feature_flags/{flag['id']}/", json_body={"key": "renamed"}).json()["key"] == "renamed"
 
 
+# -- concurrent edits ----------------------------------------------------------------------------
+
+
+def test_a_stale_edit_that_collides_is_a_409(api):
+    """FeatureFlagSerializer.update: version + original_flag, conflicts field by field."""
+    flag = _flag(api, name="first")
+    url = f"{P}/feature_flags/{flag['id']}/"
+    seen = api.get(url).json()  # what a second editor loaded (version 1)
+    theirs = api.patch(url, json_body={"name": "theirs"}).json()
+    assert theirs["version"] == 2
+    mine = {"name": "mine", "version": seen["version"], "original_flag": seen}
+    body = assert_error(api.patch(url, json_body=mine), 409, code="conflict", attr=None)
+    assert body["type"] == "invalid_request"
+    email = theirs["last_modified_by"]["email"]
+    assert body["detail"] == (
+        f"The feature flag was updated by {email} since you started editing it. Please refresh and try again."
+    )
+    assert api.get(url).json()["name"] == "theirs" and api.get(url).json()["version"] == 2  # nothing changed
+
+
+def test_stale_edits_that_do_not_collide_go_through(api):
+    flag = _flag(api, name="first")
+    url = f"{P}/feature_flags/{flag['id']}/"
+    seen = api.get(url).json()
+    assert api.patch(url, json_body={"name": "theirs"}).status_code == 200
+    # Another field than the one changed meanwhile: no conflict, the version moves on.
+    other = api.patch(url, json_body={"active": False, "version": 1, "original_flag": seen})
+    assert other.status_code == 200 and other.json()["version"] == 3 and other.json()["name"] == "theirs"
+    # The same value the other editor chose: no conflict either.
+    same = api.patch(url, json_body={"name": "theirs", "version": 1, "original_flag": seen})
+    assert same.status_code == 200 and same.json()["version"] == 4
+    # A stale version without original_flag (or with an empty one) is accepted, as PostHog does.
+    for extra in ({}, {"original_flag": {}}):
+        response = api.patch(url, json_body={"name": f"late{len(extra)}", "version": 1, **extra})
+        assert response.status_code == 200, response.text
+    # The current version never conflicts.
+    current = api.get(url).json()
+    now = api.patch(url, json_body={"name": "now", "version": current["version"], "original_flag": seen})
+    assert now.status_code == 200 and now.json()["name"] == "now"
+
+
+def test_a_stale_filter_edit_collides_on_filters(api):
+    flag = _flag(api)
+    url = f"{P}/feature_flags/{flag['id']}/"
+    seen = api.get(url).json()
+    half = {"groups": [{"properties": [], "rollout_percentage": 50}]}
+    quarter = {"groups": [{"properties": [], "rollout_percentage": 25}]}
+    assert api.patch(url, json_body={"filters": half}).status_code == 200
+    stale = {"filters": quarter, "version": seen["version"], "original_flag": seen}
+    assert_error(api.patch(url, json_body=stale), 409, code="conflict")
+    assert api.get(url).json()["filters"]["groups"][0]["rollout_percentage"] == 50
+
+
 # -- approvals and scopes ----------------------------------------------------------------------------
 
 

@@ -17,7 +17,8 @@ from typing import Any
 from mockserver.core.clock import iso
 from mockserver.core.store import next_id
 from mockserver.vendors.posthog import approvals, flag_filters, flags
-from mockserver.vendors.posthog.errors import invalid, not_found
+from mockserver.vendors.posthog.errors import conflict, invalid, not_found
+from mockserver.vendors.posthog.serializers import user
 
 KEY = re.compile(r"^[a-zA-Z0-9_-]+$")
 # Fields a request may set and that are stored as given.
@@ -35,6 +36,8 @@ STORED = (
     "bucketing_identifier",
     "analytics_dashboards",
 )
+# Model fields a stale edit can collide on (tags and dashboards are relations, not fields).
+VERSIONED = (*(f for f in STORED if f not in ("tags", "analytics_dashboards")), "key", "filters", "deleted", "version")
 ROLLOUT_GROUPS = ("groups", "super_groups", "holdout_groups")
 ELIGIBLE_ORDERS = ("created_at", "key", "name")
 
@@ -243,6 +246,12 @@ def update(state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], ga
             "Please enable the dependency flags first."
         )
 
+    changes = {f: body[f] for f in VERSIONED if f in body}
+    changes.update({"key": new_key} if new_key != flag["key"] else {})
+    if filters is not None:
+        changes["filters"] = filters
+    _check_version(state, flag, body, changes)
+
     # -- everything checked: write
     stamp = iso(gate.now)
     for field in STORED:
@@ -262,6 +271,30 @@ def update(state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], ga
     if "filters" in body:
         flags.propagate_variants(state, flag, stamp)
     return flag
+
+
+def _check_version(state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], changes: dict[str, Any]) -> None:
+    """PostHog's optimistic concurrency on flag updates: a PATCH whose ``version`` is not the flag's
+    current one, sent with the ``original_flag`` it started from, is refused when a field it
+    changes (as ``original_flag`` shows) was meanwhile changed by someone else to another value.
+    Without ``original_flag`` a stale version is accepted, and every update moves the version on."""
+    sent = body.get("version", -1)
+    if sent == -1 or sent == (flag.get("version") or 0):
+        return
+    original = body.get("original_flag")
+    if not isinstance(original, dict) or not original:
+        return
+    clashes = [
+        field
+        for field, value in changes.items()
+        if field in original and value != original[field] and original[field] != flag.get(field) != value
+    ]
+    if clashes:
+        by = user(state, flag.get("last_modified_by_id"))
+        raise conflict(
+            f"The feature flag was updated by {by['email'] if by else 'another user'} since you started editing it. "
+            "Please refresh and try again."
+        )
 
 
 def _json_list(raw: Any) -> list[Any]:
