@@ -478,6 +478,44 @@ def test_rollout_changes_wait_for_approval(api):
     assert api.get(f"{P}/feature_flags/{flag['id']}/").json()["filters"]["groups"][0]["rollout_percentage"] == 50
 
 
+@pytest.mark.parametrize(
+    ("action_key", "start", "switch"), [("feature_flag.enable", False, True), ("feature_flag.disable", True, False)]
+)
+def test_switching_a_flag_waits_for_approval(api, action_key, start, switch):
+    """approvals/actions/feature_flags.py: EnableFeatureFlagAction / DisableFeatureFlagAction."""
+    flag = _flag(api)
+    url = f"{P}/feature_flags/{flag['id']}/"
+    if not start:
+        assert api.patch(url, json_body={"active": False}).status_code == 200
+    policy = {"project_id": 1, "action_key": action_key, "quorum": 1}
+    assert api.post("/__admin/posthog/approval-policies", json_body=policy).status_code == 201
+    # Sending the state the flag is already in, or another field, is not this gate's business.
+    assert api.patch(url, json_body={"active": start, "name": "same state"}).status_code == 200
+    gated = api.patch(url, json_body={"active": switch})
+    assert gated.status_code == 409, gated.text
+    body = gated.json()
+    assert body["code"] == "approval_required" and body["resource_type"] == "feature_flag"
+    assert api.get(url).json()["active"] is start
+    again = api.patch(url, json_body={"active": switch})
+    assert again.status_code == 409 and again.json()["code"] == "change_request_pending"
+    approved = api.post(f"/__admin/posthog/change-requests/{body['change_request_id']}/approve", json_body={})
+    assert approved.json()["state"] == "applied"
+    assert api.get(url).json()["active"] is switch
+
+
+def test_switching_on_and_moving_the_rollout_match_two_policies(api):
+    flag = _flag(api)
+    url = f"{P}/feature_flags/{flag['id']}/"
+    assert api.patch(url, json_body={"active": False}).status_code == 200
+    for key in ("feature_flag.enable", "feature_flag.update"):
+        policy = {"project_id": 1, "action_key": key, "quorum": 1}
+        assert api.post("/__admin/posthog/approval-policies", json_body=policy).status_code == 201
+    both = {"active": True, "filters": {"groups": [{"properties": [], "rollout_percentage": 40}]}}
+    refused = api.patch(url, json_body=both)
+    assert refused.status_code == 400 and refused.json()["code"] == "policy_conflict"
+    assert api.get(url).json()["active"] is False
+
+
 def test_flag_scopes(api):
     reader = {"vendor": "posthog", "key": "phx_flags_reader", "scopes": ["feature_flag:read"]}
     assert api.post("/__admin/api-keys", json_body=reader, check_spec=False).status_code == 201

@@ -145,6 +145,19 @@ def _rollouts(filters: Any) -> dict[str, Any]:
     return out
 
 
+def gated_actions(flag: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """The approval actions a flag PATCH triggers, as each action's ``detect`` in PostHog's
+    ``approvals/actions/feature_flags.py`` decides: switching the flag on, switching it off,
+    moving a rollout percentage."""
+    found = []
+    for key, target in (("feature_flag.enable", True), ("feature_flag.disable", False)):
+        if "active" in body and body["active"] == target and flag.get("active") != target:
+            found.append(key)
+    if changes_rollout(flag, body):
+        found.append("feature_flag.update")
+    return found
+
+
 def changes_rollout(flag: dict[str, Any], body: dict[str, Any]) -> bool:
     """PostHog's UpdateFeatureFlagAction.detect: a PATCH whose filters move any rollout percentage."""
     desired = body.get("active")
@@ -218,8 +231,7 @@ def update(state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], ga
         filters = flag_filters.validate(
             state, team_id, body["filters"], creating=False, key=body.get("key", flag["key"]), current=flag["filters"]
         )
-    if changes_rollout(flag, body):
-        gate.check(["feature_flag.update"], flag["id"])
+    gate.check(gated_actions(flag, body), flag["id"])
     new_key = body.get("key", flag["key"])
     if body.get("deleted") is True:
         live = linked_experiments(state, flag["id"], live_only=True)
