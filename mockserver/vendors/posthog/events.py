@@ -35,7 +35,8 @@ def get(state: dict[str, Any], team_id: int, definition_id: str) -> dict[str, An
     return row
 
 
-def _record(state: dict[str, Any], team_id: int, name: str, stamp: str | None) -> dict[str, Any]:
+def record(state: dict[str, Any], team_id: int, name: str, stamp: str | None) -> dict[str, Any]:
+    """A new event definition as PostHog stores one, first and last seen at ``stamp``."""
     uid = next_uuid(state)
     row = {
         "id": uid,
@@ -65,7 +66,7 @@ def ingest(state: dict[str, Any], team_id: int, names: list[str], now: datetime)
     for name in dict.fromkeys(names):
         row = by_name(state, team_id, name)
         if row is None:
-            row = _record(state, team_id, name, stamp)
+            row = record(state, team_id, name, stamp)
         else:
             row["last_seen_at"] = stamp
             row["created_at"] = row.get("created_at") or stamp
@@ -82,7 +83,7 @@ def create(state: dict[str, Any], team_id: int, body: dict[str, Any], user_id: i
         raise invalid(f'Invalid pk "{owner}" - object does not exist.', "owner", "does_not_exist")
     if body.get("hidden") and body.get("verified"):
         raise invalid("An event cannot be both hidden and verified")
-    row = _record(state, team_id, name, None)  # dates stay null until the first event is ingested
+    row = record(state, team_id, name, None)  # dates stay null until the first event is ingested
     for field in WRITABLE:
         if body.get(field) is not None:
             row[field] = body[field]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.core.clock import iso
 from mockserver.core.store import SeedContext, next_id, next_uuid, pure_seeder
-from mockserver.vendors.posthog import fingerprints, flags, models, ordering, timeseries
+from mockserver.vendors.posthog import events, fingerprints, flags, models, ordering, timeseries
 from mockserver.vendors.posthog.metric_references import entity_references
 
 if TYPE_CHECKING:
@@ -399,25 +399,8 @@ def _taxonomy(world: _World, anchor: datetime) -> None:
         names = entity_references(metrics)[0] | set(EVENTS) | {"$feature_flag_called"}
         names |= {step["event"] for _, _, steps in ACTIONS.get(team_id, []) for step in steps}
         for index, name in enumerate(sorted(names)):
-            uid = next_uuid(state)
-            first = iso(anchor - timedelta(days=240 - index * 3))
-            state["event_definitions"][uid] = {
-                "id": uid,
-                "team_id": team_id,
-                "name": name,
-                "description": "",
-                "tags": [],
-                "owner_id": None,
-                "created_at": first,
-                "updated_at": first,
-                "updated_by_id": None,
-                "last_seen_at": iso(anchor - timedelta(hours=1 + index * 7)),
-                "verified": False,
-                "verified_at": None,
-                "verified_by_id": None,
-                "hidden": False,
-                "default_columns": [],
-            }
+            row = events.record(state, team_id, name, iso(anchor - timedelta(days=240 - index * 3)))
+            row["last_seen_at"] = iso(anchor - timedelta(hours=1 + index * 7))
         for index, (name, description, steps) in enumerate(ACTIONS.get(team_id, [])):
             aid = next_id(state, "action")
             created = iso(anchor - timedelta(days=180 - aid * 11))
