@@ -115,10 +115,24 @@ def test_expand_shows_who_uses_a_metric(ld):
     assert ld.get(f"{M}/checkout-completed?expand=whatever").status_code == 200  # getMetric documents no 400
 
 
-def test_version_id_reads_the_current_version_only(ld):
-    current = ld.get(f"{M}/page-load-ms").json()["_versionId"]
-    assert ld.get(f"{M}/page-load-ms?versionId={current}").status_code == 200
-    assert "no version" in error(ld.get(f"{M}/page-load-ms?versionId=old"), 404)
+def test_version_id_reads_the_current_version_and_the_ones_patches_replaced(ld):
+    url = f"{M}/page-load-ms"
+    first = ld.get(url).json()
+    assert ld.get(f"{url}?versionId={first['_versionId']}").json() == first
+    assert "no version" in error(ld.get(f"{url}?versionId=old"), 404)
+    renamed = ld.patch(url, json_body=[{"op": "replace", "path": "/name", "value": "Load time"}]).json()
+    tagged = ld.patch(url, json_body=[{"op": "add", "path": "/tags/-", "value": "perf"}]).json()
+    assert [first["_version"], renamed["_version"], tagged["_version"]] == [1, 2, 3]
+    old = ld.get(f"{url}?versionId={first['_versionId']}").json()
+    assert old["_version"] == 1 and old["_versionId"] == first["_versionId"] and old["name"] == first["name"]
+    assert (
+        old["tags"] == first["tags"] and old["key"] == first["key"] and old["_creationDate"] == first["_creationDate"]
+    )
+    middle = ld.get(f"{url}?versionId={renamed['_versionId']}").json()
+    assert middle["name"] == "Load time" and middle["tags"] == first["tags"] and middle["_version"] == 2
+    assert ld.get(url).json() == ld.get(f"{url}?versionId={tagged['_versionId']}").json() == tagged
+    failed = ld.patch(url, json_body=[{"op": "replace", "path": "/kind", "value": "click"}])
+    assert failed.status_code == 400 and ld.get(url).json() == tagged  # a refused patch makes no version
 
 
 def test_json_patch_makes_a_new_version(ld_api):

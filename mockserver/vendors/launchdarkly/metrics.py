@@ -13,6 +13,7 @@ which still show the definition they measured.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -31,6 +32,7 @@ ANALYSES = ("mean", "percentile")
 URL_KINDS = {"exact": "url", "canonical": "url", "substring": "substring", "regex": "pattern"}
 DATA_SOURCE = {"key": "launchdarkly", "_name": "LaunchDarkly"}
 # Fields a patch may change: everything but the key, the kind and what the server keeps.
+KEPT_VERSIONS = 50  # older versions of a metric that GET ?versionId= can still read
 EDITABLE = (
     "name",
     "description",
@@ -244,12 +246,20 @@ def patch(state: dict[str, Any], project_key: str, row: dict[str, Any], body: An
     patched["randomizationUnits"] = list(patched.get("analysisUnits", []))
     _check(state, project_key, patched)
     _check_shape(state, project_key, {**row, **{k: v for k, v in patched.items() if k in EDITABLE}})
+    history = [*row.get("_history", []), _snapshot(row)][-KEPT_VERSIONS:]
     for key in list(row):
         if key in EDITABLE and key not in patched:
             row.pop(key)
     row.update({k: v for k, v in patched.items() if k in EDITABLE or k == "randomizationUnits"})
     row.update(_version=row.get("_version", 1) + 1, _versionId=next_uuid(state), lastModified=now_ms)
+    row["_history"] = history
     return row
+
+
+def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    """What a version of a metric is: its editable fields, version and modification time."""
+    kept = (*EDITABLE, "_version", "_versionId", "lastModified")
+    return {k: copy.deepcopy(row[k]) for k in kept if k in row}
 
 
 def uses(state: dict[str, Any], project_key: str, key: str, is_group: bool = False) -> Iterator[dict[str, Any]]:
@@ -448,7 +458,12 @@ def listing(state: dict[str, Any], project_key: str, raw_filter: str | None, sor
 
 
 def version(row: dict[str, Any], version_id: str | None) -> dict[str, Any]:
-    """The metric as of ``versionId``; only the current version is kept, so older ones are 404s."""
-    if version_id is not None and version_id != row["_versionId"]:
-        raise not_found(f"Metric '{row['key']}' has no version '{version_id}' (current: {row['_versionId']})")
-    return row
+    """The metric as of ``versionId``: the current one, or one of the last ``KEPT_VERSIONS`` a
+    patch replaced (the fields that version had; key, kind and creation date never change)."""
+    if version_id is None or version_id == row["_versionId"]:
+        return row
+    for old in row.get("_history", []):
+        if old["_versionId"] == version_id:
+            base = {k: v for k, v in row.items() if k not in EDITABLE and k != "_history"}
+            return {**base, **old}
+    raise not_found(f"Metric '{row['key']}' has no version '{version_id}' (current: {row['_versionId']})")
