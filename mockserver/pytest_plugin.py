@@ -1,21 +1,28 @@
 """pytest plugin (registered through the ``pytest11`` entry point): the ``mockserver`` fixtures.
 
-One server per session (per xdist worker) on 127.0.0.1 and a free port; every test gets it back
-in its seeded state. ``mockserver_app`` is the same control surface over Flask's test client,
-with no socket. Errors raised inside the server during a test fail that test.
+Every fixture hands the test a ``mockserver.Client`` put back in its seeded state (or the marker's
+fixture and seed): the same object and the same methods wherever the server runs.
 
-    def test_launch(mockserver):
-        mockserver.add_fault(method="GET", path="/api/projects/1/experiments/*", status=503, times=1)
-        ...
-        mockserver.requests.assert_called("GET", "experiments_retrieve", times=2)
+* ``mockserver``: by default a server on 127.0.0.1 and a free port, one per session (per xdist
+  worker), started on first use; with ``--mockserver-url`` (``MOCKSERVER_URL``) the server already
+  running there, e.g. a Docker sidecar in CI; with ``--mockserver-in-process`` the app in this
+  process, as ``mockserver_app`` (its URL then routed for the whole session, so session- and
+  module-scoped fixtures can use it too).
+* ``mockserver_app``: the app in this process with no socket. Its ``url``
+  (``http://mockserver.invalid``) reaches the app from ``requests`` and ``httpx`` (sync and async)
+  for the test's duration, so code under test runs unchanged; other hosts are untouched.
+* ``mockserver_session``: the session's client, for module- or session-scoped set-up.
+
+An error raised inside the server during a test fails that test. With ``--mockserver-strict-requests``
+so does a request the vendor contract refuses (schema, unknown path or method, credentials), even
+when the code under test swallowed the 400. ``--mockserver-coverage[=PATH]`` reports at the end
+which operations the suite called, with which documented statuses.
 """
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,262 +30,38 @@ import pytest
 if TYPE_CHECKING:
     from flask import Flask
 
+    from mockserver.client import Client
     from mockserver.core.settings import Settings
-    from mockserver.server import MockServer
 
 DEFAULT_SEED = 42
-MARKER_ARGS = ("fixture", "seed")
+MARKER_ARGS = ("fixture", "seed", "strict_requests")
+DEFAULT_COVERAGE_PATH = "mockserver-coverage.json"
+IN_PROCESS_URL = "http://mockserver.invalid"
+_USED = pytest.StashKey[list]()
+_SESSION = pytest.StashKey["_Backends"]()
+_COVERAGE = pytest.StashKey[list]()  # reports of this process's servers, or of every xdist worker
+_COVERAGE_DONE = pytest.StashKey[tuple]()
 
 
-class MockServerError(AssertionError):
-    """Something went wrong inside the mock server, or a control call was refused."""
+def __getattr__(name: str) -> Any:
+    """Names older tests import from here, without importing httpx when pytest loads the plugin."""
+    if name == "MockServerError":
+        from mockserver.client import MockServerError
 
+        return MockServerError
+    if name == "MockServerControl":
+        from mockserver.client import Client
 
-# ---------------------------------------------------------------------------------------------
-# The journal as tests see it
+        return Client
+    if name == "RequestLog":
+        from mockserver.calls import RequestLog
 
-
-class RequestLog:
-    """The request journal of the current test (it is cleared before every test)."""
-
-    def __init__(self, control: MockServerControl) -> None:
-        self._control = control
-
-    def all(self, **filters: Any) -> list[dict[str, Any]]:
-        """Entries, oldest first; filters: method, path (glob), operation_id, status."""
-        params = {k: v for k, v in filters.items() if v is not None}
-        return self._control._admin("GET", "/__admin/requests", params=params)["requests"]
-
-    def calls(self, method: str | None, path_or_operation_id: str) -> list[dict[str, Any]]:
-        key = "path" if path_or_operation_id.startswith("/") else "operation_id"
-        return self.all(method=method.upper() if method else None, **{key: path_or_operation_id})
-
-    def assert_called(self, method: str | None, path_or_operation_id: str, times: int | None = None) -> list[dict]:
-        """At least once (or exactly ``times``); a leading ``/`` means a path glob, else an operationId."""
-        found = self.calls(method, path_or_operation_id)
-        if (times is None and not found) or (times is not None and len(found) != times):
-            from mockserver.core.journal import describe
-
-            wanted = "at least once" if times is None else f"{times} time(s)"
-            raise AssertionError(
-                f"expected {method or 'any method'} {path_or_operation_id} to be called {wanted}, "
-                f"it was called {len(found)} time(s). Requests seen:\n{describe(self.all())}"
-            )
-        return found
-
-    def assert_not_called(self, method: str | None, path_or_operation_id: str) -> None:
-        self.assert_called(method, path_or_operation_id, times=0)
-
-    def clear(self) -> None:
-        self._control._admin("DELETE", "/__admin/requests")
-
-    def __len__(self) -> int:
-        return len(self.all())
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.all())
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        return self.all()[index]
+        return RequestLog
+    raise AttributeError(name)
 
 
 # ---------------------------------------------------------------------------------------------
-# The control surface
-
-
-class MockServerControl:
-    """What the ``mockserver`` and ``mockserver_app`` fixtures give a test.
-
-    Control calls go through the server's own /__admin API (in process), so they are checked
-    against specs/admin.yaml like any other client's.
-    """
-
-    def __init__(self, app: Flask, url: str) -> None:
-        self.app = app
-        self.url = url.rstrip("/")
-        self._client = app.test_client()
-        self.client = app.test_client()  # Flask's test client on the same app, for in-process requests
-        self._errors_seen = self.runtime.server_error_count
-
-    # -- addresses ------------------------------------------------------------------------------
-
-    @property
-    def runtime(self) -> Any:
-        return self.app.extensions["mockserver"]
-
-    def posthog_url(self, project_id: int | str = 1) -> str:
-        return f"{self.url}/api/projects/{project_id}"
-
-    @property
-    def launchdarkly_url(self) -> str:
-        """The REST API root (``…/api/v2``); LaunchDarkly clients that want a host take ``url``."""
-        return f"{self.url}/api/v2"
-
-    # -- admin plumbing -------------------------------------------------------------------------
-
-    def _admin(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
-        response = self._client.open(
-            path,
-            method=method,
-            query_string=params,
-            data=None if body is None else json.dumps(body),
-            content_type="application/json" if body is not None else None,
-        )
-        payload = response.get_json(silent=True) if response.data else None
-        if response.status_code >= 400:
-            detail = payload.get("detail") if isinstance(payload, dict) else response.get_data(as_text=True)
-            field = payload.get("field") if isinstance(payload, dict) else None
-            raise MockServerError(
-                f"{method} {path} answered {response.status_code}: {detail}" + (f" (field {field})" if field else "")
-            )
-        return payload
-
-    # -- state ----------------------------------------------------------------------------------
-
-    def reset(self, seed: int | None = None) -> None:
-        """Back to the seeded world (state, clock, faults and journal)."""
-        self._admin("POST", "/__admin/reset", {} if seed is None else {"seed": seed})
-
-    def load(self, fixture_name_or_path: str | Path) -> dict[str, Any]:
-        """Load a named fixture (``"approval-required"``) or a fixture file."""
-        from mockserver.core.documents import SnapshotError
-        from mockserver.core.fixtures import read_fixture
-
-        try:
-            doc = read_fixture(fixture_name_or_path)
-        except SnapshotError as exc:
-            raise MockServerError(str(exc)) from None
-        try:
-            return self._admin("PUT", "/__admin/state", doc)
-        except MockServerError as exc:
-            raise MockServerError(f"{exc} (in fixture {fixture_name_or_path})") from None
-
-    def state(self) -> dict[str, Any]:
-        """A copy of the whole state: ``{"admin": …, "posthog": …, "launchdarkly": …}``."""
-        return self._admin("GET", "/__admin/state")["data"]
-
-    def export(self) -> dict[str, Any]:
-        """The state document (what a fixture file holds)."""
-        return self._admin("GET", "/__admin/state")
-
-    # -- journal, faults, keys, approvals ---------------------------------------------------------
-
-    @property
-    def requests(self) -> RequestLog:
-        return RequestLog(self)
-
-    def add_fault(self, **rule: Any) -> dict[str, Any]:
-        """``add_fault(method="GET", path="/api/projects/1/experiments/*", status=503, times=1)``."""
-        return self._admin("POST", "/__admin/faults", rule)
-
-    def faults(self) -> list[dict[str, Any]]:
-        return self._admin("GET", "/__admin/faults")["faults"]
-
-    def clear_faults(self) -> None:
-        self._admin("DELETE", "/__admin/faults")
-
-    def api_key(
-        self, key: str, vendor: str = "posthog", *, scopes: list[str] | None = None, role: str | None = None
-    ) -> dict[str, Any]:
-        """Register a key: PostHog ``scopes`` (``["experiment:read"]``) or a LaunchDarkly ``role``."""
-        body: dict[str, Any] = {"vendor": vendor, "key": key}
-        if scopes is not None:
-            body["scopes"] = scopes
-        if role is not None:
-            body["role"] = role
-        return self._admin("POST", "/__admin/api-keys", body)
-
-    def approval_policy(
-        self,
-        action_key: str = "experiment.launch",
-        *,
-        quorum: int = 1,
-        project_id: int = 1,
-        users: list[int] | None = None,
-        roles: list[str] | None = None,
-    ) -> dict[str, Any]:
-        """Gate a PostHog action; matching changes then answer 409 with a change request."""
-        return self._admin(
-            "POST",
-            "/__admin/posthog/approval-policies",
-            {
-                "action_key": action_key,
-                "quorum": quorum,
-                "project_id": project_id,
-                "users": users or [],
-                "roles": roles or [],
-            },
-        )
-
-    def change_requests(self, state: str | None = None) -> list[dict[str, Any]]:
-        return self._admin("GET", "/__admin/posthog/change-requests", params={"state": state} if state else None)[
-            "change_requests"
-        ]
-
-    def approve(self, change_request_id: str, user_id: int = 2) -> dict[str, Any]:
-        return self._admin(
-            "POST", f"/__admin/posthog/change-requests/{change_request_id}/approve", {"user_id": user_id}
-        )
-
-    def reject(self, change_request_id: str, user_id: int = 2, reason: str = "") -> dict[str, Any]:
-        return self._admin(
-            "POST",
-            f"/__admin/posthog/change-requests/{change_request_id}/reject",
-            {"user_id": user_id, "reason": reason},
-        )
-
-    # -- clock ----------------------------------------------------------------------------------
-
-    def now(self) -> datetime:
-        from mockserver.core.clock import parse_instant
-
-        return parse_instant(self._admin("GET", "/__admin/clock")["now"].replace("Z", "+00:00"))
-
-    def freeze_time(self, at: datetime | str | None = None) -> datetime:
-        """Stop the mock's clock at ``at`` (default: now)."""
-        value = at.isoformat() if isinstance(at, datetime) else at
-        self._admin("POST", "/__admin/clock/freeze", {"at": value})
-        return self.now()
-
-    def advance_time(self, delta: timedelta | float | str | None = None, **units: float) -> datetime:
-        """``advance_time(timedelta(days=2))``, ``advance_time(90)`` (seconds), ``advance_time("1h30m")``
-        or ``advance_time(days=2)``."""
-        if units:
-            delta = timedelta(**units) + (delta if isinstance(delta, timedelta) else timedelta())
-        if isinstance(delta, timedelta):
-            body: dict[str, Any] = {"seconds": delta.total_seconds()}
-        elif isinstance(delta, str):
-            body = {"duration": delta}
-        elif isinstance(delta, int | float):
-            body = {"seconds": delta}
-        else:
-            raise TypeError("advance_time needs a timedelta, seconds, a duration string or units")
-        self._admin("POST", "/__admin/clock/advance", body)
-        return self.now()
-
-    def unfreeze_time(self) -> None:
-        self._admin("POST", "/__admin/clock/unfreeze")
-
-    # -- errors raised inside the server ----------------------------------------------------------
-
-    def take_server_errors(self) -> list[BaseException]:
-        """Errors the server recorded since the test started (or since the last call)."""
-        runtime = self.runtime
-        with runtime._errors_lock:
-            new = runtime.server_error_count - self._errors_seen
-            self._errors_seen = runtime.server_error_count
-            errors = list(runtime.server_errors)[-new:] if new > 0 else []
-        return errors
-
-    def _prepare(self, seed: int, fixture: str | None) -> None:
-        self.reset(seed)
-        if fixture:
-            self.load(fixture)
-        self._errors_seen = self.runtime.server_error_count
-
-
-# ---------------------------------------------------------------------------------------------
-# pytest wiring
+# Options
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -289,26 +72,117 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"seed of the mock's generated data (default: ini mockserver_seed, else {DEFAULT_SEED})",
     )
+    group.addoption(
+        "--mockserver-url",
+        default=None,
+        help="use the mock server already running at this URL (e.g. a Docker sidecar) instead of starting one; "
+        "under xdist give one URL per worker, comma-separated (default: $MOCKSERVER_URL)",
+    )
+    group.addoption(
+        "--mockserver-admin-token",
+        default=None,
+        help="the control-API token of the server at --mockserver-url (default: $MOCKSERVER_ADMIN_TOKEN)",
+    )
+    group.addoption(
+        "--mockserver-in-process",
+        action="store_true",
+        default=None,
+        help="run the mockserver fixture in this process with no socket, like mockserver_app "
+        "(default: ini mockserver_in_process, $MOCKSERVER_IN_PROCESS)",
+    )
+    group.addoption(
+        "--mockserver-strict-requests",
+        action="store_true",
+        default=None,
+        help="fail a test that sent a request the vendor contract refuses (schema, unknown path or method, "
+        "credentials), even if the code under test swallowed the error; opt a test out with "
+        "@pytest.mark.mockserver(strict_requests=False) (default: ini mockserver_strict_requests, "
+        "$MOCKSERVER_STRICT_REQUESTS)",
+    )
+    group.addoption(
+        "--mockserver-coverage",
+        nargs="?",
+        const=DEFAULT_COVERAGE_PATH,
+        default=None,
+        metavar="PATH",
+        help="at the end, print which vendor operations the suite called with which documented statuses, "
+        f"and write it as JSON to PATH (default {DEFAULT_COVERAGE_PATH}) and HTML beside it",
+    )
+    parser.addini("mockserver_strict_requests", help="see --mockserver-strict-requests", type="bool", default=False)
     parser.addini("mockserver_seed", help=f"seed of the mock's generated data (default {DEFAULT_SEED})", default=None)
+    parser.addini("mockserver_url", help="URL of an already running mock server (see --mockserver-url)", default=None)
+    parser.addini("mockserver_in_process", help="run the mockserver fixture in process", type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "mockserver(fixture=None, seed=None): start this test's mock server from a fixture and/or seed"
+        "markers",
+        "mockserver(fixture=None, seed=None, strict_requests=None): start this test's mock server from a fixture "
+        "and/or seed; strict_requests=False lets this test send requests the contract refuses (True: the reverse)",
     )
+    config.stash[_COVERAGE] = []
 
 
-def _default_seed(config: pytest.Config) -> int:
+def _configured_seed(config: pytest.Config) -> int | None:
     given = config.getoption("--mockserver-seed")
     if given is not None:
         return int(given)
     ini = config.getini("mockserver_seed")
-    return int(ini) if ini not in (None, "") else DEFAULT_SEED
+    return int(ini) if ini not in (None, "") else None
 
 
-def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+def _default_seed(config: pytest.Config) -> int:
+    seed = _configured_seed(config)
+    return DEFAULT_SEED if seed is None else seed
+
+
+def _remote_url(config: pytest.Config) -> str | None:
+    """The URL this worker uses, or None to start a server here."""
+    given = config.getoption("--mockserver-url") or os.environ.get("MOCKSERVER_URL") or config.getini("mockserver_url")
+    if not given:
+        return None
+    urls = [u.strip() for u in str(given).split(",") if u.strip()]
+    worker = getattr(config, "workerinput", None)
+    if worker is None:
+        return urls[0]
+    index, count = int(worker["workerid"].removeprefix("gw")), int(worker["workercount"])
+    if len(urls) < count:
+        raise pytest.UsageError(
+            f"--mockserver-url: {count} xdist workers would share {len(urls)} server(s), and each test resets the "
+            "whole server; give one URL per worker (comma-separated), or run without -n"
+        )
+    return urls[index]
+
+
+def _in_process(config: pytest.Config) -> bool:
+    given = config.getoption("--mockserver-in-process")
+    if given is not None:
+        return bool(given)
+    env = os.environ.get("MOCKSERVER_IN_PROCESS")
+    if env is not None:
+        return env.strip().lower() in ("1", "true", "yes", "on")
+    return bool(config.getini("mockserver_in_process"))
+
+
+def _strict_requests(item: pytest.Item) -> bool:
+    option = _marker_options(item).get("strict_requests")
+    if option is not None:
+        return bool(option)
+    config = item.config
+    given = config.getoption("--mockserver-strict-requests")
+    if given is not None:
+        return bool(given)
+    env = os.environ.get("MOCKSERVER_STRICT_REQUESTS")
+    if env is not None:
+        return env.strip().lower() in ("1", "true", "yes", "on")
+    return bool(config.getini("mockserver_strict_requests"))
+
+
+def _marker_options(node: pytest.Item | pytest.FixtureRequest) -> dict[str, Any]:
+    if isinstance(node, pytest.FixtureRequest):
+        node = node.node  # type: ignore[assignment]
     options: dict[str, Any] = {}
-    for marker in reversed(list(request.node.iter_markers("mockserver"))):  # closest marker wins
+    for marker in reversed(list(node.iter_markers("mockserver"))):  # closest marker wins
         if marker.args:
             raise pytest.UsageError("@pytest.mark.mockserver takes keywords only: fixture=..., seed=...")
         unknown = set(marker.kwargs) - set(MARKER_ARGS)
@@ -318,72 +192,337 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     return options
 
 
+# ---------------------------------------------------------------------------------------------
+# The session's servers, made on first use
+
+
+class _Backends:
+    """The servers of this session (per xdist worker) and a client for each."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.remote_url = _remote_url(config)
+        self.in_process = _in_process(config)
+        self._app: Any = None
+        self._app_client: Client | None = None
+        self._live: Any = None
+        self._live_client: Client | None = None
+        self._remote: Client | None = None
+        self._session_route: Any = None
+        self.errors_seen: dict[int, int] = {}
+        self.remote_seed = settings.seed  # a server elsewhere resets to its own seed, unless one is configured
+
+    # the in-process app (mockserver_app; mockserver with --mockserver-in-process)
+    def app(self) -> Flask:
+        if self._app is None:
+            from mockserver.app import create_app
+
+            self._app = create_app(self.settings)
+        return self._app
+
+    def app_client(self) -> Client:
+        if self._app_client is None:
+            from mockserver.client import Client
+
+            self._app_client = Client.in_process(self.app(), IN_PROCESS_URL)
+        return self._app_client
+
+    # a server on a socket in this process (mockserver by default)
+    def live_client(self) -> Client:
+        if self._live_client is None:
+            from mockserver.client import Client
+            from mockserver.server import MockServer
+
+            self._live = MockServer(self.settings).start()
+            # Control calls skip the socket: the app is right here.
+            client = Client.in_process(self._live.app, self._live.url)
+            client.server = self._live  # type: ignore[attr-defined]
+            self._live_client = client
+        return self._live_client
+
+    # a server somewhere else (--mockserver-url)
+    def remote_client(self) -> Client:
+        if self._remote is None:
+            from mockserver.client import Client, MockServerError
+
+            assert self.remote_url is not None
+            token = self.config.getoption("--mockserver-admin-token") or os.environ.get("MOCKSERVER_ADMIN_TOKEN")
+            client = Client(self.remote_url, token or None)
+            try:
+                health = client.health()
+                count, _ = client.server_errors()
+            except MockServerError as exc:
+                hint = ""
+                if exc.status == 401:
+                    hint = "; pass its token with --mockserver-admin-token or MOCKSERVER_ADMIN_TOKEN"
+                pytest.fail(f"--mockserver-url {self.remote_url}: {exc}{hint}", pytrace=False)
+            self.errors_seen[id(client)] = count
+            if self.config.getoption("--mockserver-coverage"):
+                client.clear_coverage()  # the report covers this session's calls, not the server's earlier ones
+            configured = _configured_seed(self.config)
+            self.remote_seed = health["seed"] if configured is None else configured
+            self._remote = client
+        return self._remote
+
+    def main_client(self) -> Client:
+        """What ``mockserver`` uses."""
+        if self.remote_url is not None:
+            return self.remote_client()
+        if self.in_process:
+            client = self.app_client()
+            if self._session_route is None:
+                # The session's server is this app: its URL works in session- and module-scoped
+                # fixtures too, not only inside tests.
+                from mockserver.transports import ROUTER, allow_host
+
+                allow_host(client.app, client.url)
+                self._session_route = ROUTER.add(client.url, client.app)
+            return client
+        return self.live_client()
+
+    def seed_for(self, client: Client) -> int:
+        return self.remote_seed if client is self._remote else self.settings.seed
+
+    def coverage_reports(self) -> list[dict[str, Any]]:
+        """The coverage of every server this session started or used (the live server's app and the
+        in-process app are two servers)."""
+        reports = []
+        for client in (self._app_client, self._live_client, self._remote):
+            if client is not None:
+                try:
+                    reports.append(client.coverage())
+                except Exception as exc:  # a stopped sidecar must not turn a green session red
+                    reports.append({"vendors": {}, "error": f"{client.url}: {exc}"})
+        return reports
+
+    def close(self) -> None:
+        if self.config.getoption("--mockserver-coverage"):
+            self.config.stash[_COVERAGE].extend(self.coverage_reports())
+        if self._session_route is not None:
+            from mockserver.transports import ROUTER
+
+            ROUTER.remove(self._session_route)
+        for client in (self._app_client, self._live_client, self._remote):
+            if client is not None:
+                client.close()
+        if self._live is not None:
+            self._live.stop()
+
+
+def _backends(config: pytest.Config) -> _Backends:
+    found = config.stash.get(_SESSION, None)
+    if found is None:
+        raise RuntimeError("the mockserver session is not set up")
+    return found
+
+
 @pytest.fixture(scope="session")
 def mockserver_settings(pytestconfig: pytest.Config) -> Settings:
-    """Settings of the session's server; override this fixture to change host, port or flags."""
+    """Settings of the session's server; override this fixture to change flags (not with --mockserver-url)."""
     from mockserver.core.settings import Settings
 
     return Settings(port=0, seed=_default_seed(pytestconfig))
 
 
 @pytest.fixture(scope="session")
-def mockserver_session(mockserver_settings: Settings) -> Iterator[MockServer]:
-    """The live server behind ``mockserver``: one per session (per xdist worker)."""
-    from mockserver.server import MockServer
+def _mockserver_backends(pytestconfig: pytest.Config, mockserver_settings: Settings) -> Iterator[_Backends]:
+    from mockserver.transports import ROUTER
 
-    with MockServer(mockserver_settings) as server:
-        yield server
+    backends = _Backends(pytestconfig, mockserver_settings)
+    pytestconfig.stash[_SESSION] = backends
+    ROUTER.hold()  # tests route and unroute the in-process URL; the patches stay for the session
+    try:
+        yield backends
+    finally:
+        ROUTER.release()
+        backends.close()
+        del pytestconfig.stash[_SESSION]
 
 
 @pytest.fixture(scope="session")
-def mockserver_session_app(mockserver_settings: Settings) -> Flask:
-    from mockserver.app import create_app
+def mockserver_session(_mockserver_backends: _Backends) -> Client:
+    """The session's client of the server behind ``mockserver``, not reset between tests: use it in
+    module- or session-scoped fixtures (build a state once, ``export()`` it, ``load()`` it per test).
+    ``.server`` is the ``MockServer`` when the plugin started one."""
+    return _mockserver_backends.main_client()
 
-    return create_app(mockserver_settings)
+
+@pytest.fixture(scope="session")
+def mockserver_session_app(_mockserver_backends: _Backends) -> Flask:
+    """The app object behind ``mockserver_app``."""
+    return _mockserver_backends.app()
 
 
-def _control(request: pytest.FixtureRequest, app: Flask, url: str, settings: Settings) -> MockServerControl:
+# ---------------------------------------------------------------------------------------------
+# Per test
+
+
+def _prepare(request: pytest.FixtureRequest, backends: _Backends, client: Client) -> Client:
+    """Back to the seeded world (or the marker's), fixture paths relative to the test file."""
     options = _marker_options(request)
-    control = MockServerControl(app, url)
-    control._prepare(options.get("seed", settings.seed), options.get("fixture"))
-    return control
+    client.fixture_dirs = [request.path.parent, request.config.rootpath]
+    client.reset(options.get("seed", backends.seed_for(client)))
+    if options.get("fixture"):
+        client.load(options["fixture"])
+    if client.app is not None:
+        backends.errors_seen[id(client)] = client.runtime.server_error_count
+    used = request.node.stash.setdefault(_USED, [])
+    if all(c is not client for c in used):
+        used.append(client)
+    return client
 
 
 @pytest.fixture
-def mockserver(
-    request: pytest.FixtureRequest, mockserver_session: MockServer, mockserver_settings: Settings
-) -> MockServerControl:
-    """The live mock server, reset to its seeded state (or the marker's fixture/seed) for this test."""
-    return _control(request, mockserver_session.app, mockserver_session.url, mockserver_settings)
+def mockserver(request: pytest.FixtureRequest, _mockserver_backends: _Backends) -> Client:
+    """The mock server, reset to its seeded state (or the marker's fixture and seed) for this test."""
+    return _prepare(request, _mockserver_backends, _mockserver_backends.main_client())
 
 
 @pytest.fixture
-def mockserver_app(
-    request: pytest.FixtureRequest, mockserver_session_app: Flask, mockserver_settings: Settings
-) -> MockServerControl:
-    """The same as ``mockserver`` in process: send requests with ``mockserver_app.client`` (Flask's test client)."""
-    return _control(request, mockserver_session_app, "http://localhost", mockserver_settings)
+def mockserver_app(request: pytest.FixtureRequest, _mockserver_backends: _Backends) -> Iterator[Client]:
+    """The mock in this process with no socket: ``requests``/``httpx`` calls to its ``url`` reach it."""
+    from mockserver.transports import route_to_app
+
+    backends = _mockserver_backends
+    if "mockserver" in request.fixturenames:
+        shared: Client = request.getfixturevalue("mockserver")
+        if shared.app is None:
+            pytest.fail(
+                f"this test uses both mockserver (the server at {shared.url}, --mockserver-url) and mockserver_app "
+                "(a server in this process): two separate worlds. Use one of them.",
+                pytrace=False,
+            )
+        if backends.in_process:
+            yield shared  # the same object: its url is already routed
+            return
+        from mockserver.client import Client
+
+        client = Client.in_process(shared.app, IN_PROCESS_URL)  # one world: the live server's app
+        try:
+            with route_to_app(client.app, client.url):
+                yield client
+        finally:
+            client.close()
+        return
+    client = _prepare(request, backends, backends.app_client())
+    with route_to_app(client.app, client.url):
+        yield client
+
+
+def _take_errors(backends: _Backends, client: Client) -> list[Any]:
+    """Errors raised inside the server since the test started: exceptions in process, else rows."""
+    seen = backends.errors_seen.get(id(client), 0)
+    if client.app is not None:
+        runtime = client.runtime
+        with runtime._errors_lock:
+            new = runtime.server_error_count - seen
+            backends.errors_seen[id(client)] = runtime.server_error_count
+            return list(runtime.server_errors)[-new:] if new > 0 else []
+    from mockserver.client import MockServerError, RemoteServerError
+
+    try:
+        count, rows = client.server_errors(after=seen)
+    except MockServerError:
+        return []  # the test's own failure (a stopped server…) says more
+    backends.errors_seen[id(client)] = count
+    return [RemoteServerError(f"{row['type']}({row['message']!r}) inside the server at {client.url}") for row in rows]
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
     """Fail the test that caused a server-side error, with the server's traceback chained."""
-    funcargs = getattr(item, "funcargs", {})
-    controls = [
-        funcargs[name] for name in ("mockserver", "mockserver_app") if isinstance(funcargs.get(name), MockServerControl)
-    ]
+    __tracebackhide__ = True
+    clients = item.stash.get(_USED, [])
+    if not clients:
+        return (yield)
+    backends = _backends(item.config)
+    strict = _strict_requests(item)
     try:
         result = yield
     except BaseException as exc:
-        for control in controls:
-            for error in control.take_server_errors():
+        for client in clients:
+            for error in _take_errors(backends, client):
                 exc.add_note(f"mock server error during this test: {error!r}")
+            refused = _refusals(client) if strict else []
+            if refused:
+                from mockserver.calls import refusal_report
+
+                exc.add_note(refusal_report(refused))
         raise
-    for control in controls:
-        errors = control.take_server_errors()
+    for client in clients:
+        errors = _take_errors(backends, client)
         if errors:
+            from mockserver.client import MockServerError
+
             raise MockServerError(
                 f"{len(errors)} error(s) raised inside the mock server during this test "
                 f"(the client saw a 500); first: {errors[0]!r}"
             ) from errors[0]
+    if strict:
+        from mockserver.calls import ContractRefused, refusal_report
+
+        refused = [entry for client in clients for entry in _refusals(client)]
+        if refused:
+            raise ContractRefused(
+                refusal_report(refused) + "\n(for a request meant to break the contract: "
+                "@pytest.mark.mockserver(strict_requests=False))"
+            )
     return result
+
+
+def _refusals(client: Client) -> list[dict[str, Any]]:
+    """The contract refusals since this test's reset (which emptied the journal)."""
+    from mockserver.client import MockServerError
+
+    try:
+        return client.requests.contract_refusals()
+    except MockServerError:
+        return []  # a stopped server: the test's own failure says more
+
+
+# ---------------------------------------------------------------------------------------------
+# Contract coverage at the end of the session
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: a worker's coverage reports."""
+    reports = getattr(node, "workeroutput", {}).get("mockserver_coverage")
+    if reports:
+        node.config.stash[_COVERAGE].extend(reports)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    target = config.getoption("--mockserver-coverage")
+    if not target:
+        return
+    reports = config.stash.get(_COVERAGE, [])
+    if hasattr(config, "workerinput"):
+        config.workeroutput["mockserver_coverage"] = reports  # type: ignore[attr-defined]
+        return
+    from mockserver.core.coverage import combine
+    from mockserver.coverage_report import write
+
+    path = config.invocation_params.dir / target
+    report = combine(r for r in reports if r.get("vendors"))
+    html = write(report, path)
+    config.stash[_COVERAGE_DONE] = (report, path, html, [r["error"] for r in reports if r.get("error")])
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    done = config.stash.get(_COVERAGE_DONE, None)
+    if done is None:
+        return
+    from mockserver.coverage_report import summary_lines
+
+    report, path, html, errors = done
+    terminalreporter.section("mockserver contract coverage")
+    if not report["vendors"]:
+        terminalreporter.write_line("no mock server was used in this session")
+    for text in summary_lines(report):
+        terminalreporter.write_line(text)
+    for error in errors:
+        terminalreporter.write_line(f"coverage not collected from {error}")
+    terminalreporter.write_line(f"written: {path} and {html}")

@@ -11,6 +11,9 @@ from mockserver.core.settings import Settings, build
 from mockserver.server import MockServer
 from tests.speccheck import FlaskClient, HttpClient
 
+# A project of its own with its own pytest.ini, run in three modes by tests/plugin/test_consumer.py.
+collect_ignore = ["consumer"]
+
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 PH_KEY = {"Authorization": "Bearer phx_test_key"}
 

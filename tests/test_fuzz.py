@@ -28,7 +28,7 @@ from mockserver.core.contract import shared_contract
 from mockserver.server import MockServer
 from mockserver.vendors.launchdarkly import seed as ld_seed
 from tests.conftest import make_settings
-from tests.launchdarkly.conftest import experiment_post
+from tests.launchdarkly.helpers import experiment_post
 from tests.speccheck import FlaskClient
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
@@ -38,13 +38,23 @@ SEED = 42  # the server's seed: resets must come back to the same world whatever
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"]
 HEADERS = {
     "posthog": {"Authorization": "Bearer phx_fuzz"},
-    "launchdarkly": {"Authorization": "api-fuzz"},
+    "launchdarkly": {"Authorization": "api-fuzz", "LD-API-Version": "beta"},  # beta reaches metric groups too
     "admin": {},
 }
 # Path parameters pinned to the seeded world, or nearly every case would be a 404 on an unknown project.
 PINNED = {"path.project_id": "1", "path.projectKey": "default", "path.environmentKey": "production"}
 # Record ids and keys drawn, most of the time, from what the seed holds, so cases reach the rules.
-DRAWN = ("path.id", "path.experimentKey", "path.featureFlagKey", "path.metricKey", "path.metricGroupKey")
+DRAWN = (
+    "path.id",
+    "path.experimentKey",
+    "path.featureFlagKey",
+    "path.metricKey",
+    "path.metricGroupKey",
+    "path.holdoutKey",
+    "path.holdoutId",
+    "path.layerKey",
+    "path.key",
+)
 # Ids that int() would take but the vendors never would: other scripts' digits, separators, spaces.
 ODD_IDS = ["\u0661", "\uff11", "\u00b2", "1_0", " 1", "+1", "1\n", "٣٤"]
 
@@ -62,6 +72,7 @@ def seeded_values() -> dict[str, list]:
         for item in get(f"/api/projects/1/{kind}/?limit=100", "posthog")["results"]
     }
     experiments = get("/api/v2/projects/default/environments/production/experiments?limit=50", "launchdarkly")["items"]
+    holdouts = get("/api/v2/projects/default/environments/production/holdouts", "launchdarkly")["items"]
     iterations = [x["currentIteration"] for x in experiments if x.get("currentIteration")]
     return {
         "path.id": sorted(ids) + ODD_IDS,
@@ -69,6 +80,10 @@ def seeded_values() -> dict[str, list]:
         "path.featureFlagKey": sorted({k for it in iterations for k in it.get("flags", {})}),
         "path.metricKey": [metric[0] for metric in ld_seed.METRICS["default"]],
         "path.metricGroupKey": [group[0] for group in ld_seed.GROUPS["default"]],
+        "path.holdoutKey": [h["key"] for h in holdouts],
+        "path.holdoutId": [h["_id"] for h in holdouts],
+        "path.layerKey": [layer[0] for layer in ld_seed.LAYERS],
+        "path.key": [kind[0] for kind in ld_seed.CONTEXT_KINDS["default"]],
     }
 
 
@@ -107,6 +122,14 @@ VALID_CREATES = {
         "query": {"kind": "ExperimentMetric", "metric_type": "mean", "source": {"kind": "EventsNode", "event": "view"}},
     },
     "createExperiment": _ld_experiment,
+    "postMetric": lambda n: {"key": f"fuzz-{n}", "kind": "custom", "eventKey": f"fuzz-{n}", "isNumeric": False},
+    "postHoldout": lambda n: {
+        "key": f"fuzz-{n}",
+        "name": f"Fuzz {n}",
+        "holdoutamount": "5",
+        "metrics": [{"key": "checkout-completed"}],
+    },
+    "createLayer": lambda n: {"key": f"fuzz-{n}", "name": f"Fuzz {n}", "description": ""},
     "addPosthogApprovalPolicy": lambda n: {"action_key": "experiment.launch", "quorum": 1},
 }
 

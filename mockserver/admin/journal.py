@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from mockserver.core.problems import Problem
 from mockserver.core.vendor import Call, Reply
 
 
 def list_requests(call: Call) -> Reply:
-    """Oldest first; ``limit`` keeps the newest N of the matches."""
+    """Oldest first; ``limit`` keeps the newest N of the matches. An unknown operationId is refused
+    (as fault rules refuse it): a typo would otherwise match nothing and pass an assertion."""
     journal = call.runtime.journal
     query = call.query
+    wanted = query.get("operation_id")
+    if wanted and not any(wanted in vendor.contract.raw_operations for vendor in call.runtime.vendors):
+        raise Problem("bad_request", f"no vendor operation is called {wanted!r}", attr="operation_id")
     entries = journal.entries(
         method=query.get("method"),
         path=query.get("path"),
         operation_id=query.get("operation_id"),
         status=query.get("status"),
+        contract_refusal=query.get("contract_refusal"),
+        after=query.get("after"),
     )
     total = len(entries)
     limit = query.get("limit")

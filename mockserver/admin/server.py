@@ -55,8 +55,26 @@ def clear_keys(call: Call) -> Reply:
     return Reply(204)
 
 
+def server_errors(call: Call) -> Reply:
+    """Errors raised inside the server (each answered a 500), numbered from 1 since start; ``after``
+    keeps the newer ones. A test runner asks after each test, so a test that caused one fails."""
+    rt = call.runtime
+    after = call.query.get("after", 0)
+    with rt._errors_lock:
+        count = rt.server_error_count
+        kept = list(rt.server_errors)
+    first = count - len(kept) + 1
+    rows = [
+        {"number": first + i, "type": type(error).__name__, "message": str(error)[:2000]}
+        for i, error in enumerate(kept)
+        if first + i > after
+    ]
+    return Reply(200, {"count": count, "errors": rows})
+
+
 HANDLERS = {
     "health": health,
+    "listServerErrors": server_errors,
     "reset": reset,
     "listApiKeys": list_keys,
     "addApiKey": add_key,

@@ -37,32 +37,57 @@ class Coverage:
             for operation_id, (method, path, op, _item) in contract.raw_operations.items():
                 counts = seen.get((name, operation_id), Counter())
                 documented = sorted(str(code) for code in op.get("responses", {}))
-                answered = {str(status): n for status, n in sorted(counts.items())}
-                covered = sorted(code for code in documented if _covers(code, answered))
-                rows.append(
-                    {
-                        "operation_id": operation_id,
-                        "method": method,
-                        "path": path,
-                        "calls": sum(counts.values()),
-                        "statuses": answered,
-                        "documented": documented,
-                        "documented_seen": covered,
-                        "documented_missed": [code for code in documented if code not in covered],
-                        "undocumented": sorted(s for s in answered if not any(_matches(c, s) for c in documented)),
-                    }
-                )
-            called = [r for r in rows if r["calls"]]
-            statuses = sum(len(r["documented"]) for r in rows)
-            vendors[name] = {
-                "operations": len(rows),
-                "called": len(called),
-                "statuses": statuses,
-                "statuses_seen": sum(len(r["documented_seen"]) for r in rows),
-                "never_called": [r["operation_id"] for r in rows if not r["calls"]],
-                "detail": rows,
-            }
+                rows.append(_row(operation_id, method, path, documented, {str(s): n for s, n in counts.items()}))
+            vendors[name] = _summary(rows)
         return {"vendors": vendors}
+
+
+def combine(reports: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """One report from several servers' (xdist workers, an app and a live server): calls summed."""
+    merged: dict[str, dict[str, dict[str, Any]]] = {}
+    for report in reports:
+        for name, vendor in report["vendors"].items():
+            rows = merged.setdefault(name, {})
+            for row in vendor["detail"]:
+                into = rows.setdefault(row["operation_id"], {**row, "statuses": {}})
+                for status, n in row["statuses"].items():
+                    into["statuses"][status] = into["statuses"].get(status, 0) + n
+    vendors = {
+        name: _summary(
+            [_row(r["operation_id"], r["method"], r["path"], r["documented"], r["statuses"]) for r in rows.values()]
+        )
+        for name, rows in merged.items()
+    }
+    return {"vendors": vendors}
+
+
+def _row(
+    operation_id: str, method: str, path: str, documented: list[str], answered: Mapping[str, int]
+) -> dict[str, Any]:
+    answered = {status: answered[status] for status in sorted(answered)}
+    covered = sorted(code for code in documented if _covers(code, answered))
+    return {
+        "operation_id": operation_id,
+        "method": method,
+        "path": path,
+        "calls": sum(answered.values()),
+        "statuses": answered,
+        "documented": documented,
+        "documented_seen": covered,
+        "documented_missed": [code for code in documented if code not in covered],
+        "undocumented": sorted(s for s in answered if not any(_matches(c, s) for c in documented)),
+    }
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "operations": len(rows),
+        "called": sum(1 for r in rows if r["calls"]),
+        "statuses": sum(len(r["documented"]) for r in rows),
+        "statuses_seen": sum(len(r["documented_seen"]) for r in rows),
+        "never_called": [r["operation_id"] for r in rows if not r["calls"]],
+        "detail": rows,
+    }
 
 
 def _matches(documented: str, status: str) -> bool:

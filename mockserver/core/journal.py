@@ -41,8 +41,15 @@ def matches(
     operation_id: str | None = None,
     status: int | None = None,
     vendor: str | None = None,
+    contract_refusal: bool | None = None,
+    after: int | None = None,
 ) -> bool:
-    """``path`` is a glob (``/api/projects/1/experiments/*``); a trailing slash is optional."""
+    """``path`` is a glob (``/api/projects/1/experiments/*``); a trailing slash is optional;
+    ``after`` keeps entries with a larger id (what came since an entry seen before)."""
+    if after is not None and entry["id"] <= after:
+        return False
+    if contract_refusal is not None and bool(entry.get("contract_refusal")) != contract_refusal:
+        return False
     if method and entry["method"] != method.upper():
         return False
     if operation_id and entry["operation_id"] != operation_id:

@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mockserver.client import Client
     from mockserver.core.runtime import Runtime
     from mockserver.core.vendor import Vendor
 
@@ -53,6 +54,10 @@ class VendorPlugin:
     name: str
     build: Callable[[Runtime], Vendor]
     options: tuple[Option, ...] = ()
+    # The vendor's helpers on a control client (``mockserver.Client``), reached as
+    # ``client.<name>``: its control-API routes and URLs. Names the object lists in ``shortcuts``
+    # are also offered on the client itself (the fixture's older spellings).
+    control: Callable[[Client], object] | None = None
 
 
 class RegistryError(RuntimeError):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from mockserver.core import heap
+from mockserver.core import heap, tracked
 from mockserver.core.clock import Clock
 from mockserver.core.tracked import Row, TrackedDict, Transaction, active, adopt, begin, end, plain, track_part
 
@@ -49,7 +49,8 @@ class Store:
     ``data[part]`` holds each part (the control API's ``admin`` and one per vendor) as tracked
     JSON containers (see ``mockserver.core.tracked``): a write runs inside ``transaction()``, and a
     transaction that fails leaves every container as it was. ``reset()`` returns to the baseline
-    (the seeded world, or the start fixture), built once per seed and copied on each reset.
+    (the seeded world, or the start fixture), built once per seed; a reset copies back only the
+    rows changed since the previous one (see ``reset``).
     """
 
     def __init__(self, seed: int, clock: Clock, anchor: Any) -> None:
@@ -65,6 +66,13 @@ class Store:
         # Set when a fixture was loaded at start: seed -> the data reset() returns to.
         self.baseline: Callable[[int], Data] | None = None
         self._baselines: dict[int, Data] = {}
+        # What a reset needs to restore only what changed: the baseline the live tree was copied
+        # from, the rows committed since (None: unknown), and a tree derived from that baseline
+        # that an import displaced (it comes back on reset) with its own changed rows.
+        self._base: Data | None = None
+        self._dirty: set[Row] | None = None
+        self._parked: tuple[Data, set[Row]] | None = None
+        self._untracked_seen = -1
 
     def register(self, part: str, seeder: Seeder, tables: Iterable[str] = ()) -> None:
         with self.lock:
@@ -108,7 +116,13 @@ class Store:
     def reset(self, seed: int | None = None) -> None:
         """Back to the baseline: the start fixture when one was loaded, else the seeded world.
 
-        ``seed`` switches the seed from now on (a fixture's seeded parts follow it too).
+        ``seed`` switches the seed from now on (a fixture's seeded parts follow it too). The cost
+        does not grow with what was written since the last reset, nor with the size of the state:
+        only the rows committed since then are copied back from the baseline, in place, so a test
+        that touched three rows costs three row copies. When that list cannot be trusted (an
+        import was not displacing a baseline-derived tree, a write happened outside a
+        transaction, another seed) the whole baseline is copied, as before. Inside a transaction
+        the reset is undone with it.
         """
         with self.lock:
             if seed is not None:
@@ -117,7 +131,94 @@ class Store:
                     old = self.seed
                     tx.log(lambda: setattr(self, "seed", old), ALL_ROWS)
                 self.seed = seed
-            self._install(self._baseline(self.seed))
+            base = self._baseline(self.seed)
+            if not self._restore_changed(base):
+                self._install(base, baseline=True)
+            self._untracked_seen = tracked.untracked_writes()
+            tx = active()
+            if tx is not None:
+                tx.clean = len(tx.undo)  # what this reset wrote is not a change since the reset
+
+    def _restore_changed(self, base: Data) -> bool:
+        """Copy back the changed rows only; False when the full copy is needed."""
+        if base is not self._base or tracked.untracked_writes() != self._untracked_seen:
+            return False
+        data, dirty = (self.data, self._dirty) if self._parked is None else self._parked
+        if dirty is None or data.keys() != base.keys():
+            return False
+        plan: dict[str, dict[str, set[str]]] = {}
+        for part, table, key in dirty:
+            if part == "*":
+                if table == "clock":
+                    continue  # the clock is the runtime's to reset
+                return False
+            plan.setdefault(part, {}).setdefault(table, set()).add(key)
+        if data is not self.data:  # an import displaced the baseline-derived tree: bring it back
+            self._swap(data)
+        for part, tables in plan.items():
+            root, base_part = data[part], base[part]
+            for table, keys in tables.items():
+                if table == "@":
+                    self._restore_members(root, base_part, keys)
+                else:
+                    self._restore_table(root, base_part, table, keys)
+        self._set_tracking(dirty=set(), parked=None)
+        self.touch()
+        return True
+
+    @staticmethod
+    def _restore_members(root: TrackedDict, base_part: dict[str, Any], keys: set[str]) -> None:
+        part = root._row[0]
+        names = {k for k in (set(root) | set(base_part)) if k not in root._tables} if "*" in keys else keys
+        for name in names:
+            if name in base_part:
+                tracked.put(root, name, tracked.copy_row(base_part[name], (part, "@", name)))
+            else:
+                tracked.discard(root, name)
+
+    @staticmethod
+    def _restore_table(root: TrackedDict, base_part: dict[str, Any], name: str, keys: set[str]) -> None:
+        """A new table object (so key indexes rebuild) sharing the untouched records."""
+        part = root._row[0]
+        base_rows = base_part.get(name)
+        live = dict.get(root, name)
+        if not isinstance(base_rows, dict):
+            tracked.discard(root, name)
+            return
+        if "*" in keys or not isinstance(live, TrackedDict) or live._kind != "table":
+            tracked.put(root, name, tracked.copy_table(part, name, base_rows))
+            return
+        if any(k in base_rows and not dict.__contains__(live, k) for k in keys):
+            # A baseline record was removed: rebuild in the baseline's order.
+            table = tracked.reuse_table(part, name, {})
+            for key, record in base_rows.items():
+                value = tracked.copy_row(record, (part, name, key)) if key in keys else dict.__getitem__(live, key)
+                dict.__setitem__(table, key, value)
+        else:
+            table = tracked.reuse_table(part, name, live)
+            for key in keys:
+                if key in base_rows:
+                    dict.__setitem__(table, key, tracked.copy_row(base_rows[key], (part, name, key)))
+                else:
+                    dict.pop(table, key, None)
+        tracked.put(root, name, table)
+
+    def _swap(self, data: Data) -> None:
+        """Make ``data`` the live tree (undoable inside a transaction)."""
+        old = self.data
+        self.data = data
+        tx = active()
+        if tx is not None:
+            tx.log(lambda: setattr(self, "data", old), ALL_ROWS)
+
+    def _set_tracking(self, **values: Any) -> None:
+        """Change the reset bookkeeping (undoable inside a transaction)."""
+        saved = {name: getattr(self, "_" + name) for name in values}
+        for name, value in values.items():
+            setattr(self, "_" + name, value)
+        tx = active()
+        if tx is not None:
+            tx.log(lambda: [setattr(self, "_" + n, v) for n, v in saved.items()], None)
 
     def snapshot(self) -> Data:
         with self.lock:
@@ -127,17 +228,25 @@ class Store:
         with self.lock:
             self._install(snapshot)
 
-    def _install(self, data: Data) -> None:
+    def _install(self, data: Data, baseline: bool = False) -> None:
         """Replace every part (undoable inside a transaction)."""
         old = self.data
+        tx = active()
         if _rows(data) > LARGE_STATE_ROWS:
             with heap.bulk():  # built without collector passes, then kept out of them (see core.heap)
-                self.data = {part: self._track(part, value) for part, value in data.items()}
+                live = {part: self._track(part, value) for part, value in data.items()}
         else:
-            self.data = {part: self._track(part, value) for part, value in data.items()}
-        tx = active()
-        if tx is not None:
-            tx.log(lambda: setattr(self, "data", old), ALL_ROWS)
+            live = {part: self._track(part, value) for part, value in data.items()}
+        self._swap(live)
+        if baseline:
+            self._set_tracking(base=data, dirty=set(), parked=None)
+        elif self._parked is None and self._dirty is not None:
+            # An import over a baseline-derived tree: keep that tree for the next reset, with the
+            # rows it changed, including those written earlier in this transaction.
+            earlier = {row for row in tx.changed if row[0] != "*"} if tx is not None else set()
+            self._set_tracking(parked=(old, self._dirty | earlier), dirty=None)
+        else:
+            self._set_tracking(dirty=None)
         self.touch()
 
     @property
@@ -171,6 +280,8 @@ class Store:
                     rows = [row for row in changed if row[0] == part]
                     if rows:
                         adopt(root, rows)
+                if self._dirty is not None:
+                    self._dirty |= {row for row in tx.changed_since(tx.clean) if row[0] != "*"}
                 self.touch()
 
     def touch(self) -> None:

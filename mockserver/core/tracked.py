@@ -21,10 +21,23 @@ from typing import Any
 Row = tuple[str, str, str]  # (part, table, key); table "@" holds a part's other top-level members
 CLOCK_ROW: Row = ("*", "clock", "*")  # the mock clock moved: persistence writes it with the rows
 _local = threading.local()
+# Writes to tracked containers made outside any transaction (nothing records which rows they
+# changed). The store compares this count across resets: when it moved, a reset cannot trust its
+# list of changed rows and copies the whole baseline instead.
+_untracked = 0
 
 
 def active() -> Transaction | None:
     return getattr(_local, "tx", None)
+
+
+def untracked_writes() -> int:
+    return _untracked
+
+
+def _untracked_write() -> None:
+    global _untracked
+    _untracked += 1
 
 
 class Transaction:
@@ -34,6 +47,7 @@ class Transaction:
         self.undo: list[tuple[Callable[[], None], Row | None]] = []
         self._saved: dict[int, int] = {}  # id(list) -> undo index of its saved copy
         self._floor = 0  # lists saved before the latest savepoint are saved again when changed
+        self.clean = 0  # undo index after which writes count as changes since the last reset
 
     def log(self, restore: Callable[[], None], row: Row | None) -> None:
         self.undo.append((restore, row))
@@ -57,6 +71,7 @@ class Transaction:
             restore()
         self._saved = {k: v for k, v in self._saved.items() if v < to}
         self._floor = min(self._floor, to)
+        self.clean = min(self.clean, to)
 
     @property
     def changed(self) -> set[Row]:
@@ -86,6 +101,7 @@ class TrackedDict(dict):
     def _note(self, key: Any) -> None:
         tx = active()
         if tx is None:
+            _untracked_write()
             return
         if dict.__contains__(self, key):
             old = dict.__getitem__(self, key)
@@ -95,7 +111,9 @@ class TrackedDict(dict):
 
     def _note_all(self) -> None:
         tx = active()
-        if tx is not None:
+        if tx is None:
+            _untracked_write()
+        else:
             saved = dict(self)
             row = self._row if self._kind == "node" else None
 
@@ -162,7 +180,9 @@ class TrackedList(list):
 
     def _note(self) -> None:
         tx = active()
-        if tx is not None:
+        if tx is None:
+            _untracked_write()
+        else:
             tx.save_list(self)
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -337,3 +357,38 @@ def begin() -> Transaction:
 
 def end() -> None:
     _local.tx = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes made by the store itself (reset): undoable inside a transaction, not counted as untracked
+
+
+def put(node: TrackedDict, key: Any, value: Any) -> None:
+    if active() is not None:
+        node._note(key)
+    dict.__setitem__(node, key, value)
+
+
+def discard(node: TrackedDict, key: Any) -> None:
+    if dict.__contains__(node, key):
+        if active() is not None:
+            node._note(key)
+        dict.__delitem__(node, key)
+
+
+def copy_row(value: Any, row: Row) -> Any:
+    """``value`` (plain data) as a fresh tracked tree dirtying ``row``."""
+    return _node(value, row)
+
+
+def copy_table(part: str, name: str, rows: dict[str, Any]) -> TrackedDict:
+    """A table from plain records (each copied)."""
+    return _table(part, name, rows)
+
+
+def reuse_table(part: str, name: str, live: dict[str, Any]) -> TrackedDict:
+    """A new table object holding the same (tracked) records as ``live``: a C-speed shallow copy."""
+    table = TrackedDict()
+    table._kind, table._row, table._tables = "table", (part, name, "*"), ()
+    dict.update(table, live)
+    return table

@@ -4,7 +4,7 @@
     parse (strict JSON and the contract) → handle (a store transaction: handler → response check →
     limits → persist)
 
-Each stage is a function ``stage(ctx, call_next) -> Response``; ``STAGES`` below is the order,
+Each stage is a method ``stage(ctx, call_next) -> Response``; ``Pipeline.ORDER`` is the order,
 written once. A stage refuses by raising a Problem; the journal stage, outermost, renders it in
 the surface's envelope, records the request and writes the access-log line. A request that fails
 anywhere inside ``handle`` (a rule, the mock's own contract, a limit, the disk) leaves the state

@@ -1,21 +1,13 @@
-"""LaunchDarkly fixtures: clients that send `Authorization: <token>` (no Bearer)."""
+"""LaunchDarkly fixtures: clients that send `Authorization: <token>` (no Bearer). Helpers live in helpers.py."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
 from mockserver.app import create_app
 from tests.conftest import make_settings
+from tests.launchdarkly.helpers import LD_KEY
 from tests.speccheck import FlaskClient, HttpClient
-
-TOKEN = "api-test-token"
-LD_KEY = {"Authorization": TOKEN}
-PROJECT = "default"
-ENV = "production"
-BASE = f"/api/v2/projects/{PROJECT}/environments/{ENV}/experiments"
-SEMANTIC = "application/json; domain-model=launchdarkly.semanticpatch"
 
 
 @pytest.fixture
@@ -41,94 +33,3 @@ def ld_api(request, app, live_server):
 @pytest.fixture
 def beta_client() -> FlaskClient:
     return FlaskClient(create_app(make_settings(launchdarkly_require_beta=True)), LD_KEY)
-
-
-def runtime_of(client) -> Any:
-    app = getattr(client, "app", None)
-    if app is not None:
-        return app.extensions["mockserver"]
-    raise AttributeError("HTTP clients reach the runtime through live_server")
-
-
-def flag(client, key: str, project: str = PROJECT) -> dict[str, Any]:
-    response = client.get(f"/api/v2/flags/{project}/{key}")
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def iteration_input(
-    client,
-    flag_key: str = "pricing-page-layout",
-    *,
-    metrics=("checkout-completed",),
-    env: str = ENV,
-    rule: str = "fallthrough",
-    allocations=("50", "50"),
-    unit: str | None = "user",
-) -> dict[str, Any]:
-    """A valid IterationInput built from the flag as the API reports it."""
-    row = flag(client, flag_key)
-    variations = row["variations"]
-    treatments = []
-    for index, percent in enumerate(allocations):
-        treatments.append(
-            {
-                "name": "Control" if index == 0 else f"Variant {index}",
-                "baseline": index == 0,
-                "allocationPercent": percent,
-                "parameters": [{"flagKey": flag_key, "variationId": variations[index]["_id"]}],
-            }
-        )
-    body: dict[str, Any] = {
-        "hypothesis": "The variant converts better",
-        "metrics": [{"key": k} for k in metrics],
-        "treatments": treatments,
-        "flags": {flag_key: {"ruleId": rule, "flagConfigVersion": row["environments"][env]["version"]}},
-    }
-    if unit is not None:
-        body["randomizationUnit"] = unit
-    return body
-
-
-def experiment_post(client, key: str = "new-exp", **kwargs: Any) -> dict[str, Any]:
-    return {
-        "name": key.replace("-", " ").title(),
-        "key": key,
-        "description": "Created by a test",
-        "iteration": iteration_input(client, **kwargs),
-    }
-
-
-def create(client, key: str = "new-exp", env: str = ENV, **kwargs: Any) -> dict[str, Any]:
-    response = client.post(
-        f"/api/v2/projects/{PROJECT}/environments/{env}/experiments",
-        json_body=experiment_post(client, key, env=env, **kwargs),
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def patch(client, key: str, *instructions: dict[str, Any], env: str = ENV, content_type: str | None = None):
-    import json
-
-    body = json.dumps({"comment": "test", "instructions": list(instructions)})
-    return client.patch(
-        f"/api/v2/projects/{PROJECT}/environments/{env}/experiments/{key}",
-        data=body,
-        content_type=content_type or "application/json",
-    )
-
-
-def turn_on(client, flag_key: str, env: str = ENV) -> None:
-    response = client.patch(
-        f"/api/v2/flags/{PROJECT}/{flag_key}",
-        json_body=[{"op": "replace", "path": f"/environments/{env}/on", "value": True}],
-    )
-    assert response.status_code == 200, response.text
-
-
-def get(client, key: str, expand: str | None = None, env: str = ENV) -> dict[str, Any]:
-    url = f"/api/v2/projects/{PROJECT}/environments/{env}/experiments/{key}"
-    response = client.get(url + (f"?expand={expand}" if expand else ""))
-    assert response.status_code == 200, response.text
-    return response.json()

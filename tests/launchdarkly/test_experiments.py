@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.launchdarkly.conftest import BASE, PROJECT, create, experiment_post, get, iteration_input
+from tests.launchdarkly.helpers import BASE, PROJECT, create, experiment_post, get, iteration_input
 
 
 def keys(body) -> list[str]:
@@ -247,7 +247,8 @@ def test_malformed_json_and_wrong_media_type(ld_api):
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
     response = ld_api.post(BASE, data="name=x", content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 415
+    assert response.status_code == 400  # LaunchDarkly documents no 415: a body it cannot read is invalid_request
+    assert response.json()["code"] == "invalid_request" and "application/json" in response.json()["message"]
     response = ld_api.post(BASE, data="", content_type="application/json")
     assert response.status_code == 400
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.launchdarkly.conftest import PROJECT, flag, runtime_of
+from tests.launchdarkly.helpers import PROJECT, get_flag, runtime_of
 
 FLAG = "free-shipping-threshold"
 FLAG_URL = f"/api/v2/flags/{PROJECT}/{FLAG}"
@@ -14,7 +14,7 @@ LEGACY = f"/api/v2/flags/{PROJECT}/{FLAG}/experiments/production"
 
 
 def test_get_flag(ld_api):
-    body = flag(ld_api, FLAG)
+    body = get_flag(ld_api, FLAG)
     assert body["kind"] == "multivariate" and len(body["variations"]) == 3
     assert set(body["environments"]) == {"production", "test"}
     items = body["experiments"]["items"]
@@ -55,11 +55,11 @@ def test_seed_003_patches(ld_api):
     assert baseline.json()["experiments"]["baselineIdx"] == 1
     remove = ld_api.patch(FLAG_URL, json_body=[{"op": "remove", "path": "/experiments/items/0"}])
     assert [i["metricKey"] for i in remove.json()["experiments"]["items"]] == ["revenue-per-user", "checkout-completed"]
-    assert remove.json()["_version"] == flag(ld_api, FLAG)["_version"]
+    assert remove.json()["_version"] == get_flag(ld_api, FLAG)["_version"]
 
 
 def test_patch_bumps_versions(ld):
-    before = flag(ld, "dark-mode-default")
+    before = get_flag(ld, "dark-mode-default")
     after = ld.patch(
         f"/api/v2/flags/{PROJECT}/dark-mode-default",
         json_body=[{"op": "replace", "path": "/environments/production/on", "value": True}],
@@ -89,12 +89,12 @@ def test_patch_bumps_versions(ld):
     ],
 )
 def test_invalid_patches_are_400(ld, ops, fragment):
-    before = flag(ld, FLAG)
+    before = get_flag(ld, FLAG)
     response = ld.patch(FLAG_URL, json_body=ops)
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "invalid_request"
     assert fragment in response.json()["message"]
-    assert flag(ld, FLAG) == before
+    assert get_flag(ld, FLAG) == before
 
 
 @pytest.mark.parametrize(
@@ -107,11 +107,11 @@ def test_invalid_patches_are_400(ld, ops, fragment):
     ],
 )
 def test_unappliable_patches_are_422(ld_api, ops):
-    before = flag(ld_api, FLAG)
+    before = get_flag(ld_api, FLAG)
     response = ld_api.patch(FLAG_URL, json_body=ops)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "patch_failed"
-    assert flag(ld_api, FLAG) == before
+    assert get_flag(ld_api, FLAG) == before
 
 
 def test_patch_body_shape_errors(ld):

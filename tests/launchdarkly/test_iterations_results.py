@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.launchdarkly.conftest import BASE, PROJECT, create, get, iteration_input, patch, runtime_of
+from tests.launchdarkly.helpers import BASE, PROJECT, create, get, iteration_input, patch, runtime_of
 
 SETTINGS = f"/api/v2/projects/{PROJECT}/experimentation-settings"
 

@@ -29,7 +29,7 @@ from launchdarkly_api import (  # noqa: E402
 )
 from launchdarkly_api.exceptions import BadRequestException, ConflictException, NotFoundException  # noqa: E402
 
-from tests.launchdarkly.conftest import PROJECT, TOKEN, flag  # noqa: E402
+from tests.launchdarkly.helpers import PROJECT, TOKEN, get_flag  # noqa: E402
 from tests.speccheck import HttpClient  # noqa: E402
 
 ENV = "production"
@@ -55,7 +55,7 @@ def flags_api(live_server):
 
 
 def _iteration(raw, flag_key: str, hypothesis: str) -> IterationInput:
-    row = flag(raw, flag_key)
+    row = get_flag(raw, flag_key)
     variations = row["variations"]
     return IterationInput(
         hypothesis=hypothesis,

@@ -6,7 +6,17 @@ import json
 
 import pytest
 
-from tests.launchdarkly.conftest import BASE, SEMANTIC, create, flag, get, iteration_input, patch, turn_on
+from tests.launchdarkly.helpers import (
+    BASE,
+    SEMANTIC,
+    create,
+    create_flag,
+    get,
+    get_flag,
+    iteration_input,
+    patch,
+    turn_on,
+)
 
 
 def error(response, status: int, code: str = "invalid_request") -> str:
@@ -43,10 +53,10 @@ def test_full_lifecycle(ld_api):
 def test_stop_ships_the_winner_on_the_flag(ld):
     create(ld, "ship")
     patch(ld, "ship", {"kind": "startIteration"})
-    before = flag(ld, "pricing-page-layout")
+    before = get_flag(ld, "pricing-page-layout")
     winner = treatments(ld, "ship")[1]
     patch(ld, "ship", {"kind": "stopIteration", "winningTreatmentId": winner["_id"]})
-    after = flag(ld, "pricing-page-layout")
+    after = get_flag(ld, "pricing-page-layout")
     assert after["environments"]["production"]["fallthrough"] == {"variation": 1}
     assert after["environments"]["production"]["version"] == before["environments"]["production"]["version"] + 1
     assert after["_version"] == before["_version"] + 1
@@ -131,7 +141,7 @@ def test_request_shape_errors(ld_api):
     error(ld_api.patch(url, json_body={"instructions": [{"value": "no kind"}]}), 400)
     error(ld_api.patch(url, json_body={"instructions": ["startIteration"]}), 400)
     error(ld_api.patch(url, data="{broken", content_type="application/json"), 400)
-    assert ld_api.patch(url, data="x", content_type="text/plain").status_code == 415
+    assert ld_api.patch(url, data="x", content_type="text/plain").status_code == 400
 
 
 def test_instructions_apply_all_or_nothing(ld):
@@ -148,7 +158,7 @@ def test_instructions_apply_all_or_nothing(ld):
 
 
 def test_failed_stop_leaves_flag_and_experiment_alone(ld):
-    before_flag = flag(ld, "search-ranking-v2")
+    before_flag = get_flag(ld, "search-ranking-v2")
     winner = treatments(ld, "search-ranking-test")[1]["_id"]
     response = patch(
         ld,
@@ -158,7 +168,7 @@ def test_failed_stop_leaves_flag_and_experiment_alone(ld):
     )
     error(response, 400)
     assert get(ld, "search-ranking-test")["currentIteration"]["status"] == "running"
-    assert flag(ld, "search-ranking-v2") == before_flag
+    assert get_flag(ld, "search-ranking-v2") == before_flag
 
 
 # -- startIteration preconditions ------------------------------------------------------------
@@ -172,7 +182,13 @@ def test_start_needs_the_flag_on(ld):
 
 
 def test_start_needs_the_flag_not_archived(ld):
-    create(ld, "banner", flag_key="holiday-banner")
+    create_flag(ld, "banner-flag")  # a flag nothing else depends on (no prerequisite of another flag)
+    create(ld, "banner", flag_key="banner-flag")
+    turn_on(ld, "banner-flag")
+    archived = ld.patch(
+        "/api/v2/flags/default/banner-flag", json_body=[{"op": "replace", "path": "/archived", "value": True}]
+    )
+    assert archived.status_code == 200
     assert "archived" in error(patch(ld, "banner", {"kind": "startIteration"}), 400)
 
 
@@ -215,7 +231,7 @@ def test_flag_rule_in_another_running_experiment_is_409(ld):
     message = error(patch(ld, "rival", {"kind": "startIteration"}), 409, "optimistic_locking_error")
     assert "search-ranking-test" in message
     # another rule of the same flag is free
-    rule_id = flag(ld, "search-ranking-v2")["environments"]["production"]["rules"][0]["_id"]
+    rule_id = get_flag(ld, "search-ranking-v2")["environments"]["production"]["rules"][0]["_id"]
     create(ld, "rival-rule", flag_key="search-ranking-v2", rule=rule_id)
     assert patch(ld, "rival-rule", {"kind": "startIteration"}).status_code == 200
 

@@ -27,7 +27,7 @@ def test_the_plugin_is_registered_by_its_entry_point():
 def test_readme_example_passes(pytester: pytest.Pytester):
     pytester.makepyfile(test_example=(EXAMPLES / "example_pytest.py").read_text())
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_each_test_starts_from_the_seeded_state(pytester: pytest.Pytester):
@@ -209,7 +209,7 @@ def test_mockserver_app_runs_in_process(pytester: pytest.Pytester):
 H = {"Authorization": "Bearer phx_test"}
 
 def test_in_process(mockserver_app):
-    assert mockserver_app.url == "http://localhost"
+    assert mockserver_app.url == "http://mockserver.invalid"
     mockserver_app.add_fault(operation_id="experiments_retrieve", status=503, times=1)
     assert mockserver_app.client.get("/api/projects/1/experiments/4/", headers=H).status_code == 503
     assert mockserver_app.client.get("/api/projects/1/experiments/4/", headers=H).status_code == 200

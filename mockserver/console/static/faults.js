@@ -84,8 +84,11 @@ async function add(event) {
 function showSettings(settings) {
   const form = $("#settings-form");
   const [low, high] = settings.latency_ms || [0, 0];
-  form.elements.min.value = String(low);
-  form.elements.max.value = String(high);
+  // A refresh that lands while someone is typing must not overwrite what they typed.
+  if (!form.dataset.editing) {
+    form.elements.min.value = String(low);
+    form.elements.max.value = String(high);
+  }
   form.elements.no_auth.checked = settings.no_auth;
   form.elements.no_auth.disabled = settings.strict_auth;
   const delay = settings.latency_ms ? `${low}–${high} ms on every vendor response` : "no added latency";
@@ -94,6 +97,7 @@ function showSettings(settings) {
 }
 
 async function patchSettings(changes) {
+  delete $("#settings-form").dataset.editing;
   try {
     showSettings(await admin.patch("/settings", changes));
     notify("Settings changed.");
@@ -125,6 +129,9 @@ export function init() {
     refresh();
   });
   const settings = $("#settings-form");
+  for (const field of [settings.elements.min, settings.elements.max]) {
+    field.addEventListener("input", () => { settings.dataset.editing = "1"; });
+  }
   settings.addEventListener("submit", (event) => {
     event.preventDefault();
     const low = Number(settings.elements.min.value || 0);

@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING
 from mockserver.core.contract import shared_contract
 from mockserver.core.registry import Option, VendorPlugin
 from mockserver.core.vendor import Vendor
-from mockserver.vendors.launchdarkly import admin, errors, ratelimit, recording, routes, seed, state, verify
+from mockserver.vendors.launchdarkly import (
+    admin,
+    control,
+    documented,
+    errors,
+    ratelimit,
+    recording,
+    routes,
+    seed,
+    state,
+    verify,
+)
 from mockserver.vendors.launchdarkly.auth import NAME, authenticate, grant
 
 if TYPE_CHECKING:
@@ -30,6 +41,7 @@ def build(runtime: Runtime) -> Vendor:
         admin_handlers=admin.HANDLERS,
         admin_spec="launchdarkly.admin",
         verify=verify.checks,
+        explain=documented.explain,
         no_auth_header=("Authorization", "api-mockserver-no-auth"),
         cors_allow_headers=("LD-API-Version", "X-HTTP-Method-Override"),
         cors_expose_headers=ratelimit.HEADER_NAMES,
@@ -51,4 +63,5 @@ PLUGIN = VendorPlugin(
             "experiments left beta (the flag API never was beta)",
         ),
     ),
+    control=control.control,
 )

@@ -83,8 +83,28 @@ def matches(exp: dict[str, Any], filters: list[tuple[str, str]], states: list[st
     return all(_holds(current, field, value) for field, value in filters)
 
 
+def maintainer(state: dict[str, Any], body: dict[str, Any], member_id: str | None) -> str:
+    """The experiment's maintainer: the member named in the body, else the token's own member.
+
+    A service token belongs to no member, so it must name one.
+    """
+    named = body.get("maintainerId")
+    if named is None:
+        if member_id is None:
+            raise invalid("maintainerId is required when a service token creates an experiment")
+        return member_id
+    if m.member(state, named) is None:
+        raise invalid(f"maintainerId '{named}' is not a member of this account")
+    return named
+
+
+def default_methodology(body: dict[str, Any]) -> str:
+    """Frequentist unless the experiment is a multi-armed bandit, which is Bayesian only."""
+    return body.get("methodology") or ("bayesian" if body.get("type") == "mab" else "frequentist")
+
+
 def create(
-    state: dict[str, Any], project_key: str, env_key: str, body: dict[str, Any], member_id: str, now_ms: int
+    state: dict[str, Any], project_key: str, env_key: str, body: dict[str, Any], member_id: str | None, now_ms: int
 ) -> dict[str, Any]:
     key = body["key"]
     if not m.KEY.match(key):
@@ -93,8 +113,9 @@ def create(
         raise invalid("name may not be empty")
     if m.scoped(project_key, env_key, key) in state["experiments"]:
         raise invalid(f"An experiment with key '{key}' already exists in {project_key}/{env_key}")
-    if body.get("type") == "mab" and body.get("methodology", "bayesian") != "bayesian":
+    if body.get("type") == "mab" and default_methodology(body) != "bayesian":
         raise invalid("Multi-armed bandits support only the bayesian methodology")
+    owner = maintainer(state, body, member_id)
     iteration = iterations.build(state, project_key, env_key, body["iteration"], now_ms)
     exp: dict[str, Any] = {
         "_id": iteration["_id"][::-1],
@@ -102,9 +123,9 @@ def create(
         "name": body["name"],
         "projectKey": project_key,
         "environmentKey": env_key,
-        "_maintainerId": body.get("maintainerId") or member_id,
+        "_maintainerId": owner,
         "_creationDate": now_ms,
-        "methodology": body.get("methodology", "bayesian"),
+        "methodology": default_methodology(body),
         "dataSource": body.get("dataSource", "launchdarkly"),
         "tags": list(body.get("tags") or []),
         "type": body.get("type", "experiment"),

@@ -1,243 +1,334 @@
-"""Feature flags as far as experiments need them: GET, JSON Patch, and legacy experiments.
+"""Feature flags: creation, deletion, and storing a changed flag.
 
-Legacy experiments live on the flag (``experiments.items``) and are managed with JSON Patch
-(RFC 6902, applied by the ``jsonpatch`` library); a malformed patch is 400, a patch whose
-pointers or tests fail is 422, and a result that breaks a flag rule is 400.
+Every way of changing a flag (JSON Patch, JSON merge patch, semantic patch) produces a candidate
+document; ``commit`` checks it against the rules every flag satisfies (``flag_rules``), the
+experiments and flags that depend on it, and the contract, then stores it (or, for a dry run,
+only answers with it).
 """
 
 from __future__ import annotations
 
 import copy
-import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import jsonpatch
-import jsonpointer
-
-from mockserver.core.contract import shared_contract
+from mockserver.core.problems import Problem
+from mockserver.core.store import next_uuid
+from mockserver.vendors.launchdarkly import flag_dependents, flag_rules, legacy_experiments
 from mockserver.vendors.launchdarkly import models as m
-from mockserver.vendors.launchdarkly import results
-from mockserver.vendors.launchdarkly.errors import invalid, not_found, patch_failed
+from mockserver.vendors.launchdarkly.errors import already_exists, invalid
 
 INTERNAL = ("projectKey",)
+# Fields a change may touch: the flag's own, and each environment's targeting.
 PATCHABLE = (
-    re.compile(r"^/(name|description|tags|temporary|archived|deprecated|experiments|customProperties)(/|$)"),
-    re.compile(
-        r"^/environments/[^/]+/(on|fallthrough|offVariation|rules|targets|trackEvents|trackEventsFallthrough)"
-        r"(/|$)"
-    ),
+    "name",
+    "description",
+    "tags",
+    "temporary",
+    "archived",
+    "deprecated",
+    "experiments",
+    "customProperties",
+    "variations",
+    "defaults",
+    "clientSideAvailability",
+    "includeInSnippet",
+    "maintainerId",
+    "maintainerTeamKey",
+    "goalIds",
 )
-LEGACY_ITEM_FIELDS = ("metricKey", "environments", "_environmentSettings", "_metric")
+PATCHABLE_ENV = (
+    "on",
+    "fallthrough",
+    "offVariation",
+    "rules",
+    "targets",
+    "contextTargets",
+    "prerequisites",
+    "trackEvents",
+    "trackEventsFallthrough",
+)
+MIGRATION_STAGES = {
+    2: ["off", "complete"],
+    4: ["off", "shadow", "live", "complete"],
+    6: ["off", "dualwrite", "shadow", "live", "rampdown", "complete"],
+}
 
 
-def metric_listing(state: dict[str, Any], project_key: str, metric: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "_id": metric["_id"],
-        "_versionId": metric["_versionId"],
-        "key": metric["key"],
-        "name": metric["name"],
-        "kind": metric["kind"],
-        "_links": m.metric_links(project_key, metric["key"]),
-        "tags": list(metric["tags"]),
-        "_creationDate": metric["_creationDate"],
-        "isNumeric": metric["isNumeric"],
-        "eventKey": metric["eventKey"],
-        "dataSource": {"key": "launchdarkly", "_name": "LaunchDarkly"},
-    }
+def document(row: dict[str, Any]) -> dict[str, Any]:
+    """The flag as changes see it: a private copy without the store's own bookkeeping."""
+    return {k: copy.deepcopy(v) for k, v in row.items() if k not in INTERNAL}
 
 
-def rep(state: dict[str, Any], row: dict[str, Any], env: str | None = None) -> dict[str, Any]:
-    project_key = row["projectKey"]
-    out = {k: copy.deepcopy(v) for k, v in row.items() if k not in INTERNAL}
-    out["_links"] = {
-        "parent": m.link(f"/api/v2/flags/{project_key}"),
-        "self": m.link(f"/api/v2/flags/{project_key}/{row['key']}"),
-    }
-    if env is not None:
-        out["environments"] = {k: v for k, v in out["environments"].items() if k == env}
-    for item in out["experiments"]["items"]:
-        metric = state["metrics"].get(m.scoped(project_key, item["metricKey"]))
-        if metric is not None:
-            item["_metric"] = metric_listing(state, project_key, metric)
-    return out
+def new_id(state: dict[str, Any]) -> str:
+    return next_uuid(state)
 
 
-def _operations(body: Any) -> list[Any]:
-    ops = body["patch"] if isinstance(body, dict) else body
-    if not ops:
-        raise invalid("The patch is empty; send at least one operation")
-    for index, op in enumerate(ops):
-        if op.get("op") not in ("add", "remove", "replace", "move", "copy", "test"):
-            raise invalid(f"patch[{index}]: unknown op {op.get('op')!r}; use add, remove, replace, move, copy or test")
-        if op["op"] == "test":
-            continue
-        for pointer in (op["path"], op.get("from")):
-            if pointer is not None and not any(rx.match(pointer) for rx in PATCHABLE):
-                raise invalid(f"patch[{index}]: path {pointer!r} cannot be changed through this mock")
-        if op["op"] in ("add", "replace", "test") and "value" not in op:
-            raise invalid(f"patch[{index}]: op '{op['op']}' needs a value")
-        if op["op"] in ("move", "copy") and "from" not in op:
-            raise invalid(f"patch[{index}]: op '{op['op']}' needs from")
-    return ops
-
-
-def _check(state: dict[str, Any], project_key: str, before: dict[str, Any], doc: dict[str, Any]) -> None:
-    """Rules a patched flag must still satisfy; the message says which one broke."""
-    if not isinstance(doc.get("name"), str) or not doc["name"].strip():
-        raise invalid("name must be a non-empty string")
-    if not isinstance(doc.get("tags"), list) or not all(isinstance(t, str) for t in doc["tags"]):
-        raise invalid("tags must be a list of strings")
-    for flag_field in ("temporary", "archived", "deprecated"):
-        if not isinstance(doc.get(flag_field), bool):
-            raise invalid(f"{flag_field} must be true or false")
-    if not isinstance(doc.get("description", ""), str):
-        raise invalid("description must be a string")
-    if set(doc.get("environments", {})) != set(before["environments"]):
-        raise invalid("environments cannot be added or removed through a flag patch")
-    count = len(doc["variations"])
-    for env_key, config in doc["environments"].items():
-        if not isinstance(config.get("on"), bool):
-            raise invalid(f"environments.{env_key}.on must be true or false")
-        fallthrough = config.get("fallthrough")
-        if not isinstance(fallthrough, dict) or (
-            "variation" in fallthrough
-            and not (type(fallthrough["variation"]) is int and 0 <= fallthrough["variation"] < count)
-        ):
-            raise invalid(f"environments.{env_key}.fallthrough.variation must be a variation index below {count}")
-        if not isinstance(config.get("rules"), list) or not all(isinstance(r, dict) for r in config["rules"]):
-            raise invalid(f"environments.{env_key}.rules must be a list of rule objects")
-        for index, rule in enumerate(config["rules"]):
-            if "variation" in rule and not (type(rule["variation"]) is int and 0 <= rule["variation"] < count):
-                raise invalid(f"environments.{env_key}.rules[{index}].variation must be a variation index < {count}")
-    experiments = doc.get("experiments")
-    if not isinstance(experiments, dict) or not isinstance(experiments.get("items"), list):
-        raise invalid("experiments must be an object with baselineIdx and items")
-    baseline = experiments.get("baselineIdx")
-    if type(baseline) is not int or not 0 <= baseline < count:
-        raise invalid(f"experiments.baselineIdx must be a variation index from 0 to {count - 1}")
-    seen: set[str] = set()
-    env_keys = set(state["projects"][project_key]["environments"])
-    for index, item in enumerate(experiments["items"]):
-        if not isinstance(item, dict) or not isinstance(item.get("metricKey"), str):
-            raise invalid(f"experiments.items[{index}] needs metricKey (a string)")
-        if m.scoped(project_key, item["metricKey"]) not in state["metrics"]:
-            raise invalid(f"experiments.items[{index}]: unknown metric '{item['metricKey']}'")
-        if item["metricKey"] in seen:
-            raise invalid(f"experiments.items[{index}]: metric '{item['metricKey']}' already has an experiment")
-        seen.add(item["metricKey"])
-        envs = item.get("environments", [])
-        if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs):
-            raise invalid(f"experiments.items[{index}].environments must be a list of environment keys")
-        for env_key in envs:
-            if env_key not in env_keys:
-                raise invalid(f"experiments.items[{index}].environments: unknown environment '{env_key}'")
-        if len(set(envs)) != len(envs):
-            raise invalid(f"experiments.items[{index}].environments lists an environment twice")
-
-
-def _record_periods(before: dict[str, Any], doc: dict[str, Any], now_ms: int) -> None:
-    """Adding an environment starts recording there, removing it stops recording."""
-    previous = {item["metricKey"]: item for item in before["experiments"]["items"]}
-    for item in doc["experiments"]["items"]:
-        old = previous.get(item["metricKey"], {})
-        settings = copy.deepcopy(old.get("_environmentSettings", {}))
-        old_envs, new_envs = set(old.get("environments", [])), set(item.get("environments", []))
-        for env_key in new_envs - old_envs:
-            entry = settings.setdefault(env_key, {"enabledPeriods": []})
-            entry["startDate"] = entry.get("startDate", now_ms)
-            entry.pop("stopDate", None)
-            entry["enabledPeriods"].append({"startDate": now_ms})
-        for env_key in old_envs - new_envs:
-            entry = settings.setdefault(env_key, {"enabledPeriods": [{"startDate": now_ms}]})
-            entry["stopDate"] = now_ms
-            if entry["enabledPeriods"]:
-                entry["enabledPeriods"][-1]["stopDate"] = now_ms
-        for key in list(item):
-            if key not in LEGACY_ITEM_FIELDS:
-                item.pop(key)
-        item["environments"] = list(item.get("environments", []))
-        item["_environmentSettings"] = settings
-        item.pop("_metric", None)
-
-
-def patch(state: dict[str, Any], row: dict[str, Any], body: Any, now_ms: int) -> dict[str, Any]:
-    ops = _operations(body)
-    before = {k: v for k, v in row.items() if k not in INTERNAL}
+@contextmanager
+def provisional_ids(state: dict[str, Any], *, keep: bool = True) -> Iterator[None]:
+    """Ids drawn while a change is worked out go back when it is refused (or when ``keep`` is false,
+    for a dry run), so a request that changes nothing leaves the id sequences alone too."""
+    sequences = state.setdefault("sequences", {})
+    saved = dict(sequences)
     try:
-        doc = jsonpatch.JsonPatch(ops).apply(copy.deepcopy(before))
-    except jsonpatch.InvalidJsonPatch as exc:
-        raise invalid(f"Invalid JSON Patch: {exc}") from None
-    except (jsonpatch.JsonPatchConflict, jsonpatch.JsonPatchTestFailed, jsonpointer.JsonPointerException) as exc:
-        raise patch_failed(f"Unprocessable entity. Could not apply patch: {exc}") from None
-    if not isinstance(doc, dict):
-        raise invalid("The patch must leave the flag an object")
-    for fixed in ("key", "kind", "variations", "creationDate", "_version"):
-        doc[fixed] = before.get(fixed)
-    _check(state, row["projectKey"], before, doc)
-    _record_periods(before, doc, now_ms)
-    for env_key, config in doc["environments"].items():
-        if config != before["environments"][env_key]:
-            config["version"] = before["environments"][env_key]["version"] + 1
-            config["lastModified"] = now_ms
-    doc["_version"] = before["_version"] + 1
+        yield
+    except Problem:
+        sequences.clear()
+        sequences.update(saved)
+        raise
+    if not keep:
+        sequences.clear()
+        sequences.update(saved)
+
+
+# -- storing a change ---------------------------------------------------------------------------
+
+
+def _settle(state: dict[str, Any], before: dict[str, Any], doc: dict[str, Any], now_ms: int) -> None:
+    """What the service derives itself: ids for new variations, rules and clauses, and lifecycle dates."""
+    for fixed in ("key", "kind", "creationDate", "_version", "_purpose", "migrationSettings"):
+        if fixed in before:
+            doc[fixed] = before[fixed]
+        else:
+            doc.pop(fixed, None)
+    variations = doc.get("variations")
+    for variation in variations if isinstance(variations, list) else []:
+        if isinstance(variation, dict) and "_id" not in variation:
+            variation["_id"] = new_id(state)
+    environments = doc.get("environments")
+    for config in environments.values() if isinstance(environments, dict) else []:
+        if not isinstance(config, dict):
+            continue
+        rules = config.get("rules")
+        for rule in rules if isinstance(rules, list) else []:
+            if isinstance(rule, dict):
+                rule.setdefault("_id", new_id(state))
+                rule.setdefault("trackEvents", False)
+                clauses = rule.get("clauses")
+                for clause in clauses if isinstance(clauses, list) else []:
+                    if isinstance(clause, dict):
+                        clause.setdefault("_id", new_id(state))
+                        clause.setdefault("negate", False)
+        if doc.get("archived") is not before.get("archived"):
+            config["archived"] = doc.get("archived") is True
+    for name, stamp in (("archived", "archivedDate"), ("deprecated", "deprecatedDate")):
+        if doc.get(name) is True and not before.get(name):
+            doc[stamp] = now_ms
+        elif doc.get(name) is False:
+            doc.pop(stamp, None)
+        elif stamp in before:
+            doc[stamp] = before[stamp]
+
+
+def commit(
+    state: dict[str, Any], row: dict[str, Any], doc: dict[str, Any], now_ms: int, *, dry_run: bool = False
+) -> dict[str, Any]:
+    """Check a changed flag document and store it; a dry run answers with what would be stored."""
     project_key = row["projectKey"]
+    before = document(row)
+    _settle(state, before, doc, now_ms)
+    if before["archived"] and doc.get("archived") is not False and doc != before:
+        raise invalid(
+            f"Flag '{row['key']}' is archived; restore it first (restoreFlag, or replace /archived with false)"
+        )
+    flag_rules.check(state, project_key, before, doc)
+    moved = flag_dependents.guard_change(state, project_key, before, doc)
+    legacy_experiments.record_periods(before, doc, now_ms)
+    if doc != before:
+        doc["_version"] = before["_version"] + 1
+        for env_key, config in doc["environments"].items():
+            if config != before["environments"][env_key]:
+                config["version"] = before["environments"][env_key]["version"] + 1
+                config["lastModified"] = now_ms
     candidate = dict(doc, projectKey=project_key)
-    _check_shape(state, candidate)
+    flag_rules.check_shape(state, candidate)
+    if dry_run:
+        return candidate
     row.clear()
     row.update(candidate)
+    flag_dependents.move_prerequisites(state, project_key, row["key"], moved)
     return row
 
 
-def _check_shape(state: dict[str, Any], candidate: dict[str, Any]) -> None:
-    """The rules above cover what experiments read; the contract covers the rest of the flag.
+# -- creation and deletion ----------------------------------------------------------------------
 
-    A patch that would leave a flag the API could no longer describe (a string where targets go, a
-    rule without a variation…) is refused before anything is stored.
-    """
-    problems = shared_contract("launchdarkly").response_problems(
-        "getFeatureFlag", 200, "application/json", rep(state, candidate)
+
+def _variations(body: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    settings = body.get("migrationSettings")
+    if body.get("purpose") == "migration":
+        if body.get("variations"):
+            raise invalid("A migration flag's variations are its stages: omit variations and set migrationSettings")
+        if not isinstance(settings, dict) or settings.get("stageCount") not in MIGRATION_STAGES:
+            raise invalid("A migration flag needs migrationSettings.stageCount: 2, 4 or 6")
+        if (settings["stageCount"] == 6) != bool(settings.get("contextKind")):
+            raise invalid("migrationSettings.contextKind is required for six stages and must be omitted otherwise")
+        stages = MIGRATION_STAGES[settings["stageCount"]]
+        return [{"_id": new_id(state), "value": s, "name": s.capitalize()} for s in stages]
+    if settings is not None:
+        raise invalid('migrationSettings applies only to a flag created with purpose "migration"')
+    given = body.get("variations") or [{"value": True}, {"value": False}]
+    out = []
+    for variation in given:
+        item = {"_id": new_id(state), "value": copy.deepcopy(variation["value"])}
+        for text in ("name", "description"):
+            if variation.get(text) is not None:
+                item[text] = variation[text]
+        out.append(item)
+    return out
+
+
+def _kind(variations: list[dict[str, Any]]) -> str:
+    values = [v["value"] for v in variations]
+    return (
+        "boolean"
+        if len(values) == 2 and True in values and False in values and all(isinstance(v, bool) for v in values)
+        else "multivariate"
     )
-    if problems:
-        raise invalid(f"The patched flag is not a valid flag: {problems[0]}")
 
 
-# -- legacy results -----------------------------------------------------------------------------
+def _environment(state: dict[str, Any], project_key: str, flag_key: str, env_key: str, on: bool, defaults) -> dict:
+    env = state["projects"][project_key]["environments"][env_key]
+    token = next_uuid(state).replace("-", "")
+    return {
+        "on": on,
+        "archived": False,
+        "salt": token[:20],
+        "sel": token,
+        "lastModified": 0,
+        "version": 1,
+        "targets": [],
+        "contextTargets": [],
+        "rules": [],
+        "fallthrough": {"variation": defaults["onVariation"]},
+        "offVariation": defaults["offVariation"],
+        "prerequisites": [],
+        "_site": m.link(f"/{project_key}/{env_key}/features/{flag_key}"),
+        "_environmentName": env.get("name", env_key),
+        "trackEvents": False,
+        "trackEventsFallthrough": False,
+    }
 
 
-def legacy_item(state: dict[str, Any], project_key: str, flag_key: str, env_key: str, metric_key: str):
-    row = m.flag(state, project_key, flag_key)
-    m.environment(state, project_key, env_key)
-    metric = m.metric(state, project_key, metric_key)
-    item = next((i for i in row["experiments"]["items"] if i["metricKey"] == metric_key), None)
-    if item is None:
-        raise not_found(f"Flag '{flag_key}' has no legacy experiment on metric '{metric_key}'")
-    return row, metric, item
+def _cloned_targeting(state: dict[str, Any], source: dict[str, Any], config: dict[str, Any], env_key: str) -> None:
+    """Copy a source flag's targeting into a new flag's environment, with fresh rule and clause ids."""
+    theirs = copy.deepcopy(source["environments"].get(env_key) or {})
+    for name in ("on", "targets", "contextTargets", "fallthrough", "offVariation", "prerequisites"):
+        if name in theirs:
+            config[name] = theirs[name]
+    for name in ("trackEvents", "trackEventsFallthrough"):
+        config[name] = bool(theirs.get(name, False))
+    config["rules"] = theirs.get("rules", [])
+    for rule in config["rules"]:
+        rule["_id"] = new_id(state)
+        for clause in rule.get("clauses", []):
+            clause["_id"] = new_id(state)
 
 
-def legacy_results(state: dict[str, Any], path: dict[str, str], query: dict[str, Any], now_ms: int) -> dict:
-    project_key, flag_key = path["projectKey"], path["featureFlagKey"]
-    env_key, metric_key = path["environmentKey"], path["metricKey"]
-    row, metric, item = legacy_item(state, project_key, flag_key, env_key, metric_key)
-    lower, upper = query.get("from"), query.get("to")
-    if lower is not None and upper is not None and lower > upper:
-        raise invalid("from must not be later than to")
-    settings = item.get("_environmentSettings", {}).get(env_key)
-    window = None
-    if settings and settings.get("startDate") is not None:
-        start = settings["startDate"]
-        end = now_ms if env_key in item["environments"] else settings.get("stopDate", now_ms)
-        start = max(start, state["legacy_resets"].get(m.scoped(project_key, flag_key, env_key, metric_key), start))
-        if lower is not None:
-            start = max(start, lower)
-        if upper is not None:
-            end = min(end, upper)
-        window = (start, min(end, now_ms))
-    href = f"/api/v2/flags/{project_key}/{flag_key}/experiments/{env_key}/{metric_key}"
-    return results.legacy(state, row, metric, env_key, window, row["experiments"]["baselineIdx"], href)
+def create(
+    state: dict[str, Any], project_key: str, body: dict[str, Any], member_id: str | None, now_ms: int, clone: str | None
+) -> dict[str, Any]:
+    """A new flag from FeatureFlagBody, configured in every environment of the project."""
+    with provisional_ids(state):
+        return _create(state, project_key, body, member_id, now_ms, clone)
 
 
-def reset_legacy(state: dict[str, Any], path: dict[str, str], now_ms: int) -> None:
-    project_key, flag_key = path["projectKey"], path["featureFlagKey"]
-    env_key, metric_key = path["environmentKey"], path["metricKey"]
-    legacy_item(state, project_key, flag_key, env_key, metric_key)
-    state["legacy_resets"][m.scoped(project_key, flag_key, env_key, metric_key)] = now_ms
+def _create(
+    state: dict[str, Any], project_key: str, body: dict[str, Any], member_id: str | None, now_ms: int, clone: str | None
+) -> dict[str, Any]:
+    project = m.project(state, project_key)
+    flag_rules.check_depth(body)
+    key = body["key"]
+    if not m.KEY.match(key):
+        raise invalid(
+            f"Invalid flag key '{key}': use letters, digits, '.', '_' and '-', starting with a letter or digit"
+        )
+    if not body["name"].strip():
+        raise invalid("name may not be empty")
+    if m.scoped(project_key, key) in state["flags"]:
+        raise already_exists("A feature with that key already exists")
+    source = m.flag(state, project_key, clone) if clone is not None else None
+    if source is not None:
+        variations = [dict(copy.deepcopy(v), _id=new_id(state)) for v in source["variations"]]
+        kind = source["kind"]
+    else:
+        variations = _variations(body, state)
+        kind = "multivariate" if body.get("purpose") == "migration" else _kind(variations)
+    count = len(variations)
+    defaults = body.get("defaults") or (source or {}).get("defaults")
+    if defaults is None:
+        values = [v["value"] for v in variations]
+        on, off = (values.index(True), values.index(False)) if kind == "boolean" else (0, count - 1)
+        defaults = {"onVariation": on, "offVariation": 0 if body.get("purpose") == "migration" else off}
+    availability = body.get("clientSideAvailability")
+    if availability is None:
+        snippet = body.get("includeInSnippet", False)
+        availability = (source or {}).get("clientSideAvailability") or {
+            "usingEnvironmentId": snippet,
+            "usingMobileKey": True,
+        }
+    row: dict[str, Any] = {
+        "name": body["name"],
+        "kind": kind,
+        "description": body.get("description", (source or {}).get("description", "")),
+        "key": key,
+        "_version": 1,
+        "creationDate": now_ms,
+        "includeInSnippet": bool(availability.get("usingEnvironmentId")),
+        "clientSideAvailability": dict(availability),
+        "variations": variations,
+        "temporary": body.get("temporary", (source or {}).get("temporary", True)),
+        "tags": list(dict.fromkeys(body.get("tags", (source or {}).get("tags", [])))),
+        "goalIds": [],
+        "experiments": {"baselineIdx": 0, "items": []},
+        "customProperties": copy.deepcopy(body.get("customProperties", {})),
+        "archived": False,
+        "deprecated": False,
+        "defaults": dict(defaults),
+        "environments": {},
+    }
+    maintainer = body.get("maintainerId")
+    if maintainer is not None and maintainer not in flag_rules.member_ids(state):
+        raise invalid(f"maintainerId '{maintainer}' is not a member of this account")
+    if body.get("maintainerTeamKey"):
+        row["maintainerTeamKey"] = body["maintainerTeamKey"]
+    elif maintainer or member_id:
+        row["maintainerId"] = maintainer or member_id
+    if body.get("purpose"):
+        row["_purpose"] = body["purpose"]
+    if body.get("purpose") == "migration":
+        row["migrationSettings"] = dict(body["migrationSettings"])
+    if not all(flag_rules.is_index(defaults.get(name), count) for name in ("onVariation", "offVariation")):
+        raise invalid(f"defaults.onVariation and defaults.offVariation must be variation indexes below {count}")
+    prerequisites = []
+    for index, item in enumerate(body.get("initialPrerequisites") or []):
+        other = state["flags"].get(m.scoped(project_key, item["key"]))
+        if other is None:
+            raise invalid(f"initialPrerequisites[{index}]: unknown flag '{item['key']}' in project '{project_key}'")
+        variation = m.variation_index(other, item["variationId"])
+        if variation is None:
+            raise invalid(
+                f"initialPrerequisites[{index}]: '{item['variationId']}' is not a variation of '{other['key']}'"
+            )
+        prerequisites.append({"key": item["key"], "variation": variation})
+    for env_key in project["environments"]:
+        config = _environment(state, project_key, key, env_key, bool(body.get("isFlagOn", False)), defaults)
+        config["lastModified"] = now_ms
+        if source is not None:
+            _cloned_targeting(state, source, config, env_key)
+        if prerequisites:
+            config["prerequisites"] = copy.deepcopy(prerequisites)
+        row["environments"][env_key] = config
+    empty = {**row, "environments": {k: dict(c, prerequisites=[]) for k, c in row["environments"].items()}}
+    flag_rules.check(state, project_key, empty, row)
+    candidate = dict(row, projectKey=project_key)
+    flag_rules.check_shape(state, candidate)
+    state["flags"][m.scoped(project_key, key)] = candidate
+    return candidate
+
+
+def delete(state: dict[str, Any], row: dict[str, Any]) -> None:
+    """Delete a flag in every environment, unless another flag or a live experiment still needs it."""
+    flag_dependents.guard_delete(state, row)
+    del state["flags"][m.scoped(row["projectKey"], row["key"])]
+    legacy_experiments.forget(state, row["projectKey"], row["key"])

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mockserver.core.store import next_uuid
+from mockserver.vendors.launchdarkly import context_kinds
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import conflict, invalid
 
@@ -39,7 +40,7 @@ def _metrics(state: dict[str, Any], project_key: str, body: dict[str, Any]) -> t
             raise invalid(f"Metric '{key}' is listed twice in iteration.metrics")
         seen.add(key)
         table = "metric_groups" if is_group else "metrics"
-        if m.scoped(project_key, key) not in state[table]:
+        if m.live(state, table, project_key, key) is None:
             kind = "metric group" if is_group else "metric"
             raise invalid(f"Unknown {kind} '{key}' in project '{project_key}'; create it first or fix the key")
         entry = {"key": key, "isGroup": is_group}
@@ -79,8 +80,13 @@ def _flags(state: dict[str, Any], project_key: str, env_key: str, body: dict[str
                 f"Flag '{flag_key}' has no targeting rule '{rule_id}' in '{env_key}'; "
                 'use "fallthrough" or the _id of one of its rules'
             )
-        if spec["flagConfigVersion"] < 1:
-            raise invalid(f"Flag '{flag_key}': flagConfigVersion must be a positive integer")
+        if row["archived"]:
+            raise invalid(f"Flag '{flag_key}' is archived; restore it or run the experiment on another flag")
+        if spec["flagConfigVersion"] != config["version"]:
+            raise invalid(
+                f"Flag '{flag_key}': flagConfigVersion {spec['flagConfigVersion']} is not its current version "
+                f"{config['version']} in '{env_key}'; read the flag again and send its current version"
+            )
         entry = {"ruleId": rule_id, "flagConfigVersion": spec["flagConfigVersion"]}
         if spec.get("notInExperimentVariationId") is not None:
             if m.variation_index(row, spec["notInExperimentVariationId"]) is None:
@@ -138,6 +144,12 @@ def _treatments(state: dict[str, Any], project_key: str, body: dict[str, Any], f
     return out
 
 
+def default_unit(state: dict[str, Any], project_key: str) -> str:
+    """The randomization unit the experimentation settings mark as default ('' when none is)."""
+    units = state["settings"][project_key]["randomizationUnits"]
+    return next((u["randomizationUnit"] for u in units if u.get("default")), "")
+
+
 def build(state: dict[str, Any], project_key: str, env_key: str, body: dict[str, Any], now_ms: int) -> dict[str, Any]:
     """A not_started iteration from IterationInput, or a 400 naming the first broken rule."""
     if not body["hypothesis"].strip():
@@ -148,15 +160,14 @@ def build(state: dict[str, Any], project_key: str, env_key: str, body: dict[str,
     units = [u["randomizationUnit"] for u in state["settings"][project_key]["randomizationUnits"]]
     unit = body.get("randomizationUnit")
     if unit is None:
-        unit = next(
-            (u["randomizationUnit"] for u in state["settings"][project_key]["randomizationUnits"] if u.get("default")),
-            "",
-        )
+        unit = default_unit(state, project_key)
     elif unit and unit not in units:
         raise invalid(
             f"randomizationUnit '{unit}' is not one of the project's randomization units: "
             f"{', '.join(units) or 'none'} (see experimentation-settings)"
         )
+    if unit:
+        context_kinds.check_units(state, project_key, [unit], "randomizationUnit")
     iteration: dict[str, Any] = {
         "_id": next_uuid(state).replace("-", "")[:24],
         "hypothesis": body["hypothesis"],
@@ -226,6 +237,14 @@ def rep(
         out["randomizationUnit"] = it["randomizationUnit"]
     if it.get("attributes"):
         out["attributes"] = list(it["attributes"])
+    if it.get("layerSnapshot"):
+        out["layerSnapshot"] = dict(it["layerSnapshot"])
+    if it.get("covariateId"):
+        out["covariateInfo"] = {
+            "id": it["covariateId"],
+            "fileName": f"{it['covariateId']}.csv",
+            "createdAt": it["createdAt"],
+        }
     if treatments:
         out["treatments"] = [dict(t, parameters=[dict(p) for p in t["parameters"]]) for t in it["treatments"]]
     if secondary:

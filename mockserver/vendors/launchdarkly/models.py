@@ -7,9 +7,10 @@ results and flags so every reference renders the same way.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from mockserver.core.store import next_uuid
 from mockserver.vendors.launchdarkly.errors import not_found
 
 JSON = "application/json"
@@ -33,12 +34,26 @@ def empty_state(seed: int) -> dict[str, Any]:
     }
 
 
+def table(state: dict[str, Any], name: str) -> dict[str, Any]:
+    """A table added after state documents were first exported: absent in an older document, empty then."""
+    return state.setdefault(name, {})
+
+
 def millis(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-def link(href: str) -> dict[str, str]:
-    return {"href": href, "type": JSON}
+def instant(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def link(href: str, kind: str = JSON) -> dict[str, str]:
+    return {"href": href, "type": kind}
+
+
+def hex_id(state: dict[str, Any]) -> str:
+    """LaunchDarkly's object ids are 24 hex digits; drawn from the state's deterministic UUIDs."""
+    return next_uuid(state).replace("-", "")[:24]
 
 
 def scoped(*parts: str) -> str:
@@ -77,11 +92,47 @@ def flag(state: dict[str, Any], project_key: str, flag_key: str) -> dict[str, An
 
 
 def metric(state: dict[str, Any], project_key: str, metric_key: str) -> dict[str, Any]:
-    return _scoped_row(state, "metrics", "metric", project_key, metric_key)
+    found = _scoped_row(state, "metrics", "metric", project_key, metric_key)
+    if found.get("_deleted"):
+        raise not_found(f"Unknown metric '{metric_key}' in project '{project_key}'")
+    return found
 
 
 def metric_group(state: dict[str, Any], project_key: str, group_key: str) -> dict[str, Any]:
-    return _scoped_row(state, "metric_groups", "metric group", project_key, group_key)
+    found = _scoped_row(state, "metric_groups", "metric group", project_key, group_key)
+    if found.get("_deleted"):
+        raise not_found(f"Unknown metric group '{group_key}' in project '{project_key}'")
+    return found
+
+
+def live(state: dict[str, Any], table_name: str, project_key: str, key: str) -> dict[str, Any] | None:
+    """A metric or group that exists and is not deleted (deleted ones stay for the experiments that used them)."""
+    found = state[table_name].get(scoped(project_key, key))
+    return None if found is None or found.get("_deleted") else found
+
+
+def member(state: dict[str, Any], member_id: str) -> dict[str, Any] | None:
+    """A member's profile; a member of an older state document without profiles gets a plain one."""
+    if member_id not in state["members"]:
+        return None
+    found = table(state, "member_profiles").get(member_id)
+    if found is None:
+        found = {"_id": member_id, "email": f"member-{member_id[:6]}@example.com", "role": "writer"}
+    return found
+
+
+def member_summary(profile: dict[str, Any]) -> dict[str, Any]:
+    """MemberSummary: who maintains a metric, a group or an experiment."""
+    out = {
+        "_links": {"self": link(f"/api/v2/members/{profile['_id']}")},
+        "_id": profile["_id"],
+        "role": profile["role"],
+        "email": profile["email"],
+    }
+    for name in ("firstName", "lastName"):
+        if profile.get(name):
+            out[name] = profile[name]
+    return out
 
 
 def experiment(state: dict[str, Any], project_key: str, env_key: str, exp_key: str) -> dict[str, Any]:
@@ -106,10 +157,11 @@ def metric_v2(project_key: str, m: dict[str, Any]) -> dict[str, Any]:
         "_versionId": m["_versionId"],
         "name": m["name"],
         "kind": m["kind"],
-        "isNumeric": m["isNumeric"],
-        "eventKey": m["eventKey"],
-        "_links": metric_links(project_key, m["key"]),
+        "isNumeric": bool(m.get("isNumeric", False)),
     }
+    if m.get("eventKey"):
+        out["eventKey"] = m["eventKey"]
+    out["_links"] = metric_links(project_key, m["key"])
     if m.get("unitAggregationType"):
         out["unitAggregationType"] = m["unitAggregationType"]
     if m.get("analysisType"):
@@ -121,7 +173,9 @@ def metric_in_group(project_key: str, m: dict[str, Any], name_in_group: str | No
     out = metric_v2(project_key, m)
     if name_in_group:
         out["nameInGroup"] = name_in_group
-    out["randomizationUnits"] = list(m.get("randomizationUnits", []))
+    units = list(m.get("analysisUnits", m.get("randomizationUnits", [])))
+    out["randomizationUnits"] = units
+    out["analysisUnits"] = units
     return out
 
 

@@ -17,11 +17,19 @@ from typing import Any
 
 from mockserver.upstream.observe import Observation
 
-CLEARED = ("flags", "metrics", "metric_groups", "experiments", "legacy_resets")
+# Holdouts and layers are not recorded: the seeded ones would claim experiments the recording replaced.
+CLEARED = ("flags", "metrics", "metric_groups", "experiments", "legacy_resets", "holdouts", "layers")
 EXPERIMENT_OPS = ("getExperiment", "createExperiment", "patchExperiment", "getExperiments", "getExperimentsAnyEnv")
 FLAG_OPS = ("getFeatureFlag", "patchFeatureFlag")
 SETTINGS_OPS = ("getExperimentationSettings", "putExperimentationSettings")
-ITERATION_OPTIONAL = ("startedAt", "endedAt", "winningTreatmentId", "winningReason", "reallocationFrequencyMillis")
+ITERATION_OPTIONAL = (
+    "startedAt",
+    "endedAt",
+    "winningTreatmentId",
+    "winningReason",
+    "reallocationFrequencyMillis",
+    "layerSnapshot",
+)
 EXPERIMENT_OPTIONAL = ("description", "archivedDate", "holdoutId", "analysisConfig")
 
 
@@ -259,7 +267,7 @@ class LaunchDarklyLayout:
         }
         for name in ITERATION_OPTIONAL:
             if rep.get(name) is not None:
-                row[name] = rep[name]
+                row[name] = copy.deepcopy(rep[name])
         for flag_key, spec in (rep.get("flags") or {}).items():
             entry = {
                 "ruleId": spec.get("targetingRule", "fallthrough"),

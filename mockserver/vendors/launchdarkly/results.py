@@ -1,8 +1,18 @@
 """Synthetic but coherent results, derived only from the seed, the ids and the clock.
 
-Units grow with the time an iteration has run; each treatment gets a posterior (beta for
-conversion metrics, normal for numeric ones) so lower <= mean <= upper holds, pBest comes from
-the posteriors and sums to 1, and relative differences are taken against the baseline.
+Units grow with the time an iteration has run (less a holdout's share, within a layer reservation).
+The shape follows the experiment's methodology:
+
+* Bayesian: each treatment gets a posterior (beta for conversion metrics, normal for numeric ones)
+  so lower <= mean <= upper holds, pBest comes from the posteriors and sums to 1.
+* Frequentist: sample means with confidence intervals at the configured significance, p-values
+  against the baseline (corrected for multiple comparisons when configured).
+* Export only: what was observed, without analysis.
+
+Relative differences are taken against the baseline. An iteration with a covariate (``covariateId``)
+is analysed with CUPED: each arm reports its correlation, standard-deviation ratio, covariate
+imbalance and variance reduction, and its intervals narrow accordingly. ``results`` holds all units
+and then one slice per value of each attribute the iteration is sliced by.
 """
 
 from __future__ import annotations
@@ -83,36 +93,122 @@ def _p_best(stats: list[dict[str, Any]]) -> list[float]:
     return rounded
 
 
-def treatment_results(
-    state: dict[str, Any], exp: dict[str, Any], it: dict[str, Any], metric: dict[str, Any], now_ms: int, traffic: bool
-) -> list[dict[str, Any]]:
+def _share(state: dict[str, Any], exp: dict[str, Any], it: dict[str, Any]) -> float:
+    """The part of the audience the experiment sees: less its holdout's share, within its layer reservation."""
+    share = 1.0
+    holdout_id = exp.get("holdoutId")
+    if holdout_id:
+        holdout = next((h for h in m.table(state, "holdouts").values() if h["_id"] == holdout_id), None)
+        if holdout is not None:
+            share *= 1 - float(Decimal(holdout["holdoutAmount"])) / 100
+    snapshot = it.get("layerSnapshot")
+    if snapshot:
+        share *= snapshot["reservationPercent"] / 100
+    return share
+
+
+def _arms(
+    state: dict[str, Any],
+    exp: dict[str, Any],
+    it: dict[str, Any],
+    metric: dict[str, Any],
+    now_ms: int,
+    slice_: tuple[str, float] | None,
+) -> tuple[list[tuple[dict[str, Any], int, float]], float, float]:
+    """(treatment, units, true value) per arm, with the metric's prior and spread; ``slice_`` picks a segment."""
     seed = state["seed"]
-    treatments = it["treatments"]
     started = it.get("startedAt")
     elapsed_h = 0.0 if started is None else max(0, (it.get("endedAt") or now_ms) - started) / HOUR_MS
     base_rng = _rng(seed, exp["projectKey"], exp["environmentKey"], exp["key"], it["_id"], metric["key"])
-    hourly = base_rng.uniform(40, 160)
+    hourly = base_rng.uniform(40, 160) * _share(state, exp, it)
     if metric["isNumeric"]:
         prior = base_rng.uniform(20, 200)
         spread = prior * base_rng.uniform(0.3, 0.8)
     else:
         prior = base_rng.uniform(0.05, 0.3)
         spread = 0.0
-    rows = []
-    for treatment in treatments:
+    fraction, tilt = 1.0, 0.0
+    if slice_ is not None:
+        fraction, tilt = slice_[1], _rng(seed, it["_id"], metric["key"], "slice", slice_[0]).uniform(-0.05, 0.05)
+    arms = []
+    for treatment in it["treatments"]:
         t_rng = _rng(seed, it["_id"], metric["key"], treatment["_id"])
         lift = 0.0 if treatment["baseline"] else t_rng.uniform(-0.12, 0.18)
-        units = int(hourly * elapsed_h * float(Decimal(treatment["allocationPercent"])) / 100)
-        truth = min(prior * (1 + lift), 0.95) if not metric["isNumeric"] else prior * (1 + lift)
-        rows.append((treatment, units, truth))
-    if all(units == 0 for _, units, _ in rows):
-        return [_empty(t, len(rows), traffic) for t, _, _ in rows]
-    stats = [_posterior(metric, max(units, 1), truth, spread, prior) for _, units, truth in rows]
+        if slice_ is not None and not treatment["baseline"]:
+            lift += _rng(seed, it["_id"], metric["key"], treatment["_id"], slice_[0]).uniform(-0.04, 0.04)
+        units = int(hourly * elapsed_h * float(Decimal(treatment["allocationPercent"])) / 100 * fraction)
+        truth = prior * (1 + lift) * (1 + tilt)
+        arms.append((treatment, units, min(truth, 0.95) if not metric["isNumeric"] else truth))
+    return arms, prior, spread
+
+
+def _cuped(state: dict[str, Any], it: dict[str, Any], metric: dict[str, Any], treatment_id: str) -> dict[str, float]:
+    """CUPED statistics of an arm, drawn once per iteration, metric and treatment."""
+    rng = _rng(state["seed"], it["_id"], metric["key"], treatment_id, "cuped")
+    correlation = rng.uniform(0.3, 0.7)
+    return {
+        "correlation": correlation,
+        "standardDeviationRatio": rng.uniform(0.8, 1.2),
+        "covariateImbalance": rng.uniform(-0.02, 0.02),
+        "varianceReduction": correlation**2,
+    }
+
+
+def treatment_results(
+    state: dict[str, Any],
+    exp: dict[str, Any],
+    it: dict[str, Any],
+    metric: dict[str, Any],
+    now_ms: int,
+    traffic: bool,
+    slice_: tuple[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per treatment, in the shape of the experiment's methodology."""
+    arms, prior, spread = _arms(state, exp, it, metric, now_ms, slice_)
+    if all(units == 0 for _, units, _ in arms):
+        return [_empty(t, len(arms), traffic, exp["methodology"]) for t, _, _ in arms]
+    cuped = {t["_id"]: _cuped(state, it, metric, t["_id"]) for t, _, _ in arms} if it.get("covariateId") else {}
+    if exp["methodology"] == "frequentist":
+        rows = _frequentist(exp, it, metric, arms, spread, cuped)
+    elif exp["methodology"] == "export_only":
+        rows = [_observed(metric, t, units, truth, spread) for t, units, truth in arms]
+    else:
+        rows = _bayesian(metric, arms, prior, spread, cuped)
+    for row, (_t, units, _truth) in zip(rows, arms, strict=True):
+        row.update(cuped.get(row["treatmentId"], {}))
+        if traffic:
+            row["traffic"] = units
+    return rows
+
+
+def _observed(metric: dict[str, Any], treatment: dict[str, Any], units: int, truth: float, spread: float) -> dict:
+    """What was measured, before any model: units, the data mean and spread, the sum of values."""
+    if metric["isNumeric"]:
+        mean, sd, total = truth, spread, truth * units
+    else:
+        conversions = round(units * truth)
+        mean = conversions / units if units else 0.0
+        sd, total = math.sqrt(mean * (1 - mean)), float(conversions)
+    return {
+        "treatmentId": treatment["_id"],
+        "treatmentName": treatment["name"],
+        "units": units,
+        "dataMean": mean if units else 0.0,
+        "dataStdDev": sd if units else 0.0,
+        "eventValuesSum": total if units else 0.0,
+    }
+
+
+def _bayesian(metric: dict[str, Any], arms: list, prior: float, spread: float, cuped: dict) -> list[dict[str, Any]]:
+    stats = [_posterior(metric, max(units, 1), truth, spread, prior) for _, units, truth in arms]
+    for stat, (treatment, _u, _t) in zip(stats, arms, strict=True):
+        if treatment["_id"] in cuped:
+            stat["sd"] *= math.sqrt(1 - cuped[treatment["_id"]]["varianceReduction"])
     p_best = _p_best(stats)
-    baseline_index = next(i for i, (t, _, _) in enumerate(rows) if t["baseline"])
+    baseline_index = next(i for i, (t, _, _) in enumerate(arms) if t["baseline"])
     base = stats[baseline_index]
     out = []
-    for index, ((treatment, units, _truth), stat) in enumerate(zip(rows, stats, strict=True)):
+    for index, ((treatment, units, _truth), stat) in enumerate(zip(arms, stats, strict=True)):
         lower = stat["mean"] - Z95 * stat["sd"]
         upper = stat["mean"] + Z95 * stat["sd"]
         if not metric["isNumeric"]:
@@ -131,15 +227,113 @@ def treatment_results(
             "model": stat["model"],
         }
         row[stat["model"]] = stat[stat["model"]]
-        if traffic:
-            row["traffic"] = units
         if index != baseline_index:
-            row["relativeDifferences"] = [_relative(stat, base, rows[baseline_index][0]["_id"])]
+            baseline_id = arms[baseline_index][0]["_id"]
+            row["relativeDifferences"] = [_relative(stat, base, baseline_id, _reduction(cuped, treatment, baseline_id))]
         out.append(row)
     return out
 
 
-def _empty(treatment: dict[str, Any], count: int, traffic: bool) -> dict[str, Any]:
+def _reduction(cuped: dict, treatment: dict[str, Any], baseline_id: str) -> float | None:
+    if not cuped:
+        return None
+    return (cuped[treatment["_id"]]["varianceReduction"] + cuped[baseline_id]["varianceReduction"]) / 2
+
+
+def _alpha(exp: dict[str, Any]) -> tuple[float, bool]:
+    """Significance level and sidedness from the analysis config (5%, two-sided by default)."""
+    config = exp.get("analysisConfig") or {}
+    raw = config.get("significanceThreshold")
+    try:
+        alpha = float(raw) if raw is not None else 0.05
+    except ValueError:
+        alpha = 0.05
+    if alpha >= 1:
+        alpha /= 100  # written as a percentage, such as "5"
+    alpha = alpha if 0 < alpha < 1 else 0.05
+    one_sided = "one" in str(config.get("testDirection", "")).lower()
+    return alpha, one_sided
+
+
+def _z_for(alpha: float, one_sided: bool) -> float:
+    """The normal quantile for a confidence level, by bisection on erfc (no scipy needed)."""
+    tail = alpha if one_sided else alpha / 2
+    low, high = 0.0, 10.0
+    for _ in range(80):
+        mid = (low + high) / 2
+        if 0.5 * math.erfc(mid / math.sqrt(2)) > tail:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+def _adjust(p_values: list[float], exp: dict[str, Any], it: dict[str, Any]) -> list[float]:
+    """Multiple-comparison correction of the treatments' p-values, as the analysis config asks."""
+    config = exp.get("analysisConfig") or {}
+    method = config.get("multipleComparisonCorrectionMethod")
+    if not method or not p_values:
+        return p_values
+    count = len(p_values)
+    if config.get("multipleComparisonCorrectionScope") in ("variations-and-metrics", "metrics"):
+        count *= max(1, len(it["metrics"]))
+    if method == "bonferroni":
+        return [min(1.0, p * count) for p in p_values]
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [0.0] * len(p_values)
+    running = 1.0
+    for rank in range(len(order), 0, -1):  # Benjamini-Hochberg, from the largest p-value down
+        i = order[rank - 1]
+        running = min(running, p_values[i] * count / rank)
+        adjusted[i] = min(1.0, running)
+    return adjusted
+
+
+def _frequentist(
+    exp: dict[str, Any], it: dict[str, Any], metric: dict, arms: list, spread: float, cuped: dict
+) -> list[dict]:
+    alpha, one_sided = _alpha(exp)
+    z = _z_for(alpha, one_sided)
+    rows, errors = [], []
+    for treatment, units, truth in arms:
+        row = _observed(metric, treatment, units, truth, spread)
+        n = max(units, 1)
+        se = row["dataStdDev"] / math.sqrt(n) if units else 0.0
+        if treatment["_id"] in cuped:
+            se *= math.sqrt(1 - cuped[treatment["_id"]]["varianceReduction"])
+        row["mean"] = row["dataMean"]
+        lower, upper = row["mean"] - z * se, row["mean"] + z * se
+        if not metric["isNumeric"]:
+            lower, upper = max(lower, 0.0), min(upper, 1.0)
+        row["confidenceInterval"] = {"lower": lower, "upper": upper}
+        rows.append(row)
+        errors.append(se)
+    baseline_index = next(i for i, (t, _, _) in enumerate(arms) if t["baseline"])
+    base, base_se = rows[baseline_index], errors[baseline_index]
+    others = [i for i in range(len(rows)) if i != baseline_index]
+    raw = []
+    for i in others:
+        spread = math.sqrt(errors[i] ** 2 + base_se**2)
+        diff = rows[i]["mean"] - base["mean"]
+        score = diff / spread if spread else 0.0
+        raw.append(0.5 * math.erfc(score / math.sqrt(2)) if one_sided else math.erfc(abs(score) / math.sqrt(2)))
+    for i, p_value in zip(others, _adjust(raw, exp, it), strict=True):
+        rows[i]["pValue"] = p_value
+        relative = {"fromTreatmentId": base["treatmentId"], "lower": 0.0, "upper": 0.0, "variance": 0.0}
+        if base["mean"]:
+            ratio = rows[i]["mean"] / base["mean"] - 1
+            variance = (errors[i] / base["mean"]) ** 2 + (rows[i]["mean"] * base_se / base["mean"] ** 2) ** 2
+            relative.update(
+                lower=ratio - z * math.sqrt(variance), upper=ratio + z * math.sqrt(variance), variance=variance
+            )
+        reduction = _reduction(cuped, arms[i][0], base["treatmentId"])
+        if reduction is not None:
+            relative["varianceReduction"] = reduction
+        rows[i]["relativeDifferences"] = [relative]
+    return rows
+
+
+def _empty(treatment: dict[str, Any], count: int, traffic: bool, methodology: str = "bayesian") -> dict[str, Any]:
     row: dict[str, Any] = {
         "treatmentId": treatment["_id"],
         "treatmentName": treatment["name"],
@@ -147,28 +341,50 @@ def _empty(treatment: dict[str, Any], count: int, traffic: bool) -> dict[str, An
         "mean": 0.0,
         "dataMean": 0.0,
         "dataStdDev": 0.0,
-        "credibleInterval": {"lower": 0.0, "upper": 0.0},
-        "pBest": round(1 / count, 6),
         "eventValuesSum": 0.0,
     }
+    if methodology == "frequentist":
+        row["confidenceInterval"] = {"lower": 0.0, "upper": 0.0}
+    elif methodology == "bayesian":
+        row["credibleInterval"] = {"lower": 0.0, "upper": 0.0}
+        row["pBest"] = round(1 / count, 6)
+    else:
+        row.pop("mean")
     if traffic:
         row["traffic"] = 0
     return row
 
 
-def _relative(stat: dict[str, Any], base: dict[str, Any], baseline_id: str) -> dict[str, Any]:
+def _relative(stat: dict[str, Any], base: dict[str, Any], baseline_id: str, reduction: float | None) -> dict:
     if base["mean"] == 0:
-        return {"fromTreatmentId": baseline_id, "lower": 0.0, "upper": 0.0, "variance": 0.0}
-    ratio = stat["mean"] / base["mean"] - 1
-    variance = (stat["sd"] / base["mean"]) ** 2 + (stat["mean"] * base["sd"] / base["mean"] ** 2) ** 2
-    half = Z95 * math.sqrt(variance)
-    return {"fromTreatmentId": baseline_id, "lower": ratio - half, "upper": ratio + half, "variance": variance}
+        out = {"fromTreatmentId": baseline_id, "lower": 0.0, "upper": 0.0, "variance": 0.0}
+    else:
+        ratio = stat["mean"] / base["mean"] - 1
+        variance = (stat["sd"] / base["mean"]) ** 2 + (stat["mean"] * base["sd"] / base["mean"] ** 2) ** 2
+        half = Z95 * math.sqrt(variance)
+        out = {"fromTreatmentId": baseline_id, "lower": ratio - half, "upper": ratio + half, "variance": variance}
+    if reduction is not None:
+        out["varianceReduction"] = reduction
+    return out
 
 
 def _fix_p_best(rows: list[dict[str, Any]]) -> None:
-    if rows and rows[0]["units"] == 0:
+    if rows and rows[0]["units"] == 0 and "pBest" in rows[0]:
         shares = [r["pBest"] for r in rows]
         rows[-1]["pBest"] = round(1 - sum(shares[:-1]), 6)
+
+
+# Values each slicing attribute takes, with the share of units they hold; other attributes get generic segments.
+SEGMENTS = {
+    "country": [("US", 0.45), ("GB", 0.2), ("DE", 0.15), ("FR", 0.12), ("JP", 0.08)],
+    "device": [("desktop", 0.55), ("mobile", 0.38), ("tablet", 0.07)],
+    "os": [("macOS", 0.3), ("Windows", 0.35), ("iOS", 0.2), ("Android", 0.15)],
+    "plan": [("free", 0.7), ("pro", 0.25), ("enterprise", 0.05)],
+}
+
+
+def segments(attribute: str) -> list[tuple[str, float]]:
+    return SEGMENTS.get(attribute, [(f"{attribute}-a", 0.5), (f"{attribute}-b", 0.3), (f"{attribute}-c", 0.2)])
 
 
 def metric_results(
@@ -180,14 +396,21 @@ def metric_results(
     traffic: bool,
     self_href: str,
 ) -> dict[str, Any]:
+    """The results of one metric: all units, then one slice per value of each attribute of the iteration."""
     rows = treatment_results(state, exp, it, metric, now_ms, traffic)
     _fix_p_best(rows)
+    sliced = [{"treatmentResults": rows}]
+    for attribute in it.get("attributes") or []:
+        for value, fraction in segments(attribute):
+            part = treatment_results(state, exp, it, metric, now_ms, traffic, (f"{attribute}={value}", fraction))
+            _fix_p_best(part)
+            sliced.append({"attribute": attribute, "attributeValue": value, "treatmentResults": part})
     seen = any(r["units"] for r in rows)
-    out: dict[str, Any] = {
-        "_links": {"self": m.link(self_href)},
-        "treatmentResults": rows,
-        "metricSeen": {"ever": seen},
-    }
+    out: dict[str, Any] = {"_links": {"self": m.link(self_href)}}
+    if len(it.get("attributes") or []) < 2:  # the deprecated field stays only while it is unambiguous
+        out["treatmentResults"] = rows
+    out["results"] = sliced
+    out["metricSeen"] = {"ever": seen}
     if seen:
         out["metricSeen"]["timestamp"] = it.get("endedAt") or now_ms
         out["probabilityOfMismatch"] = round(_rng(state["seed"], "srm", it["_id"]).uniform(0.05, 0.6), 4)

@@ -7,17 +7,29 @@ from urllib.parse import urlencode
 
 from mockserver.core.pagination import paginate
 from mockserver.core.vendor import Call, Reply
-from mockserver.vendors.launchdarkly import experiments, flags, iterations, results, semantic_patch, settings
+from mockserver.vendors.launchdarkly import (
+    experiments,
+    flag_routes,
+    holdouts,
+    iterations,
+    legacy_experiments,
+    members,
+    results,
+    semantic_patch,
+    settings,
+    workflow_routes,
+)
 from mockserver.vendors.launchdarkly import models as m
-from mockserver.vendors.launchdarkly.errors import invalid, not_found
+from mockserver.vendors.launchdarkly.errors import not_found
 
 
 def _now(call: Call) -> int:
     return m.millis(call.now)
 
 
-def _member(call: Call) -> str:
-    return call.state["members"][0]
+def _member(call: Call) -> str | None:
+    """The member the token acts for (None for a service token)."""
+    return members.member_of(call.state, call.identity)
 
 
 def _experiment(call: Call) -> dict[str, Any]:
@@ -68,7 +80,9 @@ def get_experiments_any_env(call: Call) -> Reply:
 def create_experiment(call: Call) -> Reply:
     p = call.path
     m.environment(call.state, p["projectKey"], p["environmentKey"])
-    exp = experiments.create(call.state, p["projectKey"], p["environmentKey"], call.body, _member(call), _now(call))
+    exp = holdouts.create_experiment(
+        call.state, p["projectKey"], p["environmentKey"], call.body, _member(call), _now(call)
+    )
     return Reply(201, experiments.rep(call.state, exp, ["treatments", "secondaryMetrics", "draftIteration"]))
 
 
@@ -85,7 +99,7 @@ def patch_experiment(call: Call) -> Reply:
 
 def create_iteration(call: Call) -> Reply:
     exp = _experiment(call)
-    iteration = experiments.add_iteration(call.state, exp, call.body, _now(call))
+    iteration = holdouts.add_iteration(call.state, exp, call.body, _now(call))
     return Reply(200, iterations.rep(call.state, exp["projectKey"], iteration))
 
 
@@ -150,29 +164,12 @@ def put_experimentation_settings(call: Call) -> Reply:
 
 
 def get_legacy_experiment_results(call: Call) -> Reply:
-    return Reply(200, flags.legacy_results(call.state, call.path, call.query, _now(call)))
+    return Reply(200, legacy_experiments.results_of(call.state, call.path, call.query, _now(call)))
 
 
 def reset_experiment(call: Call) -> Reply:
-    flags.reset_legacy(call.state, call.path, _now(call))
+    legacy_experiments.reset(call.state, call.path, _now(call))
     return Reply(204)
-
-
-def get_feature_flag(call: Call) -> Reply:
-    row = m.flag(call.state, call.path["projectKey"], call.path["featureFlagKey"])
-    return Reply(200, flags.rep(call.state, row, call.query.get("env")))
-
-
-def patch_feature_flag(call: Call) -> Reply:
-    row = m.flag(call.state, call.path["projectKey"], call.path["featureFlagKey"])
-    if row["archived"] and not _unarchives(call.body):
-        raise invalid(f"Flag '{row['key']}' is archived; restore it (replace /archived with false) first")
-    return Reply(200, flags.rep(call.state, flags.patch(call.state, row, call.body, _now(call))))
-
-
-def _unarchives(body: Any) -> bool:
-    ops = body["patch"] if isinstance(body, dict) else body
-    return any(op.get("path") == "/archived" and op.get("value") is False for op in ops)
 
 
 HANDLERS = {
@@ -188,6 +185,6 @@ HANDLERS = {
     "putExperimentationSettings": put_experimentation_settings,
     "getLegacyExperimentResults": get_legacy_experiment_results,
     "resetExperiment": reset_experiment,
-    "getFeatureFlag": get_feature_flag,
-    "patchFeatureFlag": patch_feature_flag,
+    **flag_routes.HANDLERS,
+    **workflow_routes.HANDLERS,
 }

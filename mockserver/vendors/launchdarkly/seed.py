@@ -1,5 +1,6 @@
 """The seeded LaunchDarkly world: two projects, flags with rules, metrics, metric groups,
-experiments in every iteration state, and a flag with legacy experiments.
+experiments in every iteration state, a flag with legacy experiments, and around them the
+account's members, the projects' environments settings and context kinds, a layer and a holdout.
 
 Everything comes from the seed and the anchor instant, so the same seed gives the same bytes.
 """
@@ -12,8 +13,9 @@ from typing import Any
 from faker import Faker
 
 from mockserver.core.store import SeedContext, next_uuid
-from mockserver.vendors.launchdarkly import experiments, iterations
+from mockserver.vendors.launchdarkly import experiments, holdouts, iterations, layers
 from mockserver.vendors.launchdarkly import models as m
+from mockserver.vendors.launchdarkly.flag_seed import seed_flag_details
 
 PROJECTS = {
     "default": ("Default Project", {"production": "Production", "test": "Test"}),
@@ -127,6 +129,40 @@ EXPERIMENTS = [
 ]
 
 
+# Seeded experiments are Bayesian unless listed here.
+METHODOLOGY = {"push-primer-test": "frequentist"}
+# key, name, description, kinds per project (the first one is each project's built-in kind)
+CONTEXT_KINDS = {
+    "default": [
+        ("user", "User", "People who use the product"),
+        ("organization", "Organization", "Companies and teams with an account"),
+        ("device", "Device", "Browsers and phones"),
+        ("account", "Account", "Billing accounts"),
+        ("request", "Request", "Single API requests"),
+    ],
+    "mobile-app": [
+        ("user", "User", "People who use the app"),
+        ("device", "Device", "Phones and tablets"),
+        ("account", "Account", "Billing accounts"),
+    ],
+}
+MEMBER_ROLES = ("owner", "admin", "writer", "writer", "reader")
+ENV_COLORS = {"production": "417505", "test": "f5a623"}
+# layer key, name, description, project, environment, reservations (experiment, percent)
+LAYERS = [
+    (
+        "checkout-flow",
+        "Checkout flow",
+        "Experiments on the path from pricing to payment share this traffic",
+        "default",
+        "production",
+        [("onboarding-flow-test", 50), ("pricing-layout-test", 30)],
+    )
+]
+# holdout key, name, project, environment, percent held out, metric, experiments that joined it
+HOLDOUTS = [("q4-holdout", "Q4 holdout", "default", "production", "5", "checkout-completed", ["search-ranking-test"])]
+
+
 def _hex_id(rng) -> str:
     """LaunchDarkly's object ids are 24 hex digits."""
     return f"{rng.getrandbits(96):024x}"
@@ -186,9 +222,17 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
                     for i, k in enumerate(members)
                 ],
             }
+    seed_context_kinds(state, ago)  # draws nothing from the RNGs: the records above and below stay as they were
     for index, spec in enumerate(EXPERIMENTS):
         _experiment(state, fake, index, spec, ago)
     _legacy(state, ago)
+    # Later steps only add to what the steps above built, so their records stay as they were.
+    seed_members(state, fake, ago)
+    seed_environments(state, fake)
+    seed_metric_details(state, fake, ago)
+    seed_layers(state, ago)
+    seed_holdouts(state, ago)
+    seed_flag_details(state, ctx)  # its own random stream: moves nothing above
     return state
 
 
@@ -294,6 +338,7 @@ def _experiment(state, fake, index, spec, ago) -> None:
         "maintainerId": state["members"][index % len(state["members"])],
         "iteration": body,
         "tags": ["seeded"],
+        "methodology": METHODOLOGY.get(key, "bayesian"),
     }
     exp = experiments.create(state, project_key, env_key, post, state["members"][0], created)
     first = exp["iterations"][0]
@@ -340,3 +385,130 @@ def _legacy(state, ago) -> None:
             },
         ],
     }
+
+
+# -- around the experiments ---------------------------------------------------------------------
+
+
+def seed_members(state: dict[str, Any], fake: Faker, ago) -> None:
+    """A profile per member: the first one owns the account (and the personal tokens)."""
+    profiles = m.table(state, "member_profiles")
+    for index, member_id in enumerate(state["members"]):
+        first, last = fake.first_name(), fake.last_name()
+        profiles[member_id] = {
+            "_id": member_id,
+            "firstName": first,
+            "lastName": last,
+            "email": f"{first}.{last}@example.com".lower(),
+            "role": MEMBER_ROLES[index % len(MEMBER_ROLES)],
+            "customRoles": [],
+            "mfa": "enabled" if index % 2 == 0 else "disabled",
+            "creationDate": ago(500 - index * 20),
+            "_lastSeen": ago(index + 0.5),
+        }
+
+
+def seed_environments(state: dict[str, Any], fake: Faker) -> None:
+    """Project defaults and environment settings, with the SDK credentials the REST API refuses."""
+    for project in state["projects"].values():
+        project.update(
+            tags=["experimentation"],
+            includeInSnippetByDefault=False,
+            defaultClientSideAvailability={"usingMobileKey": False, "usingEnvironmentId": True},
+        )
+        for env in project["environments"].values():
+            env.update(
+                apiKey=f"sdk-{next_uuid(state)}",
+                mobileKey=f"mob-{next_uuid(state)}",
+                color=ENV_COLORS.get(env["key"], fake.hex_color()[1:]),
+                defaultTtl=0,
+                secureMode=False,
+                defaultTrackEvents=False,
+                requireComments=env["key"] == "production",
+                confirmChanges=env["key"] == "production",
+                tags=[],
+                critical=env["key"] == "production",
+            )
+
+
+def seed_context_kinds(state: dict[str, Any], ago) -> None:
+    table = m.table(state, "context_kinds")
+    for project_key, kinds in CONTEXT_KINDS.items():
+        for index, (key, name, description) in enumerate(kinds):
+            table[m.scoped(project_key, key)] = {
+                "key": key,
+                "projectKey": project_key,
+                "name": name,
+                "description": description,
+                "version": 1,
+                "creationDate": ago(450 - index),
+                "lastModified": ago(450 - index),
+                "lastSeen": ago(1),
+                "createdFrom": "default" if index == 0 else "manual",
+                "archived": False,
+            }
+
+
+def seed_metric_details(state: dict[str, Any], fake: Faker, ago) -> None:
+    """What a metric or a group carries besides what experiments read: maintainers, versions, URLs."""
+    owner = state["members"][0]
+    for key, row in state["metrics"].items():
+        project_key = key.split("/")[0]
+        row.update(_version=1, maintainerId=owner, analysisUnits=list(row["randomizationUnits"]), lastModified=ago(30))
+        if row["kind"] in ("click", "pageview"):
+            row["urls"] = [{"kind": "substring", "substring": f"/{project_key}/{row['key'].split('-')[0]}"}]
+        if row["kind"] == "click":
+            row["selector"] = f"#{row['key']}"
+        if row["isNumeric"]:
+            lower = row["key"].endswith("-ms")
+            row.update(successCriteria="LowerThanBaseline" if lower else "HigherThanBaseline")
+            row["unit"] = "ms" if lower else "USD"
+    for group in state["metric_groups"].values():
+        group.update(
+            _id=next_uuid(state).replace("-", "")[:24],
+            description=fake.sentence(nb_words=8),
+            tags=["seeded"],
+            maintainerId=owner,
+            _creationDate=ago(240),
+            _lastModified=ago(30),
+            _version=1,
+        )
+
+
+def seed_layers(state: dict[str, Any], ago) -> None:
+    table = m.table(state, "layers")
+    for key, name, description, project_key, env_key, reservations in LAYERS:
+        table[m.scoped(project_key, key)] = {
+            "key": key,
+            "name": name,
+            "description": description,
+            "projectKey": project_key,
+            "createdAt": ago(90),
+            "randomizationUnit": "user",
+            "reservations": {env_key: [{"experimentKey": e, "reservationPercent": p} for e, p in reservations]},
+        }
+        for exp_key, _percent in reservations:
+            exp = state["experiments"][m.scoped(project_key, env_key, exp_key)]
+            for it in exp["iterations"]:
+                if it.get("startedAt") is not None:
+                    it["layerSnapshot"] = layers.snapshot(state, exp)
+
+
+def seed_holdouts(state: dict[str, Any], ago) -> None:
+    for key, name, project_key, env_key, amount, metric, members in HOLDOUTS:
+        body = {
+            "key": key,
+            "name": name,
+            "description": f"{amount}% of {env_key} traffic sees none of the quarter's experiments",
+            "holdoutamount": amount,
+            "randomizationunit": "user",
+            "metrics": [{"key": metric}],
+        }
+        holdout = holdouts.create(state, project_key, env_key, body, state["members"][0], ago(75))
+        for exp_key in members:
+            exp = state["experiments"][m.scoped(project_key, env_key, exp_key)]
+            exp["holdoutId"] = holdout["_id"]
+            holdouts.join(holdout, exp_key, ago(75))
+            started = iterations.current_of(exp).get("startedAt")
+            if started is not None:
+                holdouts.started(state, exp, started)

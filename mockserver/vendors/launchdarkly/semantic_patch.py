@@ -1,7 +1,9 @@
 """Semantic patch for experiments: every instruction applies, or none does.
 
 Instructions run one after another on a copy of the experiment; the copy (and any flag change
-that ships a winner) replaces the stored data only when the last instruction succeeded.
+that ships a winner, and the holdout an iteration start sets running) replaces the stored data only
+when the last instruction succeeded. Starting checks the experiment's layer reservation, and the
+started or stopped iteration keeps a snapshot of its layer.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mockserver.core.store import next_uuid
-from mockserver.vendors.launchdarkly import iterations
+from mockserver.vendors.launchdarkly import holdouts, iterations, layers
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid
 from mockserver.vendors.launchdarkly.experiments import MUTABLE_FIELDS
@@ -40,6 +42,7 @@ class Patch:
         self.exp = copy.deepcopy(exp)
         self.now = now_ms
         self.ship: list[tuple[str, str, str]] = []
+        self.started = False  # an iteration started: the holdout follows once every instruction passed
 
     # -- instructions -----------------------------------------------------------------------------
 
@@ -62,10 +65,21 @@ class Patch:
             self._apply_field(field, change, status, current, MUTABLE_FIELDS[status])
 
     def start_iteration(self, ins: dict[str, Any]) -> None:
-        iterations.start(self.state, self.exp, ins.get("changeJustification"), self.now)
+        self._start(ins.get("changeJustification"))
+
+    def _start(self, justification: Any) -> None:
+        layers.check_startable(self.state, self.exp)
+        iterations.start(self.state, self.exp, justification, self.now)
+        snapshot = layers.snapshot(self.state, self.exp)
+        if snapshot is not None:
+            iterations.current_of(self.exp)["layerSnapshot"] = snapshot
+        self.started = True
 
     def stop_iteration(self, ins: dict[str, Any]) -> None:
         self.ship.extend(iterations.stop(self.state, self.exp, ins, self.now))
+        snapshot = layers.snapshot(self.state, self.exp)
+        if snapshot is not None:
+            iterations.current_of(self.exp)["layerSnapshot"] = snapshot
 
     def save_and_start_new_iteration(self, ins: dict[str, Any]) -> None:
         current = iterations.current_of(self.exp)
@@ -92,7 +106,7 @@ class Patch:
             self.exp["iterations"].remove(old_draft)
         self.exp["draftIterationId"] = fresh["_id"]
         justification = ins.get("changeJustification") or "Saved and started a new iteration"
-        iterations.start(self.state, self.exp, justification, self.now)
+        self._start(justification)
 
     def archive_experiment(self, ins: dict[str, Any]) -> None:
         current = iterations.current_of(self.exp)
@@ -199,6 +213,8 @@ def apply(state: dict[str, Any], exp: dict[str, Any], body: dict[str, Any], now_
     stored.update(patch.exp)
     for flag_key, rule_id, variation_id in patch.ship:
         ship_winner(state, exp["projectKey"], exp["environmentKey"], flag_key, rule_id, variation_id, now_ms)
+    if patch.started:
+        holdouts.started(state, stored, now_ms)
     return stored
 
 

@@ -1,14 +1,15 @@
-"""Experimentation settings: a project's randomization units (one of them the default)."""
+"""Experimentation settings: a project's randomization units (one of them the default).
+
+Each unit must be a context kind of the project that is not archived (see context_kinds).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mockserver.vendors.launchdarkly import context_kinds
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid
-
-# Context kinds a project knows; randomization units must be one of them.
-CONTEXT_KINDS = ("user", "organization", "device", "account", "request")
 
 
 def rep(state: dict[str, Any], project_key: str) -> dict[str, Any]:
@@ -28,12 +29,10 @@ def replace(state: dict[str, Any], project_key: str, body: dict[str, Any]) -> No
     units = body["randomizationUnits"]
     seen: set[str] = set()
     rows = []
+    kinds = {row["key"]: row for row in context_kinds.rows(state, project_key)}
     for item in units:
         unit = item["randomizationUnit"]
-        if unit not in CONTEXT_KINDS:
-            raise invalid(
-                f"randomizationUnit '{unit}' is not a context kind of this project ({', '.join(CONTEXT_KINDS)})"
-            )
+        context_kinds.check_units(state, project_key, [unit], "randomizationUnit")
         if unit in seen:
             raise invalid(f"randomizationUnit '{unit}' is listed twice")
         seen.add(unit)
@@ -42,7 +41,7 @@ def replace(state: dict[str, Any], project_key: str, body: dict[str, Any]) -> No
                 "randomizationUnit": unit,
                 "default": bool(item.get("default", False)),
                 "_hidden": False,
-                "_displayName": unit.capitalize(),
+                "_displayName": kinds[unit]["name"],
             }
         )
     if sum(r["default"] for r in rows) > 1:

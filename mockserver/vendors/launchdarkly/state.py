@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
-from mockserver.core.tables import STR, keyed_table, part_schema
+from mockserver.core.tables import BOOL, INT, STR, keyed_table, part_schema
 
 TABLES = {
     "projects": keyed_table(["environments"], {"environments": {"type": "object"}}),
-    "flags": keyed_table(["variations"], {"variations": {"type": "array"}}),
+    "flags": keyed_table(
+        ["variations", "environments", "projectKey", "archived"],
+        {
+            "projectKey": STR,
+            "kind": {"enum": ["boolean", "multivariate"]},
+            "variations": {"type": "array", "items": {"type": "object", "required": ["value"]}},
+            "environments": {"type": "object", "additionalProperties": {"type": "object"}},
+            "archived": BOOL,
+            "deprecated": BOOL,
+            "temporary": BOOL,
+            "tags": {"type": "array", "items": STR},
+            "creationDate": INT,
+            "_version": INT,
+        },
+    ),
     "metrics": keyed_table(["kind"], {"kind": STR}),
+    "metric_groups": keyed_table(["kind", "metrics"], {"kind": STR, "metrics": {"type": "array"}}),
     "experiments": keyed_table(
         ["projectKey", "environmentKey", "iterations"],
         {"projectKey": STR, "environmentKey": STR, "iterations": {"type": "array"}},
     ),
+    "context_kinds": keyed_table(["projectKey", "version"], {"projectKey": STR, "version": {"type": "integer"}}),
+    "layers": keyed_table(["projectKey", "reservations"], {"projectKey": STR, "reservations": {"type": "object"}}),
+    "holdouts": keyed_table(
+        ["_id", "projectKey", "environmentKey", "experiments", "base"],
+        {"projectKey": STR, "environmentKey": STR, "experiments": {"type": "array"}, "base": {"type": "object"}},
+    ),
+    "member_profiles": {
+        "type": "object",
+        "additionalProperties": {"type": "object", "required": ["_id", "email", "role"]},
+    },
 }
+# Tables documents exported before they existed may lack; the rules treat a missing one as empty.
+OPTIONAL = ("context_kinds", "layers", "holdouts", "member_profiles")
 
 SCHEMA = part_schema(TABLES, ["seed", "sequences"], {"seed": {"type": "integer"}, "sequences": {"type": "object"}})
+SCHEMA["required"] = [name for name in SCHEMA["required"] if name not in OPTIONAL]
 
 # Most records a table may hold: past it a create answers 400 (the README gives the memory cost).
 LIMITS = {table: 100_000 for table in TABLES} | {"projects": 1000}

@@ -7,7 +7,21 @@ from functools import partial
 from typing import Any
 
 from mockserver.core.verify import Check
-from mockserver.vendors.launchdarkly import experiments, flags, settings
+from mockserver.vendors.launchdarkly import (
+    context_kinds,
+    experiments,
+    flag_listing,
+    flag_status,
+    holdouts,
+    layers,
+    members,
+    metric_groups,
+    metrics,
+    projects,
+    serializers,
+    settings,
+)
+from mockserver.vendors.launchdarkly import models as m
 
 
 def checks(state: dict[str, Any]) -> Iterator[Check]:
@@ -15,10 +29,57 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
     for key, row in state["experiments"].items():
         yield f"experiments.{key}", "getExperiment", partial(experiments.rep, state, row, everything)
     for key, row in state["flags"].items():
-        yield f"flags.{key}", "getFeatureFlag", partial(flags.rep, state, row)
+        yield f"flags.{key}", "getFeatureFlag", partial(serializers.flag, state, row, None, expand=serializers.EXPANDS)
+        yield f"flags.{key}", "getFeatureFlags", partial(_flag_listed, state, row)
+        yield f"flags.{key}", "getFeatureFlagStatusAcrossEnvironments", partial(_flag_status, state, row)
     for key in state["projects"]:
         yield f"settings.{key}", "getExperimentationSettings", partial(settings.rep, state, key)
         yield f"projects.{key}", "getExperimentationSettings", partial(_listed, state, key)
+        yield f"projects.{key}", "getExperimentationSettings", partial(_flags_listed, state, key)
+        yield f"projects.{key}", "getProject", partial(projects.project_rep, state, key, ["environments"])
+        yield f"context_kinds.{key}", "getContextKindsByProjectKey", partial(context_kinds.collection, state, key)
+    yield from _workflow(state)
+
+
+def _workflow(state: dict[str, Any]) -> Iterator[Check]:
+    for key, row in state["metrics"].items():
+        if not row.get("_deleted"):
+            expand = list(metrics.ONE_EXPANDS)
+            yield f"metrics.{key}", "getMetric", partial(metrics.rep, state, key.split("/")[0], row, expand)
+    for key, row in state["metric_groups"].items():
+        if not row.get("_deleted"):
+            expand = list(metric_groups.EXPANDS)
+            yield (
+                f"metric_groups.{key}",
+                "getMetricGroup",
+                partial(metric_groups.rep, state, key.split("/")[0], row, expand),
+            )
+    everything = [*holdouts.BASE_EXPANDS, *holdouts.REL_EXPANDS]
+    for key, row in m.table(state, "holdouts").items():
+        yield f"holdouts.{key}", "getHoldout", partial(holdouts.detail, state, row, everything)
+        yield f"holdouts.{key}", "getHoldoutById", partial(holdouts.rep, state, row)
+    for key, row in m.table(state, "layers").items():
+        yield f"layers.{key}", "updateLayer", partial(layers.rep, state, row)
+    for member_id in state["members"]:
+        yield f"member_profiles.{member_id}", "getMember", partial(members.rep, state, member_id, [])
+
+
+def _flag_listed(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """A flag as a list shows it: with environment summaries."""
+    m.project(state, row["projectKey"])
+    return {"items": [serializers.flag(state, row, list(row["environments"]), summary=True)], "_links": {}}
+
+
+def _flags_listed(state: dict[str, Any], project_key: str) -> dict[str, Any]:
+    """Listing filters and sorts every flag of the project; the answer is the settings shape."""
+    flag_listing.listing(state, project_key, 0, ["state:archived"], "key,-creationDate", [], None, None)
+    flag_listing.listing(state, project_key, 0, ["hasExperiment:true"], "tags", [], None, None)
+    return settings.rep(state, project_key)
+
+
+def _flag_status(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    found = {env: flag_status.of(state, row, env, row["creationDate"]) for env in row["environments"]}
+    return serializers.status_across(row["projectKey"], row["key"], found)
 
 
 def _listed(state: dict[str, Any], project_key: str) -> dict[str, Any]:

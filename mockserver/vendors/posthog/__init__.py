@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mockserver.core.contract import shared_contract
 from mockserver.core.registry import VendorPlugin
 from mockserver.core.vendor import Vendor
-from mockserver.vendors.posthog import admin, errors, field_errors, recording, routes, seed, state, verify
+from mockserver.vendors.posthog import admin, control, errors, field_errors, recording, routes, seed, state, verify
 from mockserver.vendors.posthog.auth import NAME, authenticate, grant
 
 if TYPE_CHECKING:
@@ -36,4 +36,4 @@ def build(runtime: Runtime) -> Vendor:
     )
 
 
-PLUGIN = VendorPlugin(NAME, build)
+PLUGIN = VendorPlugin(NAME, build, control=control.control)

@@ -1,0 +1,310 @@
+"""The request journal as tests query it: which calls match, and why the others did not.
+
+A call is matched on its method, path (a glob) or operationId, status, a subset of its JSON body,
+its query parameters and its headers. A failed assertion lists the near misses, the calls that
+matched some of what was asked, each with what differed, as WireMock does.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from mockserver.core.journal import path_matches
+
+if TYPE_CHECKING:
+    from mockserver.client import Client
+
+ANY: Any = type("AnyBody", (), {"__repr__": lambda self: "ANY"})()  # no body criterion
+NEAR_MISSES = 5
+LISTED = 20
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a call must look like; criteria left out match anything."""
+
+    method: str | None = None
+    path: str | None = None  # a glob: /api/projects/1/experiments/*
+    operation_id: str | None = None
+    status: int | None = None
+    json: Any = ANY  # a subset of the JSON request body (objects: these keys; lists: these items)
+    query: Mapping[str, Any] | None = None  # these parameters with these values
+    headers: Mapping[str, str] | None = field(default=None)  # these headers (names in any case)
+
+    @classmethod
+    def of(cls, method: str | None, path_or_operation_id: str | None, **criteria: Any) -> Expect:
+        """``("GET", "/api/…")`` means a path glob, ``("GET", "experiments_list")`` an operationId."""
+        if path_or_operation_id is not None:
+            key = "path" if path_or_operation_id.startswith("/") else "operation_id"
+            if criteria.get(key) is not None:
+                raise TypeError(f"{key} given twice")
+            criteria[key] = path_or_operation_id
+        return cls(method=method.upper() if method else None, **criteria)
+
+    def server_filters(self) -> dict[str, Any]:
+        """The criteria the control API filters on (the rest are checked here)."""
+        wanted = {"method": self.method, "path": self.path, "operation_id": self.operation_id, "status": self.status}
+        return {k: v for k, v in wanted.items() if v is not None}
+
+    @property
+    def criteria(self) -> int:
+        given = (self.method, self.path or self.operation_id, self.status, self.query, self.headers)
+        return sum(v is not None for v in given) + (self.json is not ANY)
+
+    def mismatches(self, entry: Mapping[str, Any]) -> list[str]:
+        """What differs between ``entry`` and this expectation (empty: it matches)."""
+        found: list[str] = []
+        if self.method and entry["method"] != self.method:
+            found.append(f"method {entry['method']}, not {self.method}")
+        if self.operation_id and entry["operation_id"] != self.operation_id:
+            found.append(f"operation {entry['operation_id'] or 'none (unmatched path)'}, not {self.operation_id}")
+        if self.path and not path_matches(self.path, entry["path"]):
+            found.append(f"path {entry['path']}, not {self.path}")
+        if self.status is not None and entry["status"] != self.status:
+            found.append(f"status {entry['status']}, not {self.status}")
+        if self.json is not ANY:
+            difference = subset_difference(self.json, entry.get("request_body"), "body")
+            if difference:
+                found.append(difference)
+        if self.query is not None:
+            found.extend(_query_differences(self.query, entry.get("query") or ""))
+        if self.headers is not None:
+            found.extend(_header_differences(self.headers, entry.get("request_headers") or {}))
+        return found
+
+    def matches(self, entry: Mapping[str, Any]) -> bool:
+        return not self.mismatches(entry)
+
+    def describe(self) -> str:
+        words = [self.method or "any method", self.path or self.operation_id or "any path"]
+        if self.status is not None:
+            words.append(f"answered {self.status}")
+        if self.json is not ANY:
+            words.append(f"with body ⊇ {_short(self.json, 200)}")
+        if self.query is not None:
+            words.append(f"with query {_short(dict(self.query), 200)}")
+        if self.headers is not None:
+            words.append(f"with headers {_short(dict(self.headers), 200)}")
+        return " ".join(words)
+
+
+def subset_difference(expected: Any, actual: Any, at: str) -> str | None:
+    """The first place where ``actual`` does not hold ``expected``; None when it does.
+
+    Objects: every expected key, recursively (others may be there too). Lists: the same length,
+    item by item. Scalars: equal, and a boolean is not a number.
+    """
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return f"{at} is {_short(actual)}, not an object"
+        for key, value in expected.items():
+            if key not in actual:
+                return f"{at}.{key} is missing"
+            difference = subset_difference(value, actual[key], f"{at}.{key}")
+            if difference:
+                return difference
+        return None
+    if isinstance(expected, Sequence) and not isinstance(expected, str):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return f"{at} is {_short(actual)}, not a list of {len(expected)}"
+        for index, (want, have) in enumerate(zip(expected, actual, strict=True)):
+            difference = subset_difference(want, have, f"{at}[{index}]")
+            if difference:
+                return difference
+        return None
+    if expected != actual or isinstance(expected, bool) != isinstance(actual, bool):
+        return f"{at} is {_short(actual)}, not {_short(expected)}"
+    return None
+
+
+def _query_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _query_differences(expected: Mapping[str, Any], raw: str) -> list[str]:
+    given = parse_qs(raw, keep_blank_values=True)
+    found = []
+    for name, value in expected.items():
+        wanted = [_query_text(v) for v in value] if isinstance(value, list | tuple) else [_query_text(value)]
+        have = given.get(name)
+        if have is None:
+            found.append(f"query {name} is missing")
+        elif have != wanted:
+            found.append(f"query {name}={','.join(have)}, not {','.join(wanted)}")
+    return found
+
+
+def _header_differences(expected: Mapping[str, str], sent: Mapping[str, str]) -> list[str]:
+    lowered = {name.lower(): value for name, value in sent.items()}
+    found = []
+    for name, value in expected.items():
+        have = lowered.get(name.lower())
+        if have is None:
+            found.append(f"header {name} is missing")
+        elif have != value:
+            found.append(f"header {name}: {_short(have)}, not {_short(value)}")
+    return found
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    try:
+        text = jsonlib.dumps(value, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def line(entry: Mapping[str, Any]) -> str:
+    query = f"?{entry['query']}" if entry.get("query") else ""
+    status = "dropped" if entry.get("dropped") else entry["status"]
+    return (
+        f"#{entry['id']} {entry['method']} {entry['path']}{query} -> {status} ({entry['operation_id'] or 'unmatched'})"
+    )
+
+
+def explain(expect: Expect, entries: list[dict[str, Any]], found: int, wanted: str) -> str:
+    """The failure message: what was expected, the near misses and what was called."""
+    lines = [f"expected {expect.describe()} to be called {wanted}; it was called {found} time(s)."]
+    total = expect.criteria
+    scored = []
+    for entry in entries:
+        differences = expect.mismatches(entry)
+        if differences and (total <= 1 or len(differences) < total):
+            scored.append((len(differences), -entry["id"], entry, differences))
+    scored.sort(key=lambda item: item[:2])
+    if scored:
+        lines.append("Near misses (closest first):")
+        for _, _, entry, differences in scored[:NEAR_MISSES]:
+            lines.append(f"  {line(entry)}")
+            lines.append(f"      {'; '.join(differences)}")
+    if not entries:
+        lines.append("No requests were recorded since the last reset.")
+    else:
+        more = len(entries) - LISTED
+        lines.append(f"All {len(entries)} request(s) since the last reset, oldest first:")
+        if more > 0:
+            lines.append(f"  … {more} earlier")
+        lines.extend(f"  {line(entry)}" for entry in entries[-LISTED:])
+    return "\n".join(lines)
+
+
+class ContractRefused(AssertionError):
+    """Requests the vendor's contract refuses were sent, whatever the code under test did with the 400."""
+
+
+def refusal_report(entries: Sequence[Mapping[str, Any]]) -> str:
+    """One paragraph per refused request: the call, the check that refused it, field and message."""
+    lines = [f"{len(entries)} request(s) broke the vendor contract (the code under test may have swallowed the error):"]
+    for entry in entries:
+        problem = entry.get("problem") or {}
+        why = "; ".join(entry.get("validation_errors") or []) or problem.get("detail") or "refused"
+        lines.append(f"  {line(entry)}")
+        lines.append(f"      refused by the {entry.get('refused_by') or 'contract'} check: {why}")
+        if problem.get("attr"):
+            lines.append(f"      field: {problem['attr']}")
+        if entry.get("nearest_path"):
+            lines.append(f"      nearest documented path: {entry['nearest_path']}")
+    return "\n".join(lines)
+
+
+class RequestLog:
+    """The request journal of the server (cleared by every reset, so: of the current test).
+
+    Entries are dicts as ``GET /__admin/requests`` lists them: method, path, query, operation_id,
+    status, request_headers, request_body, response_body, problem, fault_id, …
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def _entries(self, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._client._call("GET", "/__admin/requests", params=dict(filters or {}))["requests"]
+
+    def all(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        operation_id: str | None = None,
+        status: int | None = None,
+        *,
+        json: Any = ANY,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Matching entries, oldest first. An unknown ``operation_id`` is refused by the server."""
+        expect = Expect(method.upper() if method else None, path, operation_id, status, json, query, headers)
+        return self._find(expect)
+
+    find = all
+
+    def _find(self, expect: Expect) -> list[dict[str, Any]]:
+        return [entry for entry in self._entries(expect.server_filters()) if expect.matches(entry)]
+
+    def calls(self, method: str | None, path_or_operation_id: str, **criteria: Any) -> list[dict[str, Any]]:
+        return self._find(Expect.of(method, path_or_operation_id, **criteria))
+
+    def assert_called(
+        self,
+        method: str | None = None,
+        path_or_operation_id: str | None = None,
+        times: int | None = None,
+        **criteria: Any,
+    ) -> list[dict[str, Any]]:
+        """At least once (or exactly ``times``); returns the matching entries.
+
+        ``assert_called("POST", "experiments_create", status=201, json={"name": "x"})``; a leading
+        ``/`` means a path glob, anything else an operationId. Other criteria: ``path=``,
+        ``operation_id=``, ``status=``, ``json=`` (a subset of the body), ``query=``, ``headers=``.
+        """
+        __tracebackhide__ = True
+        expect = Expect.of(method, path_or_operation_id, **criteria)
+        found = self._find(expect)
+        if (times is None and not found) or (times is not None and len(found) != times):
+            wanted = "at least once" if times is None else f"{times} time(s)"
+            raise AssertionError(explain(expect, self._entries(), len(found), wanted))
+        return found
+
+    def assert_called_once(
+        self, method: str | None = None, path_or_operation_id: str | None = None, **criteria: Any
+    ) -> dict[str, Any]:
+        __tracebackhide__ = True
+        return self.assert_called(method, path_or_operation_id, times=1, **criteria)[0]
+
+    def assert_not_called(
+        self, method: str | None = None, path_or_operation_id: str | None = None, **criteria: Any
+    ) -> None:
+        __tracebackhide__ = True
+        self.assert_called(method, path_or_operation_id, times=0, **criteria)
+
+    def contract_refusals(self, after: int | None = None) -> list[dict[str, Any]]:
+        """Vendor requests the contract check refused (schema, unknown path or method, credentials),
+        not the refusals of lifecycle rules; ``after`` an entry id, to see only later ones."""
+        filters: dict[str, Any] = {"contract_refusal": "true"}
+        if after is not None:
+            filters["after"] = after
+        return self._entries(filters)
+
+    def assert_no_contract_refusals(self, after: int | None = None) -> None:
+        """Raise ``ContractRefused`` listing every request the vendor contract refused."""
+        __tracebackhide__ = True
+        refused = self.contract_refusals(after)
+        if refused:
+            raise ContractRefused(refusal_report(refused))
+
+    def clear(self) -> None:
+        self._client._call("DELETE", "/__admin/requests")
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._entries())
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self._entries()[index]

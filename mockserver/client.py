@@ -1,0 +1,387 @@
+"""``mockserver.Client``: the control API of a running mock server, from Python.
+
+The same object serves a server in this process (no socket), a sidecar, or one across the
+network, and it is what the pytest fixtures hand each test::
+
+    from mockserver import Client
+
+    mock = Client("http://127.0.0.1:8010", admin_token=os.environ.get("MOCKSERVER_ADMIN_TOKEN"))
+    mock.reset()
+    mock.load("approval-required")              # a named fixture, a file, or a state document
+    mock.add_fault(operation_id="experiments_list", status=503, times=1)
+    mock.freeze_time("2030-01-01T00:00:00Z")
+    ...
+    mock.requests.assert_called("POST", "experiments_create", status=201, json={"name": "Pricing"})
+    mock.posthog.approve(mock.posthog.change_requests("pending")[0]["id"])
+
+Every refusal raises ``MockServerError`` with the server's own explanation, naming the field at
+fault. Vendor helpers live on the vendor (``mock.posthog``, ``mock.launchdarkly``: each installed
+vendor brings its own, see ``VendorPlugin.control``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mockserver.calls import RequestLog
+
+if TYPE_CHECKING:
+    import httpx
+
+TOKEN_HEADER = "X-Mockserver-Admin-Token"
+IN_PROCESS_URL = "http://mockserver.invalid"
+# A fixture name (served from the server's fixtures/); anything else given to load() is a file.
+FIXTURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class MockServerError(AssertionError):
+    """The mock refused a control call (``field`` names the culprit), could not be reached, or
+    raised an error inside while serving a test."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, error: str | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.field = field
+
+
+class RemoteServerError(MockServerError):
+    """An error raised inside a mock server in another process: its type and message, no traceback."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class Client:
+    """The control API (``/__admin``) of one mock server.
+
+    ``url`` is the server's base URL; ``admin_token`` the token a server bound beyond loopback
+    demands (``MOCKSERVER_ADMIN_TOKEN``). ``Client.in_process(app)`` talks to an app object in
+    this process through a WSGI transport instead of a socket. Relative fixture paths given to
+    ``load`` are looked up in ``fixture_dirs``, then the working directory.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        admin_token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        fixture_dirs: Sequence[str | os.PathLike[str]] = (),
+    ) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.app: Any = None  # the app object, when the server runs in this process
+        self.fixture_dirs: list[Path] = [Path(d) for d in fixture_dirs]
+        self._http = httpx.Client(
+            base_url=self.url + "/",
+            timeout=timeout,
+            transport=transport,
+            trust_env=transport is None,  # no proxy may capture the in-process host
+        )
+        self._headers = httpx.Headers({TOKEN_HEADER: admin_token} if admin_token else {})
+        self._json_headers = httpx.Headers({**self._headers, "Content-Type": "application/json"})
+        self._urls: dict[str, httpx.URL] = {}
+        self._extensions = {"timeout": self._http.timeout.as_dict()}
+        self._flask_client: Any = None
+
+    @classmethod
+    def in_process(cls, app: Any, url: str = IN_PROCESS_URL, admin_token: str | None = None, **kwargs: Any) -> Client:
+        """A client of ``app`` (``mockserver.app.create_app(...)``) with no socket: requests go to
+        the app object through the same pipeline (token, checks, journal) as over HTTP."""
+        from mockserver.transports import WSGITransport, allow_host
+
+        allow_host(app, url)
+        runtime = app.extensions.get("mockserver") if hasattr(app, "extensions") else None
+        token = admin_token if admin_token is not None else getattr(runtime, "admin_token", None)
+        client = cls(url, token, transport=WSGITransport(app), **kwargs)
+        client.app = app
+        return client
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        import httpx
+
+        # The request is built here rather than by Client.request: the URLs of the control API are
+        # few and parsed once, and the body is encoded once, so a call costs what the server does.
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = self._http.base_url.join(path.lstrip("/"))
+        if params:
+            url = url.copy_merge_params({k: v for k, v in params.items() if v is not None})
+        headers = self._headers
+        content = None
+        if json is not None:
+            content = _encode(json)
+            headers = self._json_headers
+        request = httpx.Request(method, url, headers=headers, content=content, extensions=self._extensions)
+        try:
+            response = self._http.send(request)
+        except httpx.TransportError as exc:
+            raise MockServerError(f"{method} {path}: the mock server at {self.url} did not answer ({exc})") from None
+        if response.status_code >= 400:
+            raise _refused(method, path, response)
+        return response.json() if response.content else None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = "in process" if self.app is not None else "over HTTP"
+        return f"<mockserver.Client {self.url} {where}>"
+
+    @property
+    def runtime(self) -> Any:
+        """The server's ``Runtime`` (state, clock, journal objects); only for a server in this process."""
+        if self.app is None:
+            raise MockServerError(f"the mock server at {self.url} does not run in this process")
+        return self.app.extensions["mockserver"]
+
+    @property
+    def client(self) -> Any:
+        """Flask's test client on the app (in process only); code under test can use ``url``."""
+        if self.app is None:
+            raise MockServerError(f"the mock server at {self.url} does not run in this process: use its url")
+        if self._flask_client is None:
+            self._flask_client = self.app.test_client()
+        return self._flask_client
+
+    # -- vendors ------------------------------------------------------------------------------------
+
+    def _controls(self) -> dict[str, Any]:
+        found = self.__dict__.get("_vendor_controls")
+        if found is None:
+            from mockserver.core.registry import discover
+
+            found = {plugin.name: plugin.control(self) for plugin in discover() if plugin.control is not None}
+            self.__dict__["_vendor_controls"] = found
+        return found
+
+    def vendor(self, name: str) -> Any:
+        """The helpers of vendor ``name`` (also reachable as ``client.<name>``)."""
+        controls = self._controls()
+        if name not in controls:
+            raise MockServerError(f"no installed vendor is called {name!r}; known: {', '.join(controls)}")
+        return controls[name]
+
+    def __getattr__(self, name: str) -> Any:
+        """``client.posthog``; ``client.posthog_url`` (its ``url``); a vendor's ``shortcuts``."""
+        if name.startswith("_") or "_http" not in self.__dict__:
+            raise AttributeError(name)
+        controls = self._controls()
+        if name in controls:
+            return controls[name]
+        if name.endswith("_url") and name[: -len("_url")] in controls:
+            return controls[name[: -len("_url")]].url
+        for control in controls.values():
+            if name in getattr(control, "shortcuts", ()):
+                return getattr(control, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __dir__(self) -> list[str]:
+        names = set(super().__dir__())
+        for vendor, control in self._controls().items():
+            names.update({vendor, f"{vendor}_url", *getattr(control, "shortcuts", ())})
+        return sorted(names)
+
+    # -- server and state ---------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/__admin/health")
+
+    def reset(self, seed: int | None = None) -> dict[str, Any]:
+        """State, clock, faults and journal back to the start (``seed`` switches the seed)."""
+        return self._call("POST", "/__admin/reset", {} if seed is None else {"seed": seed})
+
+    def load(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the state with a named fixture (``"approval-required"``), a fixture file (a
+        relative path is looked up in ``fixture_dirs``, then the working directory), or a state
+        document (a dict, e.g. an earlier ``export()``)."""
+        if isinstance(source, Mapping):
+            return self._call("PUT", "/__admin/state", dict(source))
+        text = os.fspath(source)
+        if isinstance(source, str) and FIXTURE_NAME.match(text):
+            return self._call("POST", f"/__admin/fixtures/{text}/load")
+        path = self._find_file(text)
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise MockServerError(f"fixture {path} could not be read: {exc}") from None
+        try:
+            return self._call("PUT", "/__admin/state", doc)
+        except MockServerError as exc:
+            raise MockServerError(
+                f"{exc} (in fixture {path})", status=exc.status, error=exc.error, field=exc.field
+            ) from None
+
+    def _find_file(self, text: str) -> Path:
+        path = Path(text).expanduser()
+        bases = [Path("/")] if path.is_absolute() else [*self.fixture_dirs, Path.cwd()]
+        candidates = [base / path for base in bases]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        looked = ", ".join(str(c.parent) for c in candidates)
+        raise MockServerError(f"fixture file {text} does not exist (looked in {looked})")
+
+    def state(self) -> dict[str, Any]:
+        """A copy of the whole state: ``{"admin": …, "posthog": …, "launchdarkly": …}``."""
+        return self._call("GET", "/__admin/state")["data"]
+
+    def export(self) -> dict[str, Any]:
+        """The state document (what a fixture file holds; ``load()`` takes it back)."""
+        return self._call("GET", "/__admin/state")
+
+    def fixtures(self) -> list[dict[str, Any]]:
+        """The named fixtures the server ships: ``[{"name", "description"}]``."""
+        return self._call("GET", "/__admin/fixtures")["fixtures"]
+
+    # -- journal ------------------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> RequestLog:
+        """The request journal: ``all(…)``, ``assert_called(…)``, ``assert_not_called(…)``, ``clear()``."""
+        return RequestLog(self)
+
+    # -- faults -------------------------------------------------------------------------------------
+
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """``add_fault(method="GET", path="/api/projects/1/experiments/*", status=503, times=1)``;
+        also ``operation_id=``, ``body=``, ``latency_ms=``, ``drop_connection=``, ``probability=``."""
+        return self._call("POST", "/__admin/faults", rule)
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/__admin/faults")["faults"]
+
+    def delete_fault(self, fault_id: int) -> None:
+        self._call("DELETE", f"/__admin/faults/{int(fault_id)}")
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/__admin/faults")
+
+    # -- API keys -----------------------------------------------------------------------------------
+
+    def api_key(self, key: str, vendor: str = "posthog", **grant: Any) -> dict[str, Any]:
+        """Register a key with its vendor's grant: PostHog ``scopes=["experiment:read"]``,
+        LaunchDarkly ``role="reader"``."""
+        body = {"vendor": vendor, "key": key, **{k: v for k, v in grant.items() if v is not None}}
+        return self._call("POST", "/__admin/api-keys", body)
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/__admin/api-keys")["keys"]
+
+    def clear_api_keys(self) -> None:
+        self._call("DELETE", "/__admin/api-keys")
+
+    # -- clock --------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The mock's current time."""
+        return datetime.fromisoformat(self._call("GET", "/__admin/clock")["now"].replace("Z", "+00:00"))
+
+    def freeze_time(self, at: datetime | str | None = None) -> datetime:
+        """Stop the mock's clock at ``at`` (default: the current mock time)."""
+        value = at.isoformat() if isinstance(at, datetime) else at
+        self._call("POST", "/__admin/clock/freeze", {"at": value})
+        return self.now()
+
+    def advance_time(self, delta: timedelta | float | str | None = None, **units: float) -> datetime:
+        """``advance_time(timedelta(days=2))``, ``advance_time(90)`` (seconds), ``advance_time("1h30m")``
+        or ``advance_time(days=2)``; a frozen clock stays frozen."""
+        if units:
+            delta = timedelta(**units) + (delta if isinstance(delta, timedelta) else timedelta())
+        if isinstance(delta, timedelta):
+            body: dict[str, Any] = {"seconds": delta.total_seconds()}
+        elif isinstance(delta, str):
+            body = {"duration": delta}
+        elif isinstance(delta, int | float) and not isinstance(delta, bool):
+            body = {"seconds": delta}
+        else:
+            raise TypeError("advance_time needs a timedelta, seconds, a duration string or units")
+        self._call("POST", "/__admin/clock/advance", body)
+        return self.now()
+
+    def unfreeze_time(self) -> None:
+        """Back to real time."""
+        self._call("POST", "/__admin/clock/unfreeze")
+
+    # -- runtime settings ---------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        """The server's settings that can change while it runs (``/__admin/settings``)."""
+        return self._settings_call("GET", None)
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change settings while the server runs, e.g. ``update_settings(latency="50-200")``."""
+        return self._settings_call("PATCH", changes)
+
+    def _settings_call(self, method: str, body: Any) -> dict[str, Any]:
+        try:
+            return self._call(method, "/__admin/settings", body)
+        except MockServerError as exc:
+            if exc.status in (404, 405) and exc.field is None:
+                raise MockServerError(
+                    f"the mock server at {self.url} has no runtime settings (/__admin/settings): {exc}",
+                    status=exc.status,
+                    error=exc.error,
+                ) from None
+            raise
+
+    # -- contract coverage ---------------------------------------------------------------------------
+
+    def coverage(self) -> dict[str, Any]:
+        """Per vendor: which operations were called since start (or ``clear_coverage``), with which
+        documented statuses, and which never (``GET /__admin/coverage``)."""
+        return self._call("GET", "/__admin/coverage")
+
+    def clear_coverage(self) -> None:
+        self._call("DELETE", "/__admin/coverage")
+
+    # -- errors raised inside the server -------------------------------------------------------------
+
+    def server_errors(self, after: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        """How many errors the server raised since it started, and those numbered above ``after``
+        (``{"number", "type", "message"}``): each answered a 500."""
+        found = self._call("GET", "/__admin/errors", params={"after": after})
+        return found["count"], found["errors"]
+
+
+def _encode(value: Any) -> bytes:
+    try:
+        import orjson
+
+        return orjson.dumps(value)
+    except (ImportError, TypeError):
+        return json.dumps(value).encode("utf-8")
+
+
+def _refused(method: str, path: str, response: Any) -> MockServerError:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and "detail" in payload:
+        detail, field, error = payload.get("detail"), payload.get("field"), payload.get("error")
+    else:
+        detail, field, error = response.text[:500] or response.reason_phrase, None, None
+    message = f"{method} {path} answered {response.status_code}: {detail}"
+    if field:
+        message += f" (field {field})"
+    return MockServerError(message, status=response.status_code, error=error, field=field)

@@ -1,0 +1,381 @@
+"""In-process transports: code that calls the mock with ``requests`` or ``httpx`` reaches the app
+object directly, with no socket, through the same pipeline (auth, contract checks, faults, journal).
+
+Explicitly, for one session or client::
+
+    session.mount("http://mockserver.invalid", RequestsAdapter(app))
+    httpx.Client(transport=WSGITransport(app)) / httpx.AsyncClient(transport=AsyncWSGITransport(app))
+
+Or for all code, unchanged (what the ``mockserver_app`` fixture does)::
+
+    with route_to_app(app, "http://mockserver.invalid"):
+        my_app.run(base_url="http://mockserver.invalid")  # its own requests/httpx calls land in the app
+
+``route_to_app`` sends requests for that host to the app and leaves every other host alone. The
+``.invalid`` top-level domain never resolves, so a request that escapes the routing fails loudly
+instead of reaching a real service.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
+
+DEFAULT_URL = "http://mockserver.invalid"
+DROPPED = "the mock dropped the connection (a drop_connection fault)"
+
+Wsgi = Any  # a WSGI application: (environ, start_response) -> iterable of bytes
+
+
+class Dropped(ConnectionError):
+    """The app dropped the connection (a fault); each transport raises its library's own error."""
+
+
+def call_wsgi(
+    app: Wsgi, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One request through a WSGI app: status, headers and body, as a server would send them."""
+    parts = urlsplit(url)
+    scheme = parts.scheme or "http"
+    port = parts.port or (443 if scheme == "https" else 80)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method.upper(),
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("latin-1"),
+        "QUERY_STRING": parts.query,
+        "SERVER_NAME": parts.hostname or "localhost",
+        "SERVER_PORT": str(port),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    host = None
+    for name, value in headers:
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_TYPE":
+            environ["CONTENT_TYPE"] = value
+        elif key == "CONTENT_LENGTH":
+            continue  # set from the body below
+        else:
+            if key == "HOST":
+                host = value
+            key = "HTTP_" + key
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+    environ["HTTP_HOST"] = host or parts.netloc
+    if body:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    answer: list[Any] = []
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        answer[:] = [int(status.split(" ", 1)[0]), response_headers]
+        return lambda _data: None
+
+    try:
+        result = app(environ, start_response)
+    except ConnectionResetError:
+        raise Dropped(DROPPED) from None
+    try:
+        content = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return answer[0], answer[1], content
+
+
+# ---------------------------------------------------------------------------------------------
+# requests
+
+
+def _requests_body(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        data = body.read()
+        return data.encode("utf-8") if isinstance(data, str) else data
+    return b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else chunk for chunk in body)
+
+
+@functools.cache
+def _requests_adapter_class() -> type:
+    import requests
+    from requests.adapters import BaseAdapter
+    from requests.structures import CaseInsensitiveDict
+    from requests.utils import get_encoding_from_headers
+
+    class RequestsAdapter(BaseAdapter):
+        """A ``requests`` transport adapter that hands each request to a WSGI app."""
+
+        def __init__(self, app: Wsgi) -> None:
+            super().__init__()
+            self.app = app
+
+        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:
+            try:
+                status, headers, content = call_wsgi(
+                    self.app, request.method, request.url, request.headers.items(), _requests_body(request.body)
+                )
+            except Dropped as exc:
+                raise requests.ConnectionError(f"Connection aborted: {exc}", request=request) from None
+            response = requests.Response()
+            response.status_code = status
+            response.headers = CaseInsensitiveDict(headers)
+            response.encoding = get_encoding_from_headers(response.headers)
+            response._content = content
+            response.raw = io.BytesIO(content)
+            response.reason = _REASONS.get(status, "")
+            response.url = request.url
+            response.request = request
+            response.connection = self
+            return response
+
+        def close(self) -> None:
+            pass
+
+    return RequestsAdapter
+
+
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+# ---------------------------------------------------------------------------------------------
+# httpx
+
+
+@functools.cache
+def _httpx_transport_classes() -> tuple[type, type]:
+    import anyio.to_thread
+    import httpx
+
+    def _response(request: httpx.Request, status: int, headers: list[tuple[str, str]], content: bytes) -> Any:
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)
+
+    class WSGITransport(httpx.BaseTransport):
+        """An ``httpx`` transport that hands each request to a WSGI app (sync clients)."""
+
+        def __init__(self, app: Wsgi) -> None:
+            self.app = app
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = request.read()
+            try:
+                status, headers, content = call_wsgi(
+                    self.app, request.method, str(request.url), request.headers.multi_items(), body
+                )
+            except Dropped as exc:
+                raise httpx.RemoteProtocolError(str(exc), request=request) from None
+            return _response(request, status, headers, content)
+
+    class AsyncWSGITransport(httpx.AsyncBaseTransport):
+        """The same for ``httpx.AsyncClient``: the app runs in a worker thread, so a slow answer
+        (``--latency``, a fault's delay) does not stall the event loop."""
+
+        def __init__(self, app: Wsgi) -> None:
+            self.app = app
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            body = await request.aread()
+            items = request.headers.multi_items()
+            try:
+                status, headers, content = await anyio.to_thread.run_sync(
+                    call_wsgi, self.app, request.method, str(request.url), items, body
+                )
+            except Dropped as exc:
+                raise httpx.RemoteProtocolError(str(exc), request=request) from None
+            return _response(request, status, headers, content)
+
+    return WSGITransport, AsyncWSGITransport
+
+
+def __getattr__(name: str) -> Any:
+    """The classes are built on first use, so importing this module imports neither library."""
+    if name == "RequestsAdapter":
+        return _requests_adapter_class()
+    if name in ("WSGITransport", "AsyncWSGITransport"):
+        sync, asynchronous = _httpx_transport_classes()
+        return sync if name == "WSGITransport" else asynchronous
+    raise AttributeError(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Routing a host to an app for all code in the process
+
+
+class _Router:
+    """Which apps answer which hosts, and the patches that send those hosts' requests to them.
+
+    The patches wrap ``requests.Session.get_adapter`` and the send methods of httpx's own
+    transports (sync and async), so sessions and clients made before or after, by any code, are
+    covered; a request for any other host goes through untouched.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.routes: dict[tuple[str, str, int], Wsgi] = {}
+        self._uses: dict[tuple[str, str, int], int] = {}  # a route stays until its last user leaves
+        self._undo: list[Any] = []
+        self._adapters: dict[int, Any] = {}
+        self._httpx: dict[int, tuple[Any, Any]] = {}
+        self._holds = 0  # while held, the patches stay in place with no route (a pytest session)
+
+    @staticmethod
+    def key(url: str) -> tuple[str, str, int]:
+        parts = urlsplit(url)
+        scheme = parts.scheme or "http"
+        return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+
+    def app_for(self, url: str) -> Wsgi | None:
+        if not self.routes:
+            return None
+        return self.routes.get(self.key(url))
+
+    def adapter(self, app: Wsgi) -> Any:
+        found = self._adapters.get(id(app))
+        if found is None or found.app is not app:
+            found = self._adapters[id(app)] = _requests_adapter_class()(app)
+        return found
+
+    def transports(self, app: Wsgi) -> tuple[Any, Any]:
+        found = self._httpx.get(id(app))
+        if found is None or found[0].app is not app:
+            sync, asynchronous = _httpx_transport_classes()
+            found = self._httpx[id(app)] = (sync(app), asynchronous(app))
+        return found
+
+    def add(self, url: str, app: Wsgi) -> tuple[str, str, int]:
+        key = self.key(url)
+        with self.lock:
+            if key in self.routes and self.routes[key] is not app:
+                raise RuntimeError(f"{url} is already routed to another app in this process")
+            if not self._undo:
+                self._patch()
+            self.routes[key] = app
+            self._uses[key] = self._uses.get(key, 0) + 1
+        return key
+
+    def remove(self, key: tuple[str, str, int]) -> None:
+        with self.lock:
+            self._uses[key] = self._uses.get(key, 1) - 1
+            if self._uses[key] <= 0:
+                self._uses.pop(key, None)
+                self.routes.pop(key, None)
+            self._tidy()
+
+    def hold(self) -> None:
+        """Keep the patches installed between routes (each test adds and removes one)."""
+        with self.lock:
+            self._holds += 1
+
+    def release(self) -> None:
+        with self.lock:
+            self._holds = max(0, self._holds - 1)
+            self._tidy()
+
+    def _tidy(self) -> None:
+        if not self.routes and not self._holds:
+            self._unpatch()
+            self._adapters.clear()
+            self._httpx.clear()
+
+    def _patch(self) -> None:
+        router = self
+        with contextlib.suppress(ImportError):
+            import requests
+
+            original_get_adapter = requests.Session.get_adapter
+
+            def get_adapter(session: Any, url: str) -> Any:
+                app = router.app_for(url)
+                return router.adapter(app) if app is not None else original_get_adapter(session, url)
+
+            original_merge = requests.Session.merge_environment_settings
+
+            def merge_environment_settings(
+                session: Any, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+            ) -> dict[str, Any]:
+                # No proxy, CA bundle or client certificate applies to an app in this process: skip
+                # reading them from the environment on every request (most of requests' own cost).
+                if router.app_for(url) is None:
+                    return original_merge(session, url, proxies, stream, verify, cert)
+                return {
+                    "proxies": {},
+                    "stream": session.stream if stream is None else stream,
+                    "verify": True,
+                    "cert": None,
+                }
+
+            requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
+            requests.Session.merge_environment_settings = merge_environment_settings  # type: ignore[method-assign]
+            self._undo.append(lambda: setattr(requests.Session, "get_adapter", original_get_adapter))
+            self._undo.append(lambda: setattr(requests.Session, "merge_environment_settings", original_merge))
+        with contextlib.suppress(ImportError):
+            import httpx
+
+            original_sync = httpx.HTTPTransport.handle_request
+            original_async = httpx.AsyncHTTPTransport.handle_async_request
+
+            def handle_request(transport: Any, request: httpx.Request) -> httpx.Response:
+                app = router.app_for(str(request.url))
+                if app is None:
+                    return original_sync(transport, request)
+                return router.transports(app)[0].handle_request(request)
+
+            async def handle_async_request(transport: Any, request: httpx.Request) -> httpx.Response:
+                app = router.app_for(str(request.url))
+                if app is None:
+                    return await original_async(transport, request)
+                return await router.transports(app)[1].handle_async_request(request)
+
+            httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
+            httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
+            self._undo.append(lambda: setattr(httpx.HTTPTransport, "handle_request", original_sync))
+            self._undo.append(lambda: setattr(httpx.AsyncHTTPTransport, "handle_async_request", original_async))
+
+    def _unpatch(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+
+ROUTER = _Router()
+
+
+def allow_host(app: Any, url: str) -> None:
+    """Let a mockserver app answer requests whose Host is ``url``'s (its DNS-rebinding guard
+    refuses names it was not told about); other WSGI apps are left as they are."""
+    pipeline = getattr(app, "pipeline", None)
+    hosts = getattr(pipeline, "hosts", None)
+    if hosts is None:
+        return
+    import dataclasses
+
+    name = (urlsplit(url).hostname or "").lower()
+    if name and hosts.why_refused(name) is not None:
+        pipeline.hosts = dataclasses.replace(hosts, extra=hosts.extra | {name})
+
+
+@contextlib.contextmanager
+def route_to_app(app: Wsgi, url: str = DEFAULT_URL) -> Iterator[str]:
+    """Send every ``requests``/``httpx`` request for ``url``'s scheme, host and port to ``app``."""
+    allow_host(app, url)
+    key = ROUTER.add(url, app)
+    try:
+        yield url.rstrip("/")
+    finally:
+        ROUTER.remove(key)

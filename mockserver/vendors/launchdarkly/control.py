@@ -1,0 +1,39 @@
+"""LaunchDarkly's helpers on a control client (``client.launchdarkly``): its URL and rate limits
+(``/__admin/launchdarkly/rate-limit``, specs/launchdarkly.admin.yaml)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mockserver.client import Client
+
+
+class LaunchDarklyControl:
+    # Also offered on the client itself under these names.
+    shortcuts = ("rate_limit", "rate_limits", "clear_rate_limits")
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @property
+    def url(self) -> str:
+        """The REST API root (``…/api/v2``); LaunchDarkly clients that want a host take the client's ``url``."""
+        return f"{self._client.url}/api/v2"
+
+    def rate_limit(self, limit: int, window_seconds: int = 10, token: str | None = None) -> dict[str, Any]:
+        """Answer 429 past ``limit`` requests per ``window_seconds`` for every token (or only ``token``)."""
+        body: dict[str, Any] = {"limit": limit, "window_seconds": window_seconds}
+        if token is not None:
+            body["token"] = token
+        return self._client._call("POST", "/__admin/launchdarkly/rate-limit", body)
+
+    def rate_limits(self) -> list[dict[str, Any]]:
+        return self._client._call("GET", "/__admin/launchdarkly/rate-limit")["rules"]
+
+    def clear_rate_limits(self) -> None:
+        self._client._call("DELETE", "/__admin/launchdarkly/rate-limit")
+
+
+def control(client: Client) -> LaunchDarklyControl:
+    return LaunchDarklyControl(client)

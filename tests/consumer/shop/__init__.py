@@ -1,0 +1,1 @@
+"""A small app that manages its experiments through PostHog and LaunchDarkly's REST APIs."""

@@ -1,0 +1,153 @@
+"""Journal assertions: what they match on, what they refuse, and how a failure reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.app import create_app
+from mockserver.calls import ANY, Expect, subset_difference
+from mockserver.client import Client, MockServerError
+from tests.conftest import make_settings
+
+PH = {"Authorization": "Bearer phx_calls"}
+P = "/api/projects/1"
+
+
+@pytest.fixture
+def mock():
+    client = Client.in_process(create_app(make_settings()))
+    yield client
+    client.close()
+
+
+def entry(**fields):
+    base = {
+        "id": 1,
+        "method": "POST",
+        "path": "/api/projects/1/experiments/",
+        "query": "",
+        "operation_id": "experiments_create",
+        "status": 201,
+        "request_headers": {"Authorization": "Bearer phx_calls", "Content-Type": "application/json"},
+        "request_body": {"name": "Pricing", "parameters": {"feature_flag_variants": [{"key": "control"}]}},
+        "dropped": False,
+    }
+    return {**base, **fields}
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "difference"),
+    [
+        ({"a": 1}, {"a": 1, "b": 2}, None),
+        ({"a": {"b": [1, 2]}}, {"a": {"b": [1, 2], "c": 0}}, None),
+        ({"a": 1}, {"b": 1}, "body.a is missing"),
+        ({"a": True}, {"a": 1}, "body.a is 1, not true"),
+        ({"a": 1}, {"a": True}, "body.a is true, not 1"),
+        ([1, 2], [1, 2, 3], "body is [1, 2, 3], not a list of 2"),
+        ([{"k": "x"}], [{"k": "y", "z": 1}], 'body[0].k is "y", not "x"'),
+        ({"a": 1}, "text", 'body is "text", not an object'),
+        (None, None, None),
+    ],
+)
+def test_json_subset(expected, actual, difference):
+    assert subset_difference(expected, actual, "body") == difference
+
+
+def test_each_criterion_and_what_differs():
+    e = entry(query="limit=10&search=x&search=y")
+    assert Expect(method="POST", operation_id="experiments_create", status=201).matches(e)
+    assert Expect(path="/api/projects/*/experiments").matches(e)  # a trailing slash is optional
+    assert Expect(json={"parameters": {"feature_flag_variants": [{"key": "control"}]}}).matches(e)
+    assert Expect(query={"limit": 10, "search": ["x", "y"]}).matches(e)
+    assert Expect(headers={"authorization": "Bearer phx_calls"}).matches(e)
+    wrong = Expect(
+        method="GET",
+        path="/api/projects/2/*",
+        status=400,
+        json={"name": "Other"},
+        query={"limit": 5, "offset": 0},
+        headers={"X-Missing": "1", "Content-Type": "text/plain"},
+    )
+    assert wrong.mismatches(e) == [
+        "method POST, not GET",
+        "path /api/projects/1/experiments/, not /api/projects/2/*",
+        "status 201, not 400",
+        'body.name is "Pricing", not "Other"',
+        "query limit=10, not 5",
+        "query offset is missing",
+        "header X-Missing is missing",
+        'header Content-Type: "application/json", not "text/plain"',
+    ]
+    assert Expect(operation_id="experiments_list").mismatches(entry(operation_id=None)) == [
+        "operation none (unmatched path), not experiments_list"
+    ]
+    assert Expect().matches(e) and Expect().json is ANY
+
+
+def test_a_leading_slash_means_a_path():
+    assert Expect.of("get", "/api/*") == Expect(method="GET", path="/api/*")
+    assert Expect.of(None, "experiments_list", status=200) == Expect(operation_id="experiments_list", status=200)
+    with pytest.raises(TypeError, match="path given twice"):
+        Expect.of("GET", "/a", path="/b")
+
+
+def test_assertions_match_on_body_query_and_headers(mock):
+    c = mock.client
+    c.post(f"{P}/experiments/", headers=PH, json={"name": "Pricing", "feature_flag_key": "pricing"})
+    c.post(f"{P}/experiments/", headers=PH, json={"name": "Nameless"})
+    c.get(f"{P}/experiments/?limit=5", headers=PH)
+    log = mock.requests
+    (created,) = log.assert_called("POST", "experiments_create", status=201, json={"name": "Pricing"})
+    assert created["response_body"]["feature_flag_key"] == "pricing"
+    log.assert_called_once("POST", "experiments_create", status=400)
+    log.assert_called(
+        "GET", "/api/projects/1/experiments/", query={"limit": 5}, headers={"authorization": PH["Authorization"]}
+    )
+    log.assert_not_called("GET", "experiments_list", query={"limit": 6})
+    assert len(log.all(method="POST")) == 2
+    assert [e["status"] for e in log.find(operation_id="experiments_create", json={"name": "Nameless"})] == [400]
+    assert len(log.calls("post", "experiments_create")) == 2
+
+
+def test_an_unknown_operation_id_is_refused_not_silently_unmatched(mock):
+    with pytest.raises(MockServerError, match="no vendor operation is called 'experiments_lst'") as refused:
+        mock.requests.assert_not_called("GET", "experiments_lst")
+    assert refused.value.field == "operation_id"
+
+
+def test_a_failure_lists_the_near_misses_first(mock):
+    c = mock.client
+    c.post(f"{P}/experiments/", headers=PH, json={"name": "Other", "feature_flag_key": "other"})
+    c.post(f"{P}/experiments/", headers=PH, json={"name": "Pricing"})
+    c.get(f"{P}/experiments/", headers=PH)
+    with pytest.raises(AssertionError) as failed:
+        mock.requests.assert_called("POST", "experiments_create", status=201, json={"name": "Pricing"})
+    message = str(failed.value)
+    assert message.splitlines()[0] == (
+        'expected POST experiments_create answered 201 with body ⊇ {"name": "Pricing"} to be called at least once; '
+        "it was called 0 time(s)."
+    )
+    near = message.split("Near misses (closest first):\n", 1)[1].split("All 3 request(s)", 1)[0]
+    lines = near.strip().splitlines()
+    assert lines[0].strip() == "#2 POST /api/projects/1/experiments/ -> 400 (experiments_create)"
+    assert lines[1].strip() == "status 400, not 201"
+    assert lines[2].strip() == "#1 POST /api/projects/1/experiments/ -> 201 (experiments_create)"
+    assert lines[3].strip() == 'body.name is "Other", not "Pricing"'
+    assert "#3 GET /api/projects/1/experiments/ -> 200 (experiments_list)" in message.split("All 3", 1)[1]
+
+
+def test_nothing_recorded_says_so(mock):
+    with pytest.raises(AssertionError, match="No requests were recorded since the last reset"):
+        mock.requests.assert_called("GET", "experiments_list")
+
+
+def test_assertion_frames_are_hidden_from_tracebacks(pytester: pytest.Pytester):
+    pytester.makepyfile("""
+def test_fails(mockserver_app):
+    mockserver_app.requests.assert_called("GET", "experiments_list", times=2)
+""")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "expected GET experiments_list to be called 2 time(s)" in out
+    assert "calls.py" not in out and "def assert_called" not in out

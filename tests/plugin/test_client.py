@@ -1,0 +1,230 @@
+"""mockserver.Client: the same calls over a real socket (with an admin token) and in process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import requests
+
+import mockserver
+from mockserver.app import create_app
+from mockserver.client import Client, MockServerError
+from mockserver.server import MockServer
+from mockserver.vendors.posthog.control import ProjectURL
+from tests.conftest import make_settings
+
+TOKEN = "client-test-token"
+PH = {"Authorization": "Bearer phx_client"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockServer]:
+    with MockServer(make_settings(admin_token=TOKEN)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def in_process_app():
+    return create_app(make_settings(admin_token=TOKEN))
+
+
+@pytest.fixture(params=["http", "in-process"])
+def mock(request, server, in_process_app) -> Iterator[Client]:
+    # in process, the client takes the app's own token
+    client = Client(server.url, admin_token=TOKEN) if request.param == "http" else Client.in_process(in_process_app)
+    client.reset()
+    yield client
+    client.close()
+
+
+def experiments(mock: Client) -> list[dict]:
+    if mock.app is not None and mock.url == "http://mockserver.invalid":
+        response = mock.client.get("/api/projects/1/experiments/?limit=100", headers=PH)
+        return response.get_json()["results"]
+    return requests.get(f"{mock.posthog_url}/experiments/?limit=100", headers=PH, timeout=5).json()["results"]
+
+
+def test_the_package_exports_the_client_lazily():
+    assert mockserver.Client is Client and mockserver.MockServerError is MockServerError
+
+
+def test_the_token_is_needed_and_named_when_missing(server):
+    with Client(server.url) as anonymous:
+        assert anonymous.health()["status"] == "ok"  # health is open
+        with pytest.raises(MockServerError, match="needs the admin token") as refused:
+            anonymous.reset()
+        assert refused.value.status == 401
+    with Client(server.url, admin_token="wrong") as wrong, pytest.raises(MockServerError, match="not valid"):
+        wrong.state()
+
+
+def test_an_unreachable_server_is_named():
+    with Client("http://127.0.0.1:9", timeout=1) as nowhere, pytest.raises(MockServerError, match="did not answer"):
+        nowhere.health()
+
+
+def test_reset_state_and_export(mock):
+    assert mock.reset(seed=7)["seed"] == 7
+    assert mock.state()["posthog"]["seed"] == 7
+    assert mock.reset(seed=42)["seed"] == 42
+    doc = mock.export()
+    assert doc["format"] == "mockserver/state@1" and set(doc["data"]) == {"admin", "posthog", "launchdarkly"}
+
+
+def test_load_a_name_a_file_and_a_document(mock, tmp_path):
+    assert mock.load("empty")["fixture"] == "empty"
+    assert experiments(mock) == []
+    mock.reset()
+    assert len(experiments(mock)) == 12
+    doc = {"format": "mockserver/state@1", "clear": {"posthog": ["experiments"]}}
+    mock.load(doc)
+    assert experiments(mock) == []
+    mock.reset()
+    (tmp_path / "scenario.json").write_text(json.dumps(doc))
+    mock.fixture_dirs = [tmp_path]
+    mock.load("scenario.json")  # relative: looked up in fixture_dirs
+    assert experiments(mock) == []
+    with pytest.raises(MockServerError, match="does not exist"):
+        mock.load("missing.json")
+    with pytest.raises(MockServerError, match="no fixture named 'nope'"):
+        mock.load("nope")
+    (tmp_path / "bad.json").write_text(
+        json.dumps({"format": "mockserver/state@1", "patch": {"posthog": {"experiments": {"4": {"team_id": "x"}}}}})
+    )
+    with pytest.raises(MockServerError, match=r"field patch\.posthog\.experiments\.4\.team_id.*in fixture") as bad:
+        mock.load(tmp_path / "bad.json")
+    assert bad.value.field == "patch.posthog.experiments.4.team_id" and bad.value.status == 400
+    assert {f["name"] for f in mock.fixtures()} >= {"demo", "empty", "approval-required"}
+
+
+def test_faults_and_their_refusals_name_the_field(mock):
+    rule = mock.add_fault(operation_id="experiments_list", status=503, times=1)
+    assert [f["id"] for f in mock.faults()] == [rule["id"]]
+    mock.delete_fault(rule["id"])
+    assert mock.faults() == []
+    mock.add_fault(path="/api/projects/1/experiments/*", status=500)
+    mock.clear_faults()
+    assert mock.faults() == []
+    with pytest.raises(MockServerError, match="field operation_id") as refused:
+        mock.add_fault(operation_id="experiments_lst", status=500)
+    assert refused.value.field == "operation_id" and refused.value.error == "bad_request"
+
+
+def test_clock(mock):
+    assert mock.freeze_time("2030-01-01T00:00:00Z").isoformat() == "2030-01-01T00:00:00+00:00"
+    assert mock.advance_time(timedelta(hours=1)).hour == 1
+    assert mock.advance_time(60).minute == 1
+    assert mock.advance_time("1d").day == 2
+    assert mock.advance_time(days=1).day == 3
+    mock.unfreeze_time()
+    with pytest.raises(TypeError):
+        mock.advance_time(True)
+    with pytest.raises(MockServerError, match="field duration"):
+        mock.advance_time("soon")
+
+
+def test_api_keys(mock):
+    assert mock.api_key("phx_reader", scopes=["experiment:read"])["scopes"] == ["experiment:read"]
+    assert mock.api_key("api-reader", vendor="launchdarkly", role="reader")["role"] == "reader"
+    assert {k["key"] for k in mock.api_keys()} == {"phx_reader", "api-reader"}
+    mock.clear_api_keys()
+    assert mock.api_keys() == []
+    with pytest.raises(MockServerError, match="field vendor"):
+        mock.api_key("k", vendor="optimizely")
+
+
+def test_posthog_helpers_live_on_the_vendor_and_under_their_old_names(mock):
+    assert mock.posthog is mock.vendor("posthog")
+    policy = mock.posthog.approval_policy("experiment.launch", quorum=1)
+    assert mock.approval_policies() == [policy]  # the older top-level spelling delegates
+    assert mock.approval_policy is not None and "approve" in dir(mock)
+    response = (
+        requests.post(f"{mock.posthog_url}/experiments/1/launch/", headers=PH, timeout=5)
+        if mock.app is None
+        else (mock.client.post("/api/projects/1/experiments/1/launch/", headers=PH))
+    )
+    assert response.status_code == 409
+    (change,) = mock.posthog.change_requests(state="pending")
+    assert mock.change_request(change["id"])["state"] == "pending"
+    assert mock.approve(change["id"])["state"] == "applied"
+    mock.posthog.delete_approval_policy(policy["id"])
+    assert mock.posthog.approval_policies() == []
+    with pytest.raises(MockServerError, match="field action_key"):
+        mock.posthog.approval_policy("experiment.explode")
+    with pytest.raises(MockServerError, match="no change request"):
+        mock.reject("cr-nope")
+
+
+def test_launchdarkly_helpers(mock):
+    rule = mock.launchdarkly.rate_limit(2, window_seconds=10)
+    assert mock.rate_limits() == [rule]
+    mock.launchdarkly.clear_rate_limits()
+    assert mock.launchdarkly.rate_limits() == []
+    with pytest.raises(MockServerError, match="field limit"):
+        mock.launchdarkly.rate_limit(0)
+
+
+def test_urls_are_all_attributes_and_posthog_also_takes_a_project(mock):
+    assert mock.launchdarkly_url == mock.launchdarkly.url == f"{mock.url}/api/v2"
+    assert isinstance(mock.posthog_url, str) and isinstance(mock.posthog_url, ProjectURL)
+    assert mock.posthog_url == f"{mock.url}/api/projects/1"
+    assert mock.posthog_url() == mock.posthog_url  # older tests call it
+    assert mock.posthog_url(2) == f"{mock.url}/api/projects/2"
+    assert f"{mock.posthog_url}/experiments/" == f"{mock.url}/api/projects/1/experiments/"
+    with pytest.raises(AttributeError):
+        mock.optimizely_url  # noqa: B018
+
+
+def test_unknown_vendor_is_named(mock):
+    with pytest.raises(MockServerError, match="no installed vendor is called 'optimizely'"):
+        mock.vendor("optimizely")
+
+
+def test_runtime_settings_when_the_server_has_them(mock):
+    try:
+        current = mock.settings()
+    except MockServerError as exc:
+        assert "has no runtime settings" in str(exc)
+        pytest.skip("this server has no /__admin/settings")
+    assert isinstance(current, dict)
+
+
+def test_server_errors_are_numbered(mock, monkeypatch):
+    count, _ = mock.server_errors()
+    import mockserver.vendors.posthog.models as models
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaboom for the client")
+
+    monkeypatch.setattr(models, "project_or_404", boom)
+    if mock.app is None:
+        assert requests.get(f"{mock.posthog_url}/experiments/", headers=PH, timeout=5).status_code == 500
+    else:
+        assert mock.client.get("/api/projects/1/experiments/", headers=PH).status_code == 500
+    total, errors = mock.server_errors(after=count)
+    assert total == count + 1
+    assert errors == [{"number": count + 1, "type": "RuntimeError", "message": "kaboom for the client"}]
+    assert mock.server_errors(after=total)[1] == []
+
+
+def test_runtime_and_test_client_only_in_process(server):
+    with Client(server.url, admin_token=TOKEN) as remote:
+        with pytest.raises(MockServerError, match="does not run in this process"):
+            remote.runtime  # noqa: B018
+        with pytest.raises(MockServerError, match="use its url"):
+            remote.client  # noqa: B018
+        assert "over HTTP" in repr(remote)
+
+
+def test_a_server_that_does_not_answer_times_out():
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # accepts the connection, never answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with Client(url, timeout=0.5) as mock, pytest.raises(MockServerError, match="did not answer"):
+            mock.health()

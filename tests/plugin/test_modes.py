@@ -1,0 +1,285 @@
+"""The fixtures in each mode: in process, a local server, a server elsewhere (--mockserver-url)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import mockserver.vendors.posthog.models  # noqa: F401 (loaded before inline runs, which forget what they import)
+from mockserver.server import MockServer
+from tests.conftest import make_settings
+
+TOKEN = "modes-token"
+
+APP_CODE = """
+import httpx
+import requests
+
+H = {"Authorization": "Bearer phx_app"}
+
+def count(base):
+    return requests.get(base + "/api/projects/1/experiments/", headers=H).json()["count"]
+
+def create(base, key):
+    with httpx.Client(base_url=base) as client:
+        return client.post("/api/projects/1/experiments/", headers=H, json={"name": key, "feature_flag_key": key})
+
+async def fetch(base, experiment_id):
+    async with httpx.AsyncClient(base_url=base) as client:
+        return (await client.get(f"/api/projects/1/experiments/{experiment_id}/", headers=H)).json()
+"""
+
+
+@pytest.fixture
+def remote() -> Iterator[MockServer]:
+    """A server on a socket with a token, as --mockserver-url finds it (inline pytester runs share
+    this process, so monkeypatching its modules reaches it)."""
+    with MockServer(make_settings(admin_token=TOKEN)) as server:
+        yield server
+
+
+def test_a_server_elsewhere_keeps_its_own_seed_unless_one_is_configured(pytester: pytest.Pytester, monkeypatch):
+    monkeypatch.setenv("MOCKSERVER_ADMIN_TOKEN", TOKEN)
+    pytester.makepyfile(
+        "import os\n\ndef test_seed(mockserver):\n    assert mockserver.reset()['seed'] == int(os.environ['SEED'])\n"
+    )
+    with MockServer(make_settings(admin_token=TOKEN, seed=9)) as nine:
+        monkeypatch.setenv("SEED", "9")
+        pytester.runpytest("-p", "no:cacheprovider", "--mockserver-url", nine.url).assert_outcomes(passed=1)
+        monkeypatch.setenv("SEED", "5")
+        configured = pytester.runpytest(
+            "-p", "no:cacheprovider", "--mockserver-url", nine.url, "--mockserver-seed", "5"
+        )
+        configured.assert_outcomes(passed=1)
+
+
+def test_mockserver_app_routes_app_code_for_the_test_only(pytester: pytest.Pytester):
+    pytester.makepyfile(app=APP_CODE)
+    pytester.makepyfile(
+        test_app="""
+import asyncio
+import pytest
+import requests
+from app import count, create, fetch
+
+def test_in_process(mockserver_app):
+    base = mockserver_app.url
+    assert base == "http://mockserver.invalid"
+    assert count(base) == 12
+    assert create(base, "routed").status_code == 201
+    assert asyncio.run(fetch(base, 4))["id"] == 4
+    mockserver_app.requests.assert_called("POST", "experiments_create", status=201, json={"name": "routed"})
+    assert count(base) == 13
+
+def test_reset_between_and_routing_gone_after(mockserver_app):
+    assert count(mockserver_app.url) == 12
+
+def test_no_routing_without_the_fixture():
+    with pytest.raises(requests.ConnectionError):
+        requests.get("http://mockserver.invalid/__admin/health", timeout=2)
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_both_fixtures_in_one_test_share_one_world(pytester: pytest.Pytester):
+    pytester.makepyfile(app=APP_CODE)
+    pytester.makepyfile(
+        test_both="""
+from app import count, create
+
+def test_both(mockserver, mockserver_app):
+    assert mockserver.url.startswith("http://127.0.0.1:")
+    assert create(mockserver.url, "over-http").status_code == 201
+    assert count(mockserver_app.url) == 13  # the same server state
+    assert create(mockserver_app.url, "in-process").status_code == 201
+    assert count(mockserver.url) == 14
+    mockserver.requests.assert_called("POST", "experiments_create", times=2)
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        test_both="""
+def test_same_object(mockserver, mockserver_app):
+    assert mockserver is mockserver_app and mockserver.url == "http://mockserver.invalid"
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process").assert_outcomes(passed=1)
+
+
+def test_in_process_mode_runs_the_mockserver_fixture_without_a_socket(pytester: pytest.Pytester):
+    pytester.makepyfile(app=APP_CODE)
+    pytester.makepyfile(
+        test_mode="""
+import socket
+from app import count, create
+
+def test_no_socket(mockserver, monkeypatch):
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: 1 / 0)
+    assert mockserver.url == "http://mockserver.invalid" and not hasattr(mockserver, "server")
+    assert create(mockserver.url, "x").status_code == 201 and count(mockserver.url) == 13
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process").assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nmockserver_in_process = true\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_fixture_paths_resolve_from_the_test_file_then_the_project_root(pytester: pytest.Pytester):
+    empty = '{"format": "mockserver/state@1", "clear": {"posthog": ["experiments"]}}'
+    pytester.mkdir("suite")
+    pytester.path.joinpath("suite", "beside.json").write_text(empty)
+    pytester.mkdir("data")
+    pytester.path.joinpath("data", "at-root.json").write_text(empty)
+    pytester.path.joinpath("suite", "test_paths.py").write_text(
+        """
+import pytest
+
+def count(m):
+    return len(m.state()["posthog"]["experiments"])
+
+@pytest.mark.mockserver(fixture="beside.json")
+def test_beside_the_test(mockserver_app):
+    assert count(mockserver_app) == 0
+
+@pytest.mark.mockserver(fixture="data/at-root.json")
+def test_from_the_root(mockserver_app):
+    assert count(mockserver_app) == 0
+
+def test_load_paths_and_dicts(mockserver_app):
+    mockserver_app.load("beside.json")
+    assert count(mockserver_app) == 0
+    mockserver_app.reset()
+    mockserver_app.load({"format": "mockserver/state@1", "clear": {"posthog": ["experiments"]}})
+    assert count(mockserver_app) == 0
+
+@pytest.mark.mockserver(fixture="nowhere.json")
+def test_missing(mockserver_app):
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "suite")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*fixture file nowhere.json does not exist (looked in */suite, *)*"])
+
+
+def test_module_scoped_set_up_with_mockserver_session(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        """
+import pytest
+import requests
+
+H = {"Authorization": "Bearer phx_module"}
+
+@pytest.fixture(scope="module")
+def catalogue(mockserver_session):
+    mockserver_session.reset()
+    for n in range(3):
+        requests.post(mockserver_session.posthog_url + "/experiments/", headers=H,
+                      json={"name": f"m{n}", "feature_flag_key": f"m{n}"}).raise_for_status()
+    return mockserver_session.export()
+
+def count(m):
+    return requests.get(m.posthog_url + "/experiments/", headers=H).json()["count"]
+
+@pytest.mark.parametrize("n", range(2))
+def test_starts_from_the_module_state(mockserver, catalogue, n):
+    mockserver.load(catalogue)
+    assert count(mockserver) == 15
+    listed = requests.get(mockserver.posthog_url + "/experiments/", headers=H).json()["results"]
+    made = next(e["id"] for e in listed if e["name"] == "m0")
+    requests.patch(mockserver.posthog_url + f"/experiments/{made}/", headers=H,
+                   json={"archived": True}).raise_for_status()
+    assert count(mockserver) == 14
+
+def test_others_start_from_the_seed(mockserver):
+    assert count(mockserver) == 12
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_against_a_running_server_with_a_token(pytester: pytest.Pytester, remote: MockServer, monkeypatch):
+    pytester.makepyfile(app=APP_CODE)
+    pytester.makepyfile(
+        test_remote="""
+import pytest
+import requests
+from app import count, create
+
+@pytest.mark.parametrize("n", range(2))
+def test_reset_per_test(mockserver, n):
+    assert count(mockserver.url) == 12
+    assert create(mockserver.url, f"r{n}").status_code == 201
+    assert mockserver.app is None
+
+@pytest.mark.mockserver(fixture="empty", seed=3)
+def test_marker(mockserver):
+    assert count(mockserver.url) == 0 and mockserver.state()["posthog"]["seed"] == 3
+
+def test_error_inside_the_server_fails_the_test(mockserver):
+    import mockserver.vendors.posthog.models as models
+    original = models.project_or_404
+    models.project_or_404 = lambda *a, **k: 1 / 0
+    try:
+        listed = requests.get(mockserver.posthog_url + "/experiments/", headers={"Authorization": "Bearer phx"})
+        assert listed.status_code == 500
+    finally:
+        models.project_or_404 = original
+
+def test_both_fixtures_refused(mockserver, mockserver_app):
+    pass
+"""
+    )
+    monkeypatch.delenv("MOCKSERVER_ADMIN_TOKEN", raising=False)
+    monkeypatch.setenv("MOCKSERVER_URL", remote.url)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-admin-token", TOKEN)
+    result.assert_outcomes(passed=3, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*two separate worlds. Use one of them.*",
+            "*MockServerError: 1 error(s) raised inside the mock server during this test (the client saw a 500); "
+            "first: ZeroDivisionError('division by zero') inside the server at http://127.0.0.1:*",
+        ]
+    )
+    assert remote.runtime.store.seed == 42  # the marker's seed lasted its test only
+
+
+def test_a_missing_token_is_named(pytester: pytest.Pytester, remote: MockServer, monkeypatch):
+    monkeypatch.delenv("MOCKSERVER_ADMIN_TOKEN", raising=False)
+    pytester.makepyfile("def test_x(mockserver):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-url", remote.url)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*needs the admin token*pass its token with --mockserver-admin-token*"])
+    monkeypatch.setenv("MOCKSERVER_ADMIN_TOKEN", TOKEN)
+    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-url", remote.url).assert_outcomes(passed=1)
+
+
+def test_xdist_workers_need_one_server_each(pytester: pytest.Pytester, remote: MockServer):
+    pytester.makepyfile(
+        """
+import os
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_x(mockserver, n):
+    assert mockserver.url == os.environ["EXPECTED_" + os.environ["PYTEST_XDIST_WORKER"]]
+"""
+    )
+    shared = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--mockserver-url", remote.url)
+    assert shared.ret != 0
+    shared.stdout.fnmatch_lines(["*2 xdist workers would share 1 server(s)*one URL per worker*"])
+    with MockServer(make_settings(admin_token=TOKEN)) as second:
+        import os
+
+        env = {"EXPECTED_gw0": remote.url, "EXPECTED_gw1": second.url, "MOCKSERVER_ADMIN_TOKEN": TOKEN}
+        os.environ.update(env)
+        try:
+            both = pytester.runpytest_subprocess(
+                "-p", "no:cacheprovider", "-n", "2", "--mockserver-url", f"{remote.url},{second.url}"
+            )
+        finally:
+            for key in env:
+                os.environ.pop(key, None)
+        both.assert_outcomes(passed=4)

@@ -1,0 +1,122 @@
+"""In-process transports: requests and httpx (sync and async) reach the app with no socket, through
+the same pipeline (auth, contract checks, faults, journal); other hosts are left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httpx
+import pytest
+import requests
+
+from mockserver import transports
+from mockserver.app import create_app
+from mockserver.client import Client
+from mockserver.transports import ROUTER, route_to_app
+from tests.conftest import make_settings
+
+PH = {"Authorization": "Bearer phx_transport"}
+URL = "http://mockserver.invalid"
+
+
+@pytest.fixture
+def app():
+    return create_app(make_settings())
+
+
+@pytest.fixture
+def no_socket(monkeypatch):
+    """Any attempt to open a socket fails the test: in-process means in process."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a socket was opened")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_explicit_adapter_and_transports(app, no_socket):
+    transports.allow_host(app, URL)
+    session = requests.Session()
+    session.mount(URL, transports.RequestsAdapter(app))
+    listed = session.get(f"{URL}/api/projects/1/experiments/?limit=2", headers=PH)
+    assert listed.status_code == 200 and listed.reason == "OK"
+    assert len(listed.json()["results"]) == 2 and listed.headers["content-type"] == "application/json"
+    with httpx.Client(transport=transports.WSGITransport(app), base_url=URL) as client:
+        created = client.post("/api/projects/1/experiments/", headers=PH, json={"name": "N", "feature_flag_key": "n"})
+        assert created.status_code == 201 and created.json()["feature_flag_key"] == "n"
+
+    async def run() -> int:
+        async with httpx.AsyncClient(transport=transports.AsyncWSGITransport(app), base_url=URL) as client:
+            answers = await asyncio.gather(
+                *(client.get("/api/projects/1/experiments/4/", headers=PH) for _ in range(3))
+            )
+        return sum(a.status_code == 200 for a in answers)
+
+    assert asyncio.run(run()) == 3
+    assert transports.RequestsAdapter is transports.RequestsAdapter  # built once
+
+
+def test_routing_reaches_code_that_never_heard_of_the_mock(app, no_socket):
+    with route_to_app(app, URL) as base:
+        assert base == URL
+        assert requests.get(f"{URL}/api/projects/1/experiments/4/", headers=PH).json()["id"] == 4
+        assert httpx.get(f"{URL}/api/projects/1/experiments/4/", headers=PH).json()["id"] == 4
+        with requests.Session() as s:  # a session made inside
+            ld = s.get(
+                f"{URL}/api/v2/projects/default/environments/production/experiments", headers={"Authorization": "api-x"}
+            )
+            assert ld.status_code == 200
+
+        async def run() -> int:
+            async with httpx.AsyncClient() as client:
+                return (await client.get(f"{URL}/api/projects/1/experiments/4/", headers=PH)).status_code
+
+        assert asyncio.run(run()) == 200
+    assert not ROUTER.routes
+    with pytest.raises((requests.ConnectionError, AssertionError)):  # .invalid never resolves
+        requests.get(f"{URL}/api/projects/1/experiments/4/", headers=PH)
+
+
+def test_other_hosts_are_untouched(app, live_server):
+    with route_to_app(app, URL):
+        assert requests.get(live_server.url + "/__admin/health", timeout=5).status_code == 200
+        assert httpx.get(live_server.url + "/__admin/health", timeout=5).status_code == 200
+        with pytest.raises(requests.ConnectionError):
+            requests.get("http://127.0.0.1:9/", timeout=2)  # a real connection, refused
+
+
+def test_the_pipeline_applies_contract_auth_faults_and_journal(app):
+    mock = Client.in_process(app)
+    with route_to_app(app, URL):
+        bad = requests.post(f"{URL}/api/projects/1/experiments/", headers=PH, json={"name": 5})
+        assert bad.status_code == 400 and bad.json()["type"] == "validation_error"
+        assert requests.get(f"{URL}/api/projects/1/experiments/").status_code == 401
+        mock.add_fault(operation_id="experiments_retrieve", status=503, times=1)
+        assert httpx.get(f"{URL}/api/projects/1/experiments/4/", headers=PH).status_code == 503
+        mock.add_fault(operation_id="experiments_retrieve", drop_connection=True, times=2)
+        with pytest.raises(requests.ConnectionError, match="dropped the connection"):
+            requests.get(f"{URL}/api/projects/1/experiments/4/", headers=PH)
+        with pytest.raises(httpx.RemoteProtocolError, match="dropped the connection"):
+            httpx.get(f"{URL}/api/projects/1/experiments/4/", headers=PH)
+    log = mock.requests
+    log.assert_called("POST", "experiments_create", status=400, json={"name": 5})
+    log.assert_called("GET", "experiments_retrieve", times=3)
+    assert [e["dropped"] for e in log.all(operation_id="experiments_retrieve")] == [False, True, True]
+
+
+def test_links_the_app_builds_point_back_at_the_routed_host(app):
+    with route_to_app(app, URL):
+        page = requests.get(f"{URL}/api/projects/1/experiments/?limit=2", headers=PH).json()
+        assert page["next"].startswith(f"{URL}/api/projects/1/experiments/")
+        assert requests.get(page["next"], headers=PH).status_code == 200
+
+
+def test_two_apps_cannot_claim_one_host(app):
+    other = create_app(make_settings())
+    with route_to_app(app, URL), pytest.raises(RuntimeError, match="already routed"), route_to_app(other, URL):
+        pass
+    with route_to_app(other, "http://second.invalid:8080"), route_to_app(app, URL):
+        assert requests.get("http://second.invalid:8080/__admin/health").status_code == 200
+        assert ROUTER.app_for("http://second.invalid/__admin/health") is None  # another port, not routed
