@@ -13,8 +13,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "benchmarks" / ".tools"
-# The commit the server-side speed work started from (main at the time).
-DEFAULT_BEFORE = "d9e3611"
+# main when the server-side speed work was merged onto it: the code before.
+DEFAULT_BEFORE = "37378ae"
 
 
 def checkout(rev: str, name: str = "base") -> Path:
