@@ -1,7 +1,7 @@
 """Export (GET /__admin/state) and import (PUT /__admin/state) of a large state, before and after.
 
-Starts ``mockserver serve`` (its defaults) from two checkouts, the code before (``--before REV``,
-checked out into ``benchmarks/.tools/base``) and this one, builds a state document with
+Starts ``mockserver serve`` (its defaults, with room for the document) from two checkouts, the
+code before (``--before REV``, checked out into ``benchmarks/.tools/base``) and this one, builds a state document with
 ``--count`` experiments (half PostHog, each with a flag of its own, half LaunchDarkly: copies of
 the seeded ones, as ``prism_compare.py``'s list-growth documents), then in alternating rounds
 imports it into each server and exports it back over HTTP. The client sends pre-encoded bytes and
@@ -32,6 +32,7 @@ import prism_compare as pc
 
 ROOT = _before.ROOT
 TARGET_S = 2.0
+MAX_STATE_BYTES = 512 * 2**20
 
 
 def call(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
@@ -72,6 +73,7 @@ def main() -> int:
     for name, tree in (("before", base), ("after", ROOT)):
         port = pc.free_port()
         cmd = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--max-state-bytes", str(MAX_STATE_BYTES)]  # 50,000 experiments are ~110 MiB
         proc = pc.spawn(cmd, _before.env(tree))
         pc.wait_ready(proc, port, "/__admin/health", "", started)
         servers[name] = {"port": port, "pid": proc.pid}
