@@ -76,3 +76,45 @@ def test_a_large_state_is_installed_as_a_bulk_build_and_a_small_one_is_not():
     with store.transaction():
         store.data["p"]["rows"]["1"]["n"] = -1  # frozen rows stay writable and tracked
     assert store.snapshot()["p"]["rows"]["1"] == {"n": -1}
+
+
+def test_a_slow_full_collection_freezes_its_survivors_and_a_quick_one_does_not():
+    gc.enable()
+    try:
+        heap.settle_growth(threshold=3600)  # never slow enough
+        kept = [[i] for i in range(1000)]
+        gc.collect()
+        assert gc.get_freeze_count() == 0
+        heap.settle_growth(threshold=0)  # every full pass counts as slow
+        gc.collect(1)  # a younger generation's pass freezes nothing
+        assert gc.get_freeze_count() == 0
+        gc.collect()
+        assert gc.get_freeze_count() >= len(kept)
+        assert gc.isenabled()
+    finally:
+        heap.stop_settling()
+    gc.unfreeze()
+    gc.collect()
+    assert gc.get_freeze_count() == 0  # stopped: nothing is frozen any more
+    assert all(cb.__class__.__name__ != "_Settler" for cb in gc.callbacks)
+
+
+def test_garbage_cycles_are_collected_before_survivors_are_frozen():
+    gc.enable()
+
+    class Node:
+        pass
+
+    def cycle() -> None:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+
+    heap.settle_growth(threshold=0)
+    try:
+        gc.collect()
+        for _ in range(100):
+            cycle()
+        assert gc.collect() >= 200  # the cycles are freed by the pass whose survivors are frozen
+        assert not any(isinstance(o, Node) for o in gc.get_objects())
+    finally:
+        heap.stop_settling()
