@@ -40,10 +40,15 @@ def _gate(call: Call) -> approvals.Gate:
     return approvals.Gate(call.state, _team(call), _user(call), call.now, intent, call.approved)
 
 
-def _page(call: Call, rows: list[Any], render) -> dict[str, Any]:
+def _page(call: Call, rows: list[Any], render, memo_key: Any = None) -> dict[str, Any]:
+    """A page of ``rows``; with ``memo_key`` its rendered rows are remembered until the next write."""
     limit = call.query.get("limit", DEFAULT_LIMIT)
     offset = call.query.get("offset", 0)
     page = paginate(rows, limit, offset)
+    if memo_key is not None:
+        results = call.runtime.store.memo((memo_key, limit, offset), lambda: [render(r) for r in page.items])
+    else:
+        results = [render(r) for r in page.items]
     base = call.request.base_url
     args = list(call.request.args.items(multi=True))
     nxt = with_query(base, args, limit=limit, offset=page.next_offset) if page.next_offset is not None else None
@@ -54,7 +59,7 @@ def _page(call: Call, rows: list[Any], render) -> dict[str, Any]:
             if page.previous_offset
             else with_query(base, [(k, v) for k, v in args if k != "offset"], limit=limit)
         )
-    return {"count": page.total, "next": nxt, "previous": prev, "results": [render(r) for r in page.items]}
+    return {"count": page.total, "next": nxt, "previous": prev, "results": results}
 
 
 def _partial(call: Call) -> bool:
@@ -150,12 +155,14 @@ def experiments_list(call: Call) -> Reply:
     def compute() -> list[dict[str, Any]]:
         return listing.listing(call.state, _team(call), call.query, call.now)
 
+    memo_key = None
     if (call.query.get("order") or "").lstrip("-") == "duration":
         rows = compute()  # a running experiment's duration grows with the clock
     else:
         filters = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
         rows = call.runtime.store.memo(("posthog.experiments", _team(call), filters), compute)
-    return Reply(200, _page(call, rows, lambda e: s.experiment(call.state, e)))
+        memo_key = ("posthog.experiments.page", _team(call), filters)  # a page renders the same until a write
+    return Reply(200, _page(call, rows, lambda e: s.experiment(call.state, e), memo_key))
 
 
 def experiments_create(call: Call) -> Reply:
