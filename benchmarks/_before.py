@@ -28,7 +28,10 @@ def checkout(rev: str, name: str = "base") -> Path:
 
 
 def env(tree: Path) -> dict[str, str]:
-    """No MOCKSERVER_* override leaks in from the shell; ``tree`` comes first on the import path."""
+    """No MOCKSERVER_* override leaks in from the shell; ``tree`` comes first on the import path.
+
+    ``python -m`` puts its working directory before PYTHONPATH: start the process in ``tree`` too.
+    """
     out = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
     out["PYTHONPATH"] = str(tree)
     return out

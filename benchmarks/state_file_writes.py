@@ -104,7 +104,7 @@ def main() -> int:
         cmd += ["--max-state-bytes", str(MAX_STATE_BYTES)]
         if state_file is not None:
             cmd += ["--state-file", str(state_file)]
-        proc = pc.spawn(cmd, _before.env(tree))
+        proc = pc.spawn(cmd, _before.env(tree), cwd=tree)
         pc.wait_ready(proc, port, "/__admin/health", "", started)
         servers[name] = {"port": port, "pid": proc.pid, "client": Client(port), "file": state_file}
 

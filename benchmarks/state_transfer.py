@@ -74,7 +74,7 @@ def main() -> int:
         port = pc.free_port()
         cmd = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", str(port)]
         cmd += ["--max-state-bytes", str(MAX_STATE_BYTES)]  # 50,000 experiments are ~110 MiB
-        proc = pc.spawn(cmd, _before.env(tree))
+        proc = pc.spawn(cmd, _before.env(tree), cwd=tree)
         pc.wait_ready(proc, port, "/__admin/health", "", started)
         servers[name] = {"port": port, "pid": proc.pid}
     seeded = json.loads(call(servers["after"]["port"], "GET", "/__admin/state")[1])

@@ -37,7 +37,7 @@ ROOT = _before.ROOT
 
 def start_tree(tree: Path, port: int) -> Any:
     cmd = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = pc.spawn(cmd, _before.env(tree))
+    proc = pc.spawn(cmd, _before.env(tree), cwd=tree)
     proc.args_tree = tree  # type: ignore[attr-defined]
     return proc
 
