@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -43,17 +43,24 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
 
 
 def _workflow(state: dict[str, Any]) -> Iterator[Check]:
+    indexes: dict[str, metrics.Uses] = {}  # per project: which experiments measure each metric, built once
+
+    def rendered(rep: Callable[..., Any], project_key: str, row: dict[str, Any], expand: list[str]) -> Any:
+        if project_key not in indexes:
+            indexes[project_key] = metrics.uses_index(state, project_key)
+        return rep(state, project_key, row, expand, indexes[project_key])
+
     for key, row in state["metrics"].items():
         if not row.get("_deleted"):
             expand = list(metrics.ONE_EXPANDS)
-            yield f"metrics.{key}", "getMetric", partial(metrics.rep, state, key.split("/")[0], row, expand)
+            yield f"metrics.{key}", "getMetric", partial(rendered, metrics.rep, key.split("/")[0], row, expand)
     for key, row in state["metric_groups"].items():
         if not row.get("_deleted"):
             expand = list(metric_groups.EXPANDS)
             yield (
                 f"metric_groups.{key}",
                 "getMetricGroup",
-                partial(metric_groups.rep, state, key.split("/")[0], row, expand),
+                partial(rendered, metric_groups.rep, key.split("/")[0], row, expand),
             )
     everything = [*holdouts.BASE_EXPANDS, *holdouts.REL_EXPANDS]
     for key, row in m.table(state, "holdouts").items():
