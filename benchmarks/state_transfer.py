@@ -8,7 +8,7 @@ imports it into each server and exports it back over HTTP. The client sends pre-
 does not parse the answer, so the figures are the server's: wall time per request and the server
 process's CPU seconds (from /proc, which other load on the machine does not stretch).
 
-    python benchmarks/state_transfer.py [--count 50000] [--rounds 3] [--before d9e3611]
+    python benchmarks/state_transfer.py [--count 50000] [--rounds 3] [--before REV]
 
 Target: each of export and import of 50,000 experiments within 2 s.
 """

@@ -10,7 +10,7 @@ experiments. Prints, per workload, the median over the rounds of requests/s and 
 worst p99 of any round), the server's CPU milliseconds per request (from /proc, which other load
 on the machine does not stretch), after/before ratios, and the load average during each round.
 
-    python benchmarks/tails_compare.py [--rounds 3] [--seconds 5] [--before d9e3611] [--json out.json]
+    python benchmarks/tails_compare.py [--rounds 3] [--seconds 5] [--before REV] [--json out.json]
 
 Targets: create p99 <= 5 ms at c=1 and <= 20 ms at c=16, and list GET at c=16 >= 1.2x Prism.
 """
