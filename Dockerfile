@@ -21,6 +21,10 @@ RUN useradd --system --uid 10001 --home-dir /data --create-home mockserver
 USER mockserver
 WORKDIR /data
 
+# Parse the specs and seed the default world once, into /data/.cache/mockserver: the container
+# then starts without parsing YAML or running Faker (a volume mounted over /data only costs that).
+RUN python -c "from mockserver.app import create_app; create_app()"
+
 # Inside the container the mock listens on all interfaces; the state file (if used) goes to /data.
 ENV MOCKSERVER_HOST=0.0.0.0 \
     MOCKSERVER_PORT=8010 \

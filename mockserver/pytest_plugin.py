@@ -154,28 +154,24 @@ def _remote_url(config: pytest.Config) -> str | None:
     return urls[index]
 
 
-def _in_process(config: pytest.Config) -> bool:
-    given = config.getoption("--mockserver-in-process")
+def _switch(config: pytest.Config, name: str) -> bool:
+    """An on/off option: ``--mockserver-<name>``, else ``$MOCKSERVER_<NAME>``, else ini ``mockserver_<name>``."""
+    given = config.getoption(f"--mockserver-{name.replace('_', '-')}")
     if given is not None:
         return bool(given)
-    env = os.environ.get("MOCKSERVER_IN_PROCESS")
+    env = os.environ.get(f"MOCKSERVER_{name.upper()}")
     if env is not None:
         return env.strip().lower() in ("1", "true", "yes", "on")
-    return bool(config.getini("mockserver_in_process"))
+    return bool(config.getini(f"mockserver_{name}"))
+
+
+def _in_process(config: pytest.Config) -> bool:
+    return _switch(config, "in_process")
 
 
 def _strict_requests(item: pytest.Item) -> bool:
     option = _marker_options(item).get("strict_requests")
-    if option is not None:
-        return bool(option)
-    config = item.config
-    given = config.getoption("--mockserver-strict-requests")
-    if given is not None:
-        return bool(given)
-    env = os.environ.get("MOCKSERVER_STRICT_REQUESTS")
-    if env is not None:
-        return env.strip().lower() in ("1", "true", "yes", "on")
-    return bool(config.getini("mockserver_strict_requests"))
+    return bool(option) if option is not None else _switch(item.config, "strict_requests")
 
 
 def _marker_options(node: pytest.Item | pytest.FixtureRequest) -> dict[str, Any]:

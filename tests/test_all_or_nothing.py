@@ -26,6 +26,14 @@ LD = {"Authorization": "api-all-or-nothing"}
 LD_EXP = "/api/v2/projects/default/environments/production/experiments"
 SEMANTIC = "application/json; domain-model=launchdarkly.semanticpatch"
 MEAN = {"kind": "ExperimentMetric", "metric_type": "mean", "source": {"kind": "EventsNode", "event": "$pageview"}}
+GROUPS = {"groups": [{"properties": [], "rollout_percentage": 100}]}
+THREE_WAY = {
+    "variants": [
+        {"key": "control", "rollout_percentage": 34},
+        {"key": "test", "rollout_percentage": 33},
+        {"key": "test-2", "rollout_percentage": 33},
+    ]
+}
 Request = tuple[str, str, Any, dict[str, str]]  # method, path, JSON body (None: none), headers
 
 
@@ -242,6 +250,27 @@ CORPUS: dict[str, Callable[[FlaskClient], Request]] = {
         {"metric": {"uuid": "aon"}, "fingerprint": "aon"},
         {},
     ),
+    # a soft-deleted flag with the key is removed for good: the rollback must bring the row back
+    "feature_flags_create": lambda c: (
+        "POST",
+        f"{P}/feature_flags/",
+        {"key": _soft_deleted_flag(c), "filters": GROUPS},
+        {},
+    ),
+    # a new key and new variants, which reach the experiment on the flag
+    "feature_flags_partial_update": lambda c: (
+        "PATCH",
+        f"{P}/feature_flags/{_experiment(c)['feature_flag']['id']}/",
+        {"key": "aon-renamed", "filters": {**GROUPS, "multivariate": THREE_WAY}},
+        {},
+    ),
+    "actions_create": lambda c: (
+        "POST",
+        f"{P}/actions/",
+        {"name": "Aon action", "steps": [{"event": "$pageview"}]},
+        {},
+    ),
+    "event_definitions_create": lambda c: ("POST", f"{P}/event_definitions/", {"name": "aon_defined"}, {}),
     # -- LaunchDarkly
     "patchFeatureFlag": lambda c: (
         "PATCH",
@@ -358,6 +387,12 @@ CORPUS: dict[str, Callable[[FlaskClient], Request]] = {
         {"user_id": 2},
         {},
     ),
+    "ingestPosthogEvents": lambda c: (
+        "POST",
+        "/__admin/posthog/ingested-events",
+        {"events": ["aon_arrived", "$pageview"]},  # one new definition, one seen again
+        {},
+    ),
     "reset": lambda c: _after(_experiment(c), ("POST", "/__admin/reset", {"seed": 7}, {})),
     "putState": lambda c: (
         "PUT",
@@ -393,6 +428,7 @@ CASES = {name: (name, build) for name, build in CORPUS.items()} | FORMS
 # Writes that change nothing by design (a 405, or what lives outside the state).
 NO_CHANGE = {
     "experiments_destroy": "PostHog refuses experiment DELETE with 405",
+    "feature_flags_destroy": "PostHog refuses feature flag DELETE with 405",
     "clearRequests": "the journal is a record of requests, not state",
     "clearCoverage": "coverage is a record of requests, not state",
 }
@@ -423,6 +459,14 @@ def _legacy(client: FlaskClient) -> str:
             for env in item.get("environments") or ["production"]:
                 return f"{row['key']}/experiments/{env}/{item['metricKey']}"
     raise AssertionError("no seeded legacy experiment")
+
+
+def _soft_deleted_flag(client: FlaskClient) -> str:
+    created = client.post(f"{P}/feature_flags/", json_body={"key": "aon-gone", "filters": GROUPS})
+    assert created.status_code == 201, created.text
+    gone = client.patch(f"{P}/feature_flags/{created.json()['id']}/", json_body={"deleted": True})
+    assert gone.status_code == 200, gone.text
+    return "aon-gone"
 
 
 def _key(client: FlaskClient) -> None:

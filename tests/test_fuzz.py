@@ -121,6 +121,9 @@ VALID_CREATES = {
         "name": f"Metric {n}",
         "query": {"kind": "ExperimentMetric", "metric_type": "mean", "source": {"kind": "EventsNode", "event": "view"}},
     },
+    "feature_flags_create": lambda n: {"key": f"fuzz-flag-{n}", "filters": {"groups": [{"rollout_percentage": 50}]}},
+    "actions_create": lambda n: {"name": f"Fuzz action {n}", "steps": [{"event": "$pageview"}]},
+    "event_definitions_create": lambda n: {"name": f"fuzz_event_{n}"},
     "createExperiment": _ld_experiment,
     "postMetric": lambda n: {"key": f"fuzz-{n}", "kind": "custom", "eventKey": f"fuzz-{n}", "isNumeric": False},
     "postHoldout": lambda n: {

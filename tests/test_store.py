@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from mockserver.core.store import KeyIndex, clone
+import pytest
+
+from mockserver.core.clock import Clock
+from mockserver.core.store import KeyIndex, Store, clone
 
 
 def by_key() -> KeyIndex:
@@ -54,6 +60,103 @@ def test_a_row_replaced_under_the_same_id_is_rechecked() -> None:
     assert index.find(table, (1, "a")) is None
     table["1"] = {"team_id": 1, "key": "a", "v": 2}
     assert index.find(table, (1, "a"))["v"] == 2
+
+
+def test_a_plain_table_is_rechecked_when_a_key_changes_or_rows_go() -> None:
+    index = by_key()
+    table = {"1": {"team_id": 1, "key": "a"}, "2": {"team_id": 1, "key": "b"}}
+    assert index.find(table, (1, "a")) is table["1"]
+    table["1"]["key"] = "renamed"
+    assert index.find(table, (1, "renamed")) is table["1"]  # a miss is re-checked
+    assert index.find(table, (1, "a")) is None
+    del table["1"]
+    table["3"] = {"team_id": 1, "key": "c"}  # as many rows as before, the new one not yet read
+    assert index.find(table, (1, "c")) is table["3"]
+    table["4"] = {"team_id": 1, "key": "b"}
+    del table["2"]  # the first holder of "b" goes; a later row holds it too
+    assert index.find(table, (1, "b")) is table["4"]
+
+
+# -- tables the store tracks: changes are reported, so a miss needs no scan ---------------------
+
+
+class Counting:
+    """A key function that counts the rows it reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self, row: dict[str, Any]) -> tuple[int, str]:
+        self.reads += 1
+        return row["team_id"], row["key"]
+
+
+@pytest.fixture
+def tracked() -> tuple[Store, Callable[[], dict[str, Any]]]:
+    store = Store(1, Clock(datetime(2026, 1, 1, tzinfo=UTC)), datetime(2026, 1, 1, tzinfo=UTC))
+    rows = {str(i): {"team_id": 1, "key": f"k{i}"} for i in range(1, 101)}
+    store.register("p", lambda ctx: {"flags": {k: dict(v) for k, v in rows.items()}}, tables=["flags"])
+    return store, lambda: store.data["p"]["flags"]
+
+
+def test_committed_key_changes_and_removals_are_followed(tracked) -> None:
+    store, flags = tracked
+    key = Counting()
+    index = KeyIndex(key)
+    assert index.find(flags(), (1, "k5")) is flags()["5"]
+    with store.transaction():
+        flags()["5"]["key"] = "renamed"
+        del flags()["7"]
+        flags()["200"] = {"team_id": 1, "key": "k7"}
+    built = key.reads
+    assert index.find(flags(), (1, "renamed")) is flags()["5"]
+    assert index.find(flags(), (1, "k5")) is None
+    assert index.find(flags(), (1, "k7")) is flags()["200"]
+    assert index.find(flags(), (1, "missing")) is None
+    assert key.reads - built <= 4  # the changed rows read again and each row found checked; no other row
+
+
+def test_writes_of_the_open_transaction_count_until_they_are_rolled_back(tracked) -> None:
+    store, flags = tracked
+    index = by_key()
+    assert index.find(flags(), (1, "k1")) is not None
+    with pytest.raises(RuntimeError), store.transaction():
+        flags()["1"]["key"] = "new"
+        del flags()["2"]
+        assert index.find(flags(), (1, "new")) is flags()["1"]
+        assert index.find(flags(), (1, "k1")) is None
+        assert index.find(flags(), (1, "k2")) is None
+        raise RuntimeError("the request failed")
+    assert index.find(flags(), (1, "k1")) is flags()["1"]
+    assert index.find(flags(), (1, "new")) is None
+    assert index.find(flags(), (1, "k2")) is flags()["2"]
+
+
+def test_a_partial_rollback_inside_a_transaction_is_followed(tracked) -> None:
+    store, flags = tracked
+    index = by_key()
+    with store.transaction() as tx:
+        mark = tx.savepoint()
+        flags()["3"]["key"] = "tried"
+        flags()["300"] = {"team_id": 1, "key": "added"}
+        assert index.find(flags(), (1, "tried")) is flags()["3"]
+        assert index.find(flags(), (1, "added")) is flags()["300"]
+        tx.rollback(mark)  # what the pipeline does when a handler fails
+    assert index.find(flags(), (1, "k3")) is flags()["3"]
+    assert index.find(flags(), (1, "tried")) is None
+    assert index.find(flags(), (1, "added")) is None
+
+
+def test_an_assigned_or_replaced_table_is_indexed_afresh(tracked) -> None:
+    store, flags = tracked
+    index = by_key()
+    assert index.find(flags(), (1, "k9")) is not None
+    store.reset()
+    assert index.find(flags(), (1, "k9")) is flags()["9"]
+    with store.transaction():
+        store.data["p"]["flags"] = {"1": {"team_id": 1, "key": "only"}}
+    assert index.find(flags(), (1, "only")) is flags()["1"]
+    assert index.find(flags(), (1, "k9")) is None
 
 
 def test_index_is_safe_across_threads_and_tables() -> None:

@@ -9,7 +9,7 @@ from tests.conftest import PH_KEY
 CASES = [
     ("/api/projects/1/experiment/5/", "/api/{scope}/{project_id}/experiments/{id}/"),
     ("/api/projects/1/experiments/5/lunch/", "/api/{scope}/{project_id}/experiments/{id}/launch/"),
-    ("/api/projects/1/holdouts/", "/api/{scope}/{project_id}/experiment_holdouts/"),
+    ("/api/projects/1/experiment_holdout/", "/api/{scope}/{project_id}/experiment_holdouts/"),
     ("/api/v1/experiments", "/api/{scope}/{project_id}/experiments/"),
     (
         "/api/v2/projects/default/environments/production/experimentz",

@@ -6,11 +6,12 @@ import itertools
 import random
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
-from mockserver.core import heap, tracked
+from mockserver.core import disk_cache, heap, tracked
 from mockserver.core.clock import Clock
 from mockserver.core.tracked import Row, TrackedDict, Transaction, active, adopt, begin, end, plain, track_part
 
@@ -33,6 +34,15 @@ class SeedContext:
 
 def _rows(data: Data) -> int:
     return sum(len(table) for part in data.values() for table in part.values() if isinstance(table, dict))
+
+
+def pure_seeder(func: Seeder) -> Seeder:
+    """Mark a seeder whose world depends on nothing but its ``SeedContext`` (seed, anchor, part) and
+    the code of its package: its worlds are then kept in the disk cache (``core.disk_cache``) and
+    a later start-up loads them instead of seeding. A seeder that reads anything else (settings,
+    files, a closure's values) must stay unmarked."""
+    func.pure_seeder = True  # type: ignore[attr-defined]
+    return func
 
 
 def clone(value: Any) -> Any:
@@ -78,7 +88,7 @@ class Store:
         with self.lock:
             self._seeders[part] = seeder
             self._tables[part] = tuple(tables)
-            self.data[part] = self._track(part, seeder(SeedContext(self.seed, self.anchor, part)))
+            self.data[part] = self._track(part, self._seed(part, seeder, self.seed))
 
     @property
     def seeders(self) -> dict[str, Seeder]:
@@ -93,11 +103,16 @@ class Store:
     def seeded(self, seed: int | None = None, only: list[str] | None = None) -> Data:
         """A freshly generated world (or some parts of it) for ``seed``, as plain data; not installed."""
         seed = self.seed if seed is None else seed
-        return {
-            part: seeder(SeedContext(seed, self.anchor, part))
-            for part, seeder in self._seeders.items()
-            if only is None or part in only
-        }
+        parts = self._seeders.items()
+        return {part: self._seed(part, seeder, seed) for part, seeder in parts if only is None or part in only}
+
+    def _seed(self, part: str, seeder: Seeder, seed: int) -> dict[str, Any]:
+        """One part's world for ``seed``: from the disk cache when the seeder is pure."""
+        if not getattr(seeder, "pure_seeder", False):
+            return seeder(SeedContext(seed, self.anchor, part))
+        key = b"|".join((part.encode(), str(seed).encode(), repr(self.anchor).encode()))
+        key += disk_cache.source_digest(seeder.__module__)
+        return disk_cache.fetch("seeds", part, key, lambda: seeder(SeedContext(seed, self.anchor, part)))
 
     def _baseline(self, seed: int) -> Data:
         """What reset() installs for ``seed``, built once: a reset then costs one copy, not a seeding."""
@@ -283,6 +298,7 @@ class Store:
                 if self._dirty is not None:
                     self._dirty |= {row for row in tx.changed_since(tx.clean) if row[0] != "*"}
                 self.touch()
+                KeyIndex.rows_changed(changed)
 
     def touch(self) -> None:
         """Mark a change: results memoised before it are stale."""
@@ -314,34 +330,138 @@ class Store:
 class KeyIndex:
     """Rows of a table looked up by a derived key, kept beside the table, not in it.
 
-    The state stays plain JSON, so the index cannot live inside it. Tables only grow between
-    replacements (rows are soft-deleted, never removed) and keys do not change in place: the index
-    catches up by reading the rows appended since it last looked, and a replaced table (reset,
-    restore, import) gets a fresh one. A lookup returns the first row in insertion order with that
-    key, as a scan would, re-checked, so a row replaced under the same id is still found right.
+    The state stays plain JSON, so the index cannot live inside it. It follows the table it was
+    built for (only the one looked at last: holding more would keep replaced states alive) through
+    every change, rows removed and keys changed included:
+
+    - a tracked table (the store's): rows written by a committed transaction are reported to the
+      index (``rows_changed``) and re-read on the next lookup; rows the open transaction has
+      written are re-read on every lookup and again after it ends, committed or rolled back. So a
+      miss is as sure as a hit, without reading the other rows;
+    - a plain dict: rows appended since the last lookup are read; a hit is checked, and a miss or
+      a stale entry is re-checked by a scan (a table that shrank or held a stale entry is rebuilt).
+
+    A replaced table (reset, restore, import) gets a fresh index. Several rows with one key answer
+    the first in insertion order, as a scan would.
     """
+
+    _live: ClassVar[weakref.WeakSet[KeyIndex]] = weakref.WeakSet()
 
     def __init__(self, key: Callable[[dict[str, Any]], Any]) -> None:
         self._key = key
         self._lock = threading.Lock()  # one index serves every app in the process
-        # Only the table looked at last: holding more would keep replaced states alive (and
-        # walked by every full garbage collection); apps sharing a process just rebuild.
         self._table: dict[str, Any] | None = None
-        self._seen = 0
-        self._ids: dict[Any, str] = {}
+        self._name: tuple[str, str] | None = None  # (part, table) of a tracked table
+        self._key_of: dict[str, Any] = {}  # row id -> the key it was indexed under
+        self._ids: dict[Any, dict[str, None]] = {}  # key -> ids of the rows holding it
+        self._dirty: set[str] = set()  # rows to read again before the next answer
+        self._stale = False
+        self._seen = 0  # plain dicts: rows read so far, in insertion order
+        KeyIndex._live.add(self)
+
+    @classmethod
+    def rows_changed(cls, rows: Iterable[Row]) -> None:
+        """A transaction committed these rows: indexes over their tables read them again."""
+        rows = list(rows)
+        for index in list(cls._live):
+            index._note(rows)
+
+    def _note(self, rows: list[Row]) -> None:
+        with self._lock:
+            if self._name is None:
+                return
+            for part, table, key in rows:
+                if (part, table) == self._name:
+                    if key == "*":
+                        self._stale = True  # the whole table was assigned
+                    else:
+                        self._dirty.add(key)
+                elif (part, table, key) == ALL_ROWS:
+                    self._stale = True
 
     def find(self, table: dict[str, Any], wanted: Any) -> dict[str, Any] | None:
         with self._lock:
-            if table is not self._table or len(table) < self._seen:
-                self._table, self._seen, self._ids = table, 0, {}
-            if len(table) > self._seen:
-                for row_id, row in itertools.islice(table.items(), self._seen, None):
-                    self._ids.setdefault(self._key(row), row_id)
-                self._seen = len(table)
-            row = table.get(self._ids.get(wanted))  # type: ignore[arg-type]
-        if row is None or self._key(row) == wanted:
-            return row
-        return next((r for r in table.values() if self._key(r) == wanted), None)
+            if table is not self._table or self._stale:
+                self._build(table)
+            if self._name is not None:
+                return self._find_tracked(table, wanted)
+            return self._find_plain(table, wanted)
+
+    # -- building and reading rows again ---------------------------------------------------------
+
+    def _build(self, table: dict[str, Any]) -> None:
+        tracked = isinstance(table, TrackedDict) and table._kind == "table"
+        self._table, self._stale, self._dirty = table, False, set()
+        self._name = (table._row[0], table._row[1]) if tracked else None  # type: ignore[attr-defined]
+        self._key_of, self._ids = {}, {}
+        for row_id, row in table.items():
+            self._add(row_id, row)
+        self._seen = len(table)
+
+    def _add(self, row_id: str, row: dict[str, Any]) -> None:
+        key = self._key(row)
+        self._key_of[row_id] = key
+        self._ids.setdefault(key, {})[row_id] = None
+
+    def _forget(self, row_id: str) -> None:
+        if row_id in self._key_of:
+            key = self._key_of.pop(row_id)
+            holders = self._ids[key]
+            holders.pop(row_id, None)
+            if not holders:
+                del self._ids[key]
+
+    def _reread(self, table: dict[str, Any], row_ids: Iterable[str]) -> None:
+        for row_id in row_ids:
+            self._forget(row_id)
+            row = table.get(row_id)
+            if row is not None:
+                self._add(row_id, row)
+
+    def _first(self, table: dict[str, Any], wanted: Any) -> dict[str, Any] | None:
+        return next((row for row in table.values() if self._key(row) == wanted), None)
+
+    # -- lookups ----------------------------------------------------------------------------------
+
+    def _find_tracked(self, table: dict[str, Any], wanted: Any) -> dict[str, Any] | None:
+        self._reread(table, self._dirty)
+        self._dirty = set()
+        tx = active()
+        if tx is not None and tx.undo:
+            # Written by the open transaction: read now, and again once it has committed or rolled back.
+            name = self._name
+            pending = {key for part, name_, key in tx.changed if (part, name_) == name and key != "*"}
+            self._reread(table, pending)
+            self._dirty = pending
+        if len(self._key_of) != len(table):  # a change no transaction recorded
+            self._build(table)
+        holders = self._ids.get(wanted)
+        if not holders:
+            return None
+        if len(holders) == 1:
+            row = table.get(next(iter(holders)))
+            if row is not None and self._key(row) == wanted:
+                return row
+            self._stale = True  # cannot happen while every write is tracked; stay right if one was not
+        return self._first(table, wanted)
+
+    def _find_plain(self, table: dict[str, Any], wanted: Any) -> dict[str, Any] | None:
+        if len(table) < self._seen:
+            self._build(table)
+        elif len(table) > self._seen:
+            for row_id, row in itertools.islice(table.items(), self._seen, None):
+                self._add(row_id, row)
+            self._seen = len(table)
+        holders = self._ids.get(wanted)
+        if holders and len(holders) == 1:
+            row = table.get(next(iter(holders)))
+            if row is not None and self._key(row) == wanted:
+                return row
+        # A miss, a stale entry or several holders: a plain dict may have changed in place.
+        found = self._first(table, wanted)
+        if found is not None or holders:
+            self._stale = True
+        return found
 
 
 def next_id(state: dict[str, Any], sequence: str) -> int:

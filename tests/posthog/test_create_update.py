@@ -126,7 +126,7 @@ def test_metadata_type_is_free_text_checked_only_for_presence(api):
 
 
 def test_metric_order_must_name_every_metric(api):
-    exp = create(api, metrics=[mean("a"), mean("b")])
+    exp = create(api, metrics=[mean("a"), mean("b")], allow_unknown_events=True)  # events never ingested
     uuids = [m["uuid"] for m in exp["metrics"]]
     assert exp["primary_metrics_ordered_uuids"] == uuids
     before = posthog_state(api)
@@ -144,7 +144,7 @@ def test_metric_order_must_name_every_metric(api):
     assert posthog_state(api) == before
     reordered = patch(api, exp["id"], {"primary_metrics_ordered_uuids": [uuids[1], uuids[0], "extra"]})
     assert reordered["primary_metrics_ordered_uuids"] == [uuids[1], uuids[0], "extra"]  # unknown entries are kept
-    replaced = patch(api, exp["id"], {"metrics": [reordered["metrics"][1], mean("c")]})
+    replaced = patch(api, exp["id"], {"metrics": [reordered["metrics"][1], mean("c")], "allow_unknown_events": True})
     assert replaced["primary_metrics_ordered_uuids"] == [uuids[1], "extra", replaced["metrics"][1]["uuid"]]
 
 
@@ -155,6 +155,7 @@ def test_metric_uuids_are_unique_across_lists_and_links(api):
         metrics=[mean("a", uuid="same"), mean("b", uuid="same")],
         metrics_secondary=[mean("c", uuid="same"), mean("d", uuid=metric["query"]["uuid"])],
         saved_metrics_ids=[{"id": metric["id"], "metadata": {"type": "secondary"}}],
+        allow_unknown_events=True,
     )
     uuids = [m["uuid"] for m in exp["metrics"] + exp["metrics_secondary"]]
     assert uuids[0] == "same" and len(set(uuids) | {metric["query"]["uuid"]}) == 5

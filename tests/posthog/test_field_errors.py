@@ -270,7 +270,7 @@ def test_a_link_without_metadata_is_refused_on_create(api):
     assert api.get(f"{P}/experiments/?search=Field errors").json()["count"] == 0
 
 
-@pytest.mark.parametrize("query", ["limit=abc", "offset=-1", "limit=0", "offset=x"])
+@pytest.mark.parametrize("query", ["limit=abc", "limit=-1", "offset=x"])
 def test_eligible_flags_bad_paging_answers_posthogs_bare_error(api, query):
     response = api.get(f"{P}/experiments/eligible_feature_flags/?{query}")
     assert response.status_code == 400

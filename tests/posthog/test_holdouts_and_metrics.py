@@ -57,6 +57,10 @@ def test_holdout_rules(api):
         400,
         "Rollout percentage must be between 0 and 100.",
     )
+    for odd in ({"a": 1}, "50", [50]):  # a TypeError in PostHog (a 500); a 400 here, never a 500
+        body = {"name": "h", "filters": [{"rollout_percentage": odd}]}
+        assert api.post(f"{P}/experiment_holdouts/", json_body=body).status_code == 400
+        assert api.patch(f"{P}/experiment_holdouts/1/", json_body={"filters": body["filters"]}).status_code == 400
     assert_error(
         api.post(f"{P}/experiment_holdouts/", json_body={"filters": [{"rollout_percentage": 120}]}),
         400,

@@ -92,7 +92,7 @@ def test_admin_is_never_forwarded(proxy, upstream) -> None:
 
 
 def test_unserved_paths_stay_local_unless_fallback_is_asked_for(proxy, upstream) -> None:
-    unknown = "/api/projects/1/feature_flags/"
+    unknown = "/api/projects/1/dashboards/"
     local = requests.get(proxy.url + unknown, headers=PH, timeout=10)
     assert local.status_code == 404 and "X-Mock-Upstream" not in local.headers
     assert upstream_paths(upstream) == []

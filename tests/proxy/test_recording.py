@@ -86,6 +86,22 @@ def test_answers_outside_the_contract_and_errors_are_not_recorded(proxy, upstrea
     assert list(json.loads(recording.read_text(encoding="utf-8"))["data"]["posthog"]["experiments"]) == ["1"]
 
 
+def test_answers_holding_no_experiments_are_not_recorded_as_experiments(proxy, recording: Path) -> None:
+    exp_id = _get(proxy, "/api/projects/1/experiments/", PH).json()["results"][0]["id"]
+    for path in (
+        "/api/projects/1/experiments/eligible_feature_flags/",  # flags, with ids and creation times
+        "/api/projects/1/experiments/stats/",
+        "/api/projects/1/feature_flags/",
+        "/api/projects/1/actions/",
+        "/api/projects/1/event_definitions/",
+        "/api/projects/1/cohorts/",
+    ):
+        assert _get(proxy, path, PH).status_code == 200, path
+    listed = {str(e["id"]) for e in _get(proxy, "/api/projects/1/experiments/", PH).json()["results"]}
+    recorded = json.loads(recording.read_text(encoding="utf-8"))["data"]["posthog"]["experiments"]
+    assert str(exp_id) in recorded and set(recorded) == listed
+
+
 def test_without_record_nothing_is_written(upstream, tmp_path: Path) -> None:
     from tests.proxy.conftest import proxy_for
 

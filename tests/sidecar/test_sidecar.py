@@ -34,9 +34,15 @@ def dockerfile() -> dict[str, object]:
     env: dict[str, str] = {}
     cmd: list[str] = []
     health: list[str] = []
+    runs_as_user: list[str] = []
+    user = None
     for line in joined.splitlines():
         line = line.strip()
-        if line.startswith("ENV "):
+        if line.startswith("USER "):
+            user = line[5:].strip()
+        elif line.startswith("RUN ") and user is not None:
+            runs_as_user.append(line[4:])
+        elif line.startswith("ENV "):
             for pair in shlex.split(line[4:]):
                 key, _, value = pair.partition("=")
                 env[key] = value
@@ -44,7 +50,7 @@ def dockerfile() -> dict[str, object]:
             cmd = json.loads(line[4:])
         elif line.startswith("HEALTHCHECK "):
             health = json.loads(line.split(" CMD ", 1)[1])
-    return {"env": env, "cmd": cmd, "health": health, "text": text}
+    return {"env": env, "cmd": cmd, "health": health, "text": text, "runs_as_user": runs_as_user}
 
 
 def free_port() -> int:
@@ -147,6 +153,26 @@ def test_the_image_runs_waitress_from_the_installed_package(sidecar, installed):
         check=True,
     ).stdout
     assert where.startswith(str(installed))
+
+
+def test_the_image_warms_the_start_up_cache_for_its_user(installed, tmp_path):
+    """The build step run as the image's user fills its cache; the sidecar then starts from it."""
+    (step,) = dockerfile()["runs_as_user"]
+    argv = shlex.split(step)
+    assert argv[0] == "python"
+    home = tmp_path / "data"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOCKSERVER_", "XDG_"))}
+    env.update(HOME=str(home), PYTHONPATH=str(installed))
+    subprocess.run([sys.executable, *argv[1:]], env=env, cwd=home, check=True, capture_output=True, timeout=120)
+    cache = home / ".cache" / "mockserver"
+    assert {p.name.split("-")[0] for p in (cache / "specs").glob("*.marshal")} >= {"posthog", "launchdarkly", "admin"}
+    assert {p.name.split("-")[0] for p in (cache / "seeds").glob("*.marshal")} == {"posthog", "launchdarkly"}
+    code = "import sys\nfrom mockserver.app import create_app\ncreate_app()\nprint('faker' in sys.modules)\n"
+    started = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=home, capture_output=True, text=True, timeout=120
+    )
+    assert started.stdout.split() == ["False"], started.stderr[-2000:]
 
 
 def test_dockerfile_is_a_slim_non_root_image_with_a_healthcheck():

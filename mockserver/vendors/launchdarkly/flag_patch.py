@@ -14,6 +14,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
+from mockserver.core import documents
 from mockserver.vendors.launchdarkly import flag_dependents, flag_instructions, flag_rules, flags
 from mockserver.vendors.launchdarkly.errors import invalid, patch_failed
 
@@ -64,21 +65,8 @@ def json_patch(before: dict[str, Any], body: Any) -> dict[str, Any]:
     return doc
 
 
-def _merged(target: Any, patch: Any) -> Any:
-    """RFC 7386: objects merge member by member, null removes a member, anything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = _merged(out.get(key), value)
-    return out
-
-
 def merge_patch(before: dict[str, Any], merge: dict[str, Any]) -> dict[str, Any]:
-    doc = _merged(before, merge)
+    doc = documents.merge_patch(before, merge)
     for name in sorted(set(doc) | set(before)):
         if name == "environments" or doc.get(name) == before.get(name):
             continue

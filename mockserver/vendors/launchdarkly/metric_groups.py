@@ -16,7 +16,7 @@ from mockserver.core.store import next_uuid
 from mockserver.vendors.launchdarkly import filters, iterations, patching
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid
-from mockserver.vendors.launchdarkly.metrics import DATA_SOURCE, Uses, dependent_experiment, running, uses
+from mockserver.vendors.launchdarkly.metrics import DATA_SOURCE, Uses, expand_experiments, running, uses
 
 KINDS = ("funnel", "standard")
 EDITABLE = ("name", "description", "tags", "maintainerId", "metrics")
@@ -185,14 +185,7 @@ def rep(
         "_version": row.get("_version", 1),
     }
     if expand:
-        measuring = uses(state, project_key, key, is_group=True, index=index)
-        users = sorted(measuring, key=lambda e: (-e["_creationDate"], e["key"]))
-        users = [e for e in users if e.get("type") != "holdout"]
-        if "experiments" in expand:
-            out["experiments"] = [dependent_experiment(state, e) for e in users]
-        if "experimentCount" in expand:
-            out["experimentCount"] = len(users)
-            out["activeExperimentCount"] = sum(1 for e in users if running(e))
+        expand_experiments(state, project_key, key, out, expand, is_group=True, index=index)
     return out
 
 

@@ -384,18 +384,34 @@ def rep(
     return out
 
 
-def _expand(
-    state: dict[str, Any], project_key: str, row: dict, out: dict[str, Any], expand: list[str], index: Uses | None
-) -> None:
-    if not expand:
-        return
-    users = sorted(uses(state, project_key, row["key"], index=index), key=lambda e: (-e["_creationDate"], e["key"]))
+def expand_experiments(
+    state: dict[str, Any],
+    project_key: str,
+    key: str,
+    out: dict[str, Any],
+    expand: list[str],
+    is_group: bool = False,
+    index: Uses | None = None,
+) -> list[dict[str, Any]]:
+    """The ``experiments`` and ``experimentCount`` expansions of a metric or a metric group: the
+    experiments (not holdouts) that use it, newest first (returned)."""
+    measuring = uses(state, project_key, key, is_group, index)
+    users = sorted(measuring, key=lambda e: (-e["_creationDate"], e["key"]))
     users = [e for e in users if e.get("type") != "holdout"]
     if "experiments" in expand:
         out["experiments"] = [dependent_experiment(state, e) for e in users]
     if "experimentCount" in expand:
         out["experimentCount"] = len(users)
         out["activeExperimentCount"] = sum(1 for e in users if running(e))
+    return users
+
+
+def _expand(
+    state: dict[str, Any], project_key: str, row: dict, out: dict[str, Any], expand: list[str], index: Uses | None
+) -> None:
+    if not expand:
+        return
+    users = expand_experiments(state, project_key, row["key"], out, expand, index=index)
     holders = groups_holding(state, project_key, row["key"])
     if "metricGroups" in expand:
         out["metricGroups"] = [

@@ -8,14 +8,15 @@ Everything comes from the seed and the anchor instant, so the same seed gives th
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
-
-from mockserver.core.store import SeedContext, next_uuid
+from mockserver.core.store import SeedContext, next_uuid, pure_seeder
 from mockserver.vendors.launchdarkly import experiments, holdouts, iterations, layers
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.flag_seed import seed_flag_details
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 PROJECTS = {
     "default": ("Default Project", {"production": "Production", "test": "Test"}),
@@ -168,8 +169,11 @@ def _hex_id(rng) -> str:
     return f"{rng.getrandbits(96):024x}"
 
 
+@pure_seeder
 def seed(ctx: SeedContext) -> dict[str, Any]:
     rng = ctx.rng
+    from faker import Faker  # imported when a world is seeded, not when a cached one is loaded
+
     fake = Faker("en_US")
     fake.seed_instance(ctx.seed)
     anchor = m.millis(ctx.anchor)

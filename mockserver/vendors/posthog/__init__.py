@@ -1,4 +1,4 @@
-"""PostHog: experiments, holdouts and shared metrics under /api/projects/{project_id}/."""
+"""PostHog: experiments, holdouts, shared metrics, feature flags, cohorts, actions and event definitions."""
 
 from __future__ import annotations
 

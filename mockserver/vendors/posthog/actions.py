@@ -30,6 +30,7 @@ def act(
         end(exp, flag, inputs.END.parse(body), stamp)
     elif action == "ship_variant":
         ship_variant(exp, flag, inputs.SHIP_VARIANT.parse(body), stamp, gate)
+        flags.propagate_variants(state, flag, stamp, skip=exp["id"])
     else:
         lifecycle.require(action, exp, flag)
         SIMPLE[action](exp, flag, stamp, gate)

@@ -1,4 +1,7 @@
-"""/__admin/posthog: approval policies and the change requests they open (specs/admin.posthog.yaml)."""
+"""/__admin/posthog: approval policies, the change requests they open, and ingested events.
+
+Paths and bodies are in specs/posthog.admin.yaml.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 from mockserver.core.clock import iso
 from mockserver.core.problems import Problem
 from mockserver.core.vendor import Call, Reply
-from mockserver.vendors.posthog import approvals
+from mockserver.vendors.posthog import approvals, events
 
 MAX_POLICIES = 500
 
@@ -99,6 +102,20 @@ def reject(call: Call) -> Reply:
     return _decide(call, "rejected")
 
 
+def ingest_events(call: Call) -> Reply:
+    """Events arrived in a project: their definitions are created (or their last_seen_at moves to now)."""
+    body: dict[str, Any] = call.body
+    project_id = body.get("project_id", 1)
+    names = body.get("events")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+        raise Problem("bad_request", "events must be a non-empty list of event names", attr="events")
+    if type(project_id) is not int or str(project_id) not in call.state["projects"]:
+        raise Problem("bad_request", f"project {project_id!r} does not exist", attr="project_id")
+    rows = events.ingest(call.state, project_id, names, call.now)
+    fields = ("id", "name", "created_at", "last_seen_at")
+    return Reply(200, {"project_id": project_id, "event_definitions": [{k: r[k] for k in fields} for r in rows]})
+
+
 HANDLERS = {
     "listPosthogApprovalPolicies": list_policies,
     "addPosthogApprovalPolicy": add_policy,
@@ -107,4 +124,5 @@ HANDLERS = {
     "getPosthogChangeRequest": get_change_request,
     "approvePosthogChangeRequest": approve,
     "rejectPosthogChangeRequest": reject,
+    "ingestPosthogEvents": ingest_events,
 }

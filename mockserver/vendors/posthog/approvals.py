@@ -22,6 +22,8 @@ ACTION_KEYS = {
     "experiment.pause": ("experiment", "Pause or resume an experiment"),
     "experiment.update": ("experiment", "Change an experiment's variant split, or ship a winning variant"),
     "feature_flag.update": ("feature_flag", "Update a feature flag"),
+    "feature_flag.enable": ("feature_flag", "Enable a feature flag"),
+    "feature_flag.disable": ("feature_flag", "Disable a feature flag"),
     "experiment_holdout.update": ("experiment_holdout", "Update a holdout group"),
     "experiment_holdout.delete": ("experiment_holdout", "Delete a holdout group"),
 }

@@ -25,10 +25,20 @@ class Identity:
     key: str | None
 
 
+# operationId prefix -> the scope object of the viewset that serves it
+SCOPE_OBJECTS = {
+    "experiment_saved_metrics": "experiment_saved_metric",
+    "feature_flags": "feature_flag",
+    "cohorts": "cohort",
+    "actions": "action",
+    "event_definitions": "event_definition",
+}
+
+
 def scope_for(operation_id: str, method: str) -> str:
     if operation_id == "experiments_eligible_feature_flags_retrieve":
         return "feature_flag:read"
-    obj = "experiment_saved_metric" if operation_id.startswith("experiment_saved_metrics") else "experiment"
+    obj = next((o for prefix, o in SCOPE_OBJECTS.items() if operation_id.startswith(prefix + "_")), "experiment")
     return f"{obj}:{'read' if method in ('GET', 'HEAD') else 'write'}"
 
 

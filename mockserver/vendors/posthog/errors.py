@@ -68,6 +68,11 @@ def field_error(detail: str, attr: str, code: str) -> Problem:
     return Problem("validation", detail, attr=attr, code=code, extra={"request_shape": True})
 
 
+def conflict(detail: str) -> Problem:
+    """PostHog's ``Conflict`` (409, code ``conflict``)."""
+    return Problem("conflict", detail)
+
+
 def not_found(detail: str = "Not found.") -> Problem:
     return Problem("not_found", detail)
 

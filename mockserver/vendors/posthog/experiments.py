@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from mockserver.core.clock import iso
-from mockserver.core.store import next_id
-from mockserver.vendors.posthog import approvals, fingerprints, flags, inputs, lifecycle, metric_validation, ordering
+from mockserver.vendors.posthog import approvals, fingerprints, flags, inputs, metric_validation, ordering
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog.errors import invalid, not_found
 from mockserver.vendors.posthog.inputs import Context
@@ -526,6 +525,7 @@ def _write(state, plan: _Update, stamp: str) -> None:
         exp["saved_metrics"] = sorted(links, key=lambda link: link["id"])  # the table's order, by link id
     if plan.new_filters is not None:
         flags.write_filters(flag, plan.new_filters)
+        flags.propagate_variants(state, flag, stamp, skip=exp["id"])
     if plan.draft and changes.get("start_date") is not None and flag is not None:
         flag["active"] = True
     for name in STORED_AS_SENT:
@@ -537,52 +537,3 @@ def _write(state, plan: _Update, stamp: str) -> None:
     if "holdout" in changes:
         exp["holdout_id"] = changes["holdout"]["id"] if changes["holdout"] else None
     exp["updated_at"] = stamp
-
-
-# ---------------------------------------------------------------------------------------------
-# Exposure cohort
-
-
-def exposure_cohort(state, exp: dict[str, Any], user_id: int, now: datetime) -> dict[str, Any]:
-    flag = m.flag_of(state, exp)
-    lifecycle.require("create_exposure_cohort", exp, flag)
-    cid = next_id(state, "cohort")
-    event = ((exp.get("exposure_criteria") or {}).get("exposure_config") or {}).get("event") or "$feature_flag_called"
-    cohort = {
-        "id": cid,
-        "team_id": exp["team_id"],
-        "name": f'Users exposed to experiment "{exp["name"]}"',
-        "description": "",
-        "is_static": False,
-        "is_calculating": True,
-        "deleted": False,
-        "count": None,
-        "filters": {
-            "properties": {
-                "type": "OR",
-                "values": [
-                    {
-                        "type": "AND",
-                        "values": [
-                            {
-                                "type": "behavioral",
-                                "key": event,
-                                "value": "performed_event",
-                                "event_type": "events",
-                                "explicit_datetime": exp["start_date"],
-                                "event_filters": [{"key": "$feature_flag", "type": "event", "value": flag["key"]}],
-                            }
-                        ],
-                    }
-                ],
-            }
-        },
-        "created_by_id": user_id,
-        "created_at": iso(now),
-        "last_calculation": None,
-        "errors_calculating": 0,
-    }
-    state["cohorts"][str(cid)] = cohort
-    exp["exposure_cohort"] = cid
-    exp["updated_at"] = iso(now)
-    return cohort

@@ -29,4 +29,9 @@ def explain(operation_id: str, problem: Problem, body: Any) -> Problem | None:
         return None
     if location != "body":
         return None
-    return inputs.stateless_problem(operation_id, body)
+    try:
+        return inputs.stateless_problem(operation_id, body)
+    except (TypeError, AttributeError, KeyError, ValueError):
+        # A body the contract refused can hold types no serializer check expects; PostHog would
+        # answer a 500 there, and the contract's own 400 says what is wrong.
+        return None

@@ -135,6 +135,30 @@ def write_filters(flag: dict[str, Any], filters: dict[str, Any]) -> None:
     flag["version"] = (flag.get("version") or 0) + 1
 
 
+def propagate_variants(state: dict[str, Any], flag: dict[str, Any], stamp: str, skip: int | None = None) -> None:
+    """Every other experiment on the flag takes its variants and aggregation group.
+
+    PostHog's flag serializer does this whenever a flag's filters are written, whether through the
+    flag API, an experiment update or ship_variant; ``skip`` is the experiment making the change.
+    """
+    filters = flag.get("filters") or {}
+    variants = variants_of(flag)
+    aggregation = filters.get("aggregation_group_type_index")
+    linked = sorted(
+        (e for e in state["experiments"].values() if e.get("feature_flag_id") == flag["id"] and e["id"] != skip),
+        key=lambda e: e["id"],
+    )
+    for exp in linked:
+        params = dict(exp.get("parameters") or {})
+        params["feature_flag_variants"] = copy.deepcopy(variants)
+        if aggregation is not None:
+            params["aggregation_group_type_index"] = aggregation
+        else:
+            params.pop("aggregation_group_type_index", None)
+        exp["parameters"] = params
+        exp["updated_at"] = stamp
+
+
 def insert_flag(
     state: dict[str, Any],
     team_id: int,

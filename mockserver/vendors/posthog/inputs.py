@@ -275,7 +275,9 @@ def check_holdout_filters(value: Any, context: Context | None = None) -> Any:
         pct = item.get("rollout_percentage") if isinstance(item, dict) else None
         if pct is None:
             raise invalid("Rollout percentage must be present.", "filters")
-        if pct < 0 or pct > 100:
+        # PostHog compares whatever was sent (a string or an object there is a TypeError, a 500):
+        # here anything that is not a number in range gets the range message.
+        if not isinstance(pct, int | float) or pct < 0 or pct > 100:
             raise invalid("Rollout percentage must be between 0 and 100.", "filters")
     return value
 

@@ -30,6 +30,8 @@ def empty_state(seed: int) -> dict[str, Any]:
         "saved_metrics": {},
         "experiments": {},
         "cohorts": {},
+        "actions": {},
+        "event_definitions": {},
         "timeseries_requests": {},
         "approval_policies": {},
         "change_requests": {},

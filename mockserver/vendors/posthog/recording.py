@@ -112,7 +112,20 @@ def _team(obs: Observation) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+# experiments/… operations whose answers are not experiments (flags, results, counts, a cohort)
+NOT_EXPERIMENTS = {
+    "experiments_eligible_feature_flags_retrieve",
+    "experiments_stats_retrieve",
+    "experiments_requires_flag_implementation_retrieve",
+    "experiments_timeseries_results_retrieve",
+    "experiments_recalculate_timeseries_create",
+    "experiments_create_exposure_cohort_for_experiment_create",
+}
+
+
 def _table(operation_id: str) -> str | None:
+    if operation_id in NOT_EXPERIMENTS:
+        return None
     for prefix, table in (
         ("experiment_holdouts_", "holdouts"),
         ("experiment_saved_metrics_", "saved_metrics"),

@@ -4,74 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.core.pagination import paginate, with_query
 from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.posthog import (
     actions,
-    approvals,
     copies,
     experiments,
     holdouts,
     listing,
+    resource_routes,
     saved_metrics,
     timeseries,
 )
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog import serializers as s
+from mockserver.vendors.posthog.calls import body as _body
+from mockserver.vendors.posthog.calls import gate as _gate
+from mockserver.vendors.posthog.calls import page as _page
+from mockserver.vendors.posthog.calls import team as _team
+from mockserver.vendors.posthog.calls import user as _user
 from mockserver.vendors.posthog.errors import invalid
-
-DEFAULT_LIMIT = 100
-
-
-def _body(call: Call) -> dict[str, Any]:
-    body = call.body if isinstance(call.body, dict) else {}
-    return {k: v for k, v in body.items() if k != "personal_api_key"}
-
-
-def _gate(call: Call) -> approvals.Gate:
-    """The approval gate for this request, carrying enough of it to replay once approved."""
-    intent = {
-        "operation_id": call.valid.operation.operation_id,
-        "method": call.request.method,
-        "path": call.request.path,
-        "query_string": call.request.query_string.decode("latin-1"),
-        "body": call.body if call.valid.has_body else None,
-    }
-    return approvals.Gate(call.state, _team(call), _user(call), call.now, intent, call.approved)
-
-
-def _page(call: Call, rows: list[Any], render, memo_key: Any = None) -> dict[str, Any]:
-    """A page of ``rows``; with ``memo_key`` its rendered rows are remembered until the next write."""
-    limit = call.query.get("limit", DEFAULT_LIMIT)
-    offset = call.query.get("offset", 0)
-    page = paginate(rows, limit, offset)
-    if memo_key is not None:
-        results = call.runtime.store.memo((memo_key, limit, offset), lambda: [render(r) for r in page.items])
-    else:
-        results = [render(r) for r in page.items]
-    base = call.request.base_url
-    args = list(call.request.args.items(multi=True))
-    nxt = with_query(base, args, limit=limit, offset=page.next_offset) if page.next_offset is not None else None
-    prev = None
-    if page.previous_offset is not None:
-        prev = (
-            with_query(base, args, limit=limit, offset=page.previous_offset or None)
-            if page.previous_offset
-            else with_query(base, [(k, v) for k, v in args if k != "offset"], limit=limit)
-        )
-    return {"count": page.total, "next": nxt, "previous": prev, "results": results}
 
 
 def _partial(call: Call) -> bool:
     return call.request.method == "PATCH"
-
-
-def _team(call: Call) -> int:
-    return call.identity.team_id
-
-
-def _user(call: Call) -> int:
-    return call.identity.user_id
 
 
 # -- holdouts ------------------------------------------------------------------------------------
@@ -218,11 +173,6 @@ def experiments_copy_to_project(call: Call) -> Reply:
     return Reply(201, s.experiment(call.state, exp))
 
 
-def experiments_exposure_cohort(call: Call) -> Reply:
-    cohort = experiments.exposure_cohort(call.state, _experiment(call), _user(call), call.now)
-    return Reply(201, {"cohort": s.cohort(call.state, cohort)})
-
-
 def experiments_timeseries(call: Call) -> Reply:
     exp = _experiment(call)
     for name in ("metric_uuid", "fingerprint"):
@@ -244,40 +194,6 @@ def experiments_stats(call: Call) -> Reply:
 def experiments_requires_flag_implementation(call: Call) -> Reply:
     # The legacy check warns when the filters reference events that need a flag call; we have none.
     return Reply(200, {"result": False})
-
-
-FLAG_ORDER = ("created_at", "key", "name")
-
-
-def experiments_eligible_feature_flags(call: Call) -> Reply:
-    query = call.query
-    limit = min(query.get("limit", 20), 100)
-    offset = query.get("offset", 0)
-    order = query.get("order") or "-created_at"
-    if order.lstrip("-") not in FLAG_ORDER:
-        raise invalid(f"Invalid order field: '{order}'")
-    search = (query.get("search") or "").lower()
-    active = query.get("active")
-    creators = {c.strip() for c in str(query.get("created_by_id") or "").split(",") if c.strip()}
-    rows = []
-    for flag in call.state["flags"].values():
-        variants = m.flag_variants(flag)
-        if flag["team_id"] != _team(call) or flag["deleted"] or len(variants) < 2:
-            continue
-        if not any(v.get("key") == "control" for v in variants):
-            continue
-        if search and search not in flag["key"].lower() and search not in flag["name"].lower():
-            continue
-        if active is not None and str(flag["active"]).lower() != str(active).lower():
-            continue
-        if creators and str(flag.get("created_by_id")) not in creators:
-            continue
-        rows.append(flag)
-    field = order.lstrip("-")
-    rows.sort(key=lambda f: (f[field], f["id"]), reverse=order.startswith("-"))
-    return Reply(
-        200, {"results": [s.full_flag(call.state, f) for f in rows[offset : offset + limit]], "count": len(rows)}
-    )
 
 
 HANDLERS = {
@@ -309,10 +225,9 @@ HANDLERS = {
     "experiments_unarchive_create": _action("unarchive"),
     "experiments_duplicate_create": experiments_duplicate,
     "experiments_copy_to_project_create": experiments_copy_to_project,
-    "experiments_create_exposure_cohort_for_experiment_create": experiments_exposure_cohort,
     "experiments_timeseries_results_retrieve": experiments_timeseries,
     "experiments_recalculate_timeseries_create": experiments_recalculate,
     "experiments_stats_retrieve": experiments_stats,
     "experiments_requires_flag_implementation_retrieve": experiments_requires_flag_implementation,
-    "experiments_eligible_feature_flags_retrieve": experiments_eligible_feature_flags,
 }
+HANDLERS.update(resource_routes.HANDLERS)  # flags, cohorts, actions, event definitions

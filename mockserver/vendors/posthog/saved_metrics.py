@@ -14,7 +14,7 @@ from mockserver.core.clock import iso
 from mockserver.core.store import next_id, next_uuid
 from mockserver.vendors.posthog import inputs, metric_validation
 from mockserver.vendors.posthog.errors import invalid
-from mockserver.vendors.posthog.metric_references import check_metric_references
+from mockserver.vendors.posthog.metric_references import check_metric_references, stored_action_ids
 
 LEGACY_FROZEN = (
     "This saved metric uses a legacy query format and cannot be updated. "
@@ -62,7 +62,9 @@ def update(state, row: dict[str, Any], body: Any, now: datetime, partial: bool) 
         raise invalid(LEGACY_FROZEN)
     query = _normalised_query(state, data["query"], row["query"]) if "query" in data else None
     if query is not None:
-        check_metric_references(state, row["team_id"], [[query]], True)
+        # An update is checked for the actions it adds, not for those the stored query already names.
+        known = stored_action_ids([row["query"]])
+        check_metric_references(state, row["team_id"], [[query]], True, known_action_ids=known)
     for name in ("name", "description"):
         if name in data:
             row[name] = data[name]

@@ -1,4 +1,5 @@
-"""The seeded PostHog world: two projects, users, flags, holdouts, shared metrics, experiments.
+"""The seeded PostHog world: two projects, users, flags, holdouts, shared metrics, experiments, actions
+and the event definitions of every event they name.
 
 Everything comes from the seed and the anchor instant, so the same seed gives the same bytes.
 Records are created in a fixed order (fixtures refer to experiments and flags by id).
@@ -6,19 +7,29 @@ Records are created in a fixed order (fixtures refer to experiments and flags by
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from random import Random
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from mockserver.core.clock import iso
-from mockserver.core.store import SeedContext, next_id, next_uuid
-from mockserver.vendors.posthog import fingerprints, flags, models, ordering, timeseries
+from mockserver.core.store import SeedContext, next_id, next_uuid, pure_seeder
+from mockserver.vendors.posthog import events, fingerprints, flags, models, ordering, timeseries
+from mockserver.vendors.posthog.metric_references import entity_references
 
-_FAKER = Faker("en_US")
+if TYPE_CHECKING:
+    from faker import Faker
+
+
+@functools.cache
+def _faker() -> Faker:
+    """Imported when a world is first seeded: a cached world (``core.disk_cache``) needs no Faker."""
+    from faker import Faker
+
+    return Faker("en_US")
+
 
 THEMES = [
     "Checkout button copy",
@@ -128,8 +139,9 @@ def legacy_trends_metric(event: str) -> dict[str, Any]:
     }
 
 
+@pure_seeder
 def seed(ctx: SeedContext) -> dict[str, Any]:
-    fake = _FAKER
+    fake = _faker()
     fake.seed_instance(ctx.seed)
     anchor = ctx.anchor
     world = _World(models.empty_state(ctx.seed), ctx.rng, fake, lambda days: iso(anchor - timedelta(days=days)), [])
@@ -141,6 +153,7 @@ def seed(ctx: SeedContext) -> dict[str, Any]:
     _experiments(world)
     _legacy_experiment(world)
     _finished_calculations(world)
+    _taxonomy(world, anchor)
     return world.state
 
 
@@ -354,3 +367,70 @@ def _finished_calculations(world: _World) -> None:
         for metric in exp["metrics"]:
             if metric.get("kind") == "ExperimentMetric":
                 timeseries.seed_completed(world.state, exp, metric, world.at(1))
+
+
+# Actions per project: (name, description, steps). Their events are ingested like the metrics' events.
+ACTIONS = {
+    1: [
+        ("Completed purchase", "A checkout that went through.", [{"event": "purchase_completed"}]),
+        (
+            "Viewed pricing page",
+            "Any page view of the pricing page.",
+            [{"event": "$pageview", "url": "/pricing", "url_matching": "contains"}],
+        ),
+        ("Signed up", "A new account.", [{"event": "signed_up"}]),
+    ],
+    2: [("Finished onboarding", "The last onboarding step in the app.", [{"event": "onboarding_completed"}])],
+}
+
+
+def _taxonomy(world: _World, anchor: datetime) -> None:
+    """Event definitions for every event the seeded metrics and actions name, and a few actions.
+
+    Runs after the experiments so their ids, uuids and random draws stay what they were.
+    """
+    state = world.state
+    users = sorted(int(u) for u in state["users"])
+    for team_id in sorted(int(p) for p in state["projects"]):
+        metrics = [q["query"] for q in state["saved_metrics"].values() if q["team_id"] == team_id]
+        for exp in state["experiments"].values():
+            if exp["team_id"] == team_id:
+                metrics += (exp.get("metrics") or []) + (exp.get("metrics_secondary") or [])
+        names = entity_references(metrics)[0] | set(EVENTS) | {"$feature_flag_called"}
+        names |= {step["event"] for _, _, steps in ACTIONS.get(team_id, []) for step in steps}
+        for index, name in enumerate(sorted(names)):
+            row = events.record(state, team_id, name, iso(anchor - timedelta(days=240 - index * 3)))
+            row["last_seen_at"] = iso(anchor - timedelta(hours=1 + index * 7))
+        for index, (name, description, steps) in enumerate(ACTIONS.get(team_id, [])):
+            aid = next_id(state, "action")
+            created = iso(anchor - timedelta(days=180 - aid * 11))
+            state["actions"][str(aid)] = {
+                "id": aid,
+                "team_id": team_id,
+                "name": name,
+                "description": description,
+                "tags": [],
+                "post_to_slack": False,
+                "slack_message_format": "",
+                "steps": [
+                    {
+                        "tag_name": None,
+                        "text": None,
+                        "text_matching": None,
+                        "href": None,
+                        "href_matching": None,
+                        "selector": None,
+                        "url": None,
+                        "event": None,
+                        "properties": None,
+                        "url_matching": "contains",
+                        **step,
+                    }
+                    for step in steps
+                ],
+                "created_at": created,
+                "created_by_id": users[(aid + index) % len(users)],
+                "deleted": False,
+                "last_calculated_at": created,
+                "pinned_at": None,
+            }

@@ -36,12 +36,6 @@ def minimal_flag(flag: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def full_flag(state: dict[str, Any], flag: dict[str, Any]) -> dict[str, Any]:
-    out = minimal_flag(flag)
-    out.update(created_at=flag["created_at"], created_by=user(state, flag.get("created_by_id")))
-    return out
-
-
 def holdout(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     """G1's ExperimentHoldoutSerializer (no access level: that field came later)."""
     return {
@@ -177,10 +171,3 @@ def experiment(state: dict[str, Any], exp: dict[str, Any]) -> dict[str, Any]:
         "status": status_of(exp, flag),
         "user_access_level": "editor",
     }
-
-
-def cohort(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    out.pop("team_id", None)
-    out["created_by"] = user(state, out.pop("created_by_id", None))
-    return out

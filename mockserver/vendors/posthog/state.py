@@ -44,7 +44,25 @@ TABLES = {
             "created_at": STR,
         },
     ),
-    "cohorts": {"type": "object"},
+    "cohorts": id_table(
+        ["team_id", "name", "filters", "deleted", "is_static"],
+        {"id": INT, "team_id": INT, "name": STR, "filters": {"type": "object"}, "deleted": BOOL, "is_static": BOOL},
+    ),
+    "actions": id_table(
+        ["team_id", "name", "deleted", "steps"],
+        {
+            "id": INT,
+            "team_id": INT,
+            "name": {"type": ["string", "null"]},
+            "deleted": BOOL,
+            "steps": {"type": "array", "items": {"type": "object"}},
+        },
+    ),
+    # An event a project has ingested (or that was defined through the API): what metrics may name.
+    "event_definitions": id_table(
+        ["team_id", "name"],
+        {"id": STR, "team_id": INT, "name": STR, "created_at": STAMP, "last_seen_at": STAMP},
+    ),
     "timeseries_requests": {"type": "object"},
     "approval_policies": id_table(
         ["project_id", "action_key", "quorum", "users", "roles", "enabled"],

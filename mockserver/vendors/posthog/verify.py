@@ -9,6 +9,7 @@ from typing import Any
 
 from mockserver.core.verify import Check
 from mockserver.vendors.posthog import listing
+from mockserver.vendors.posthog import resource_serializers as rs
 from mockserver.vendors.posthog import serializers as s
 
 
@@ -20,6 +21,14 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"holdouts.{key}", "experiment_holdouts_retrieve", partial(s.holdout, state, row)
     for key, row in state["saved_metrics"].items():
         yield f"saved_metrics.{key}", "experiment_saved_metrics_retrieve", partial(s.saved_metric, state, row)
+    for key, row in state["flags"].items():
+        yield f"flags.{key}", "feature_flags_retrieve", partial(rs.feature_flag, state, row, now)
+    for key, row in state["cohorts"].items():
+        yield f"cohorts.{key}", "cohorts_retrieve", partial(rs.cohort, state, row)
+    for key, row in state["actions"].items():
+        yield f"actions.{key}", "actions_retrieve", partial(rs.action, state, row)
+    for key, row in state["event_definitions"].items():
+        yield f"event_definitions.{key}", "event_definitions_retrieve", partial(rs.event_definition, state, row)
     for key in state["projects"]:
         team = int(key)
         stats = cache(partial(listing.stats, state, team, now))  # one project's stats: computed once

@@ -1,0 +1,63 @@
+"""What PostHog handlers read off a call: team, user, body, the approval gate, DRF's list page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mockserver.core.pagination import paginate, with_query
+from mockserver.core.vendor import Call
+from mockserver.vendors.posthog import approvals
+
+DEFAULT_LIMIT = 100
+
+
+def team(call: Call) -> int:
+    return call.identity.team_id
+
+
+def user(call: Call) -> int:
+    return call.identity.user_id
+
+
+def body(call: Call) -> dict[str, Any]:
+    """The JSON body without the credential PostHog also accepts there."""
+    data = call.body if isinstance(call.body, dict) else {}
+    return {k: v for k, v in data.items() if k != "personal_api_key"}
+
+
+def gate(call: Call) -> approvals.Gate:
+    """The approval gate for this request, carrying enough of it to replay once approved."""
+    intent = {
+        "operation_id": call.valid.operation.operation_id,
+        "method": call.request.method,
+        "path": call.request.path,
+        "query_string": call.request.query_string.decode("latin-1"),
+        "body": call.body if call.valid.has_body else None,
+    }
+    return approvals.Gate(call.state, team(call), user(call), call.now, intent, call.approved)
+
+
+def page(call: Call, rows: list[Any], render: Callable[[Any], Any], memo_key: Any = None) -> dict[str, Any]:
+    """DRF's LimitOffsetPagination: count, absolute next/previous links, results.
+
+    With ``memo_key`` the rendered results are remembered until the next write (see ``Store.memo``).
+    """
+    limit = call.query.get("limit", DEFAULT_LIMIT)
+    offset = call.query.get("offset", 0)
+    chunk = paginate(rows, limit, offset)
+    if memo_key is not None:
+        results = call.runtime.store.memo((memo_key, limit, offset), lambda: [render(r) for r in chunk.items])
+    else:
+        results = [render(r) for r in chunk.items]
+    base = call.request.base_url
+    args = list(call.request.args.items(multi=True))
+    nxt = with_query(base, args, limit=limit, offset=chunk.next_offset) if chunk.next_offset is not None else None
+    prev = None
+    if chunk.previous_offset is not None:
+        prev = (
+            with_query(base, args, limit=limit, offset=chunk.previous_offset)
+            if chunk.previous_offset
+            else with_query(base, [(k, v) for k, v in args if k != "offset"], limit=limit)
+        )
+    return {"count": chunk.total, "next": nxt, "previous": prev, "results": results}
