@@ -117,9 +117,10 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
-def spawn(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+def spawn(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.Popen:
+    """``python -m`` imports from ``cwd`` first: another checkout's server must start in that checkout."""
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(); read when the process dies early
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     proc.log = log  # type: ignore[attr-defined]
     _children.append(proc)
     return proc

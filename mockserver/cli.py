@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import MISSING
 from typing import Any
 
+from mockserver.core import heap
 from mockserver.core.registry import RegistryError, options
 from mockserver.core.settings import Settings, build, coerce, env_overrides, setting_fields
 from mockserver.version import __version__
@@ -146,8 +147,9 @@ def serve(settings: Settings) -> int:
         return 2
     # Everything built so far (libraries, compiled contracts, the seeded world) lives as long as
     # the process: keep it out of the collector's full passes, which otherwise walk it all and
-    # show up as pauses of tens of ms under load.
+    # show up as pauses of tens of ms under load; and so is what the state grows by later.
     gc.freeze()
+    heap.settle_growth()
     if tls_files is not None:  # waitress has no TLS: cheroot serves HTTPS
         return serve_https(app, settings, tls_files)
     body_cap = settings.max_body_bytes

@@ -182,3 +182,47 @@ def test_resets_during_traffic_leave_a_consistent_state():
         requests.post(f"{server.url}/__admin/reset", timeout=30)
         fresh = MockServer(make_settings()).runtime.store.snapshot()
         assert server.runtime.store.snapshot()["posthog"] == fresh["posthog"]
+
+
+def test_exports_during_writes_never_show_half_a_write():
+    """GET /__admin/state encodes the live state under the store lock: each export is one moment."""
+    with MockServer(make_settings()) as server:
+        seeded = len(requests.get(f"{server.url}/__admin/state", timeout=30).json()["data"]["posthog"]["experiments"])
+        errors: list = []
+        stop = threading.Event()
+        sizes: list[int] = []
+
+        def exporter():
+            session = requests.Session()
+            while not stop.is_set():
+                r = session.get(f"{server.url}/__admin/state", timeout=30)
+                if r.status_code != 200:
+                    errors.append(("export", r.status_code))
+                    continue
+                posthog = r.json()["data"]["posthog"]
+                errors.extend(("torn export", problem) for problem in consistent(posthog))
+                sizes.append(len(posthog["experiments"]))
+
+        def traffic(n: int):
+            session = requests.Session()
+            for i in range(ROUNDS):
+                r = session.post(
+                    f"{server.url}{P}/experiments/",
+                    headers=AUTH,
+                    json={"name": f"E {n}-{i}", "feature_flag_key": f"e-{n}-{i}"},
+                    timeout=30,
+                )
+                if r.status_code != 201:
+                    errors.append(("create", r.status_code, r.text[:200]))
+
+        reader = threading.Thread(target=exporter)
+        reader.start()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(traffic, range(8)))
+        stop.set()
+        reader.join()
+        assert not errors, errors[:5]
+        assert sizes and sizes == sorted(sizes)  # creates only add: exports in order never shrink
+        assert seeded <= sizes[0] and sizes[-1] <= seeded + 8 * ROUNDS
+        final = requests.get(f"{server.url}/__admin/state", timeout=30).json()["data"]["posthog"]
+        assert len(final["experiments"]) == seeded + 8 * ROUNDS and consistent(final) == []

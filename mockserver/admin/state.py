@@ -25,7 +25,7 @@ def _refused(exc: SnapshotError) -> Problem:
 
 
 def get_state(call: Call) -> Reply:
-    return Reply(200, documents.export(call.runtime))
+    return Reply(200, documents.export(call.runtime, live=True))  # checked and encoded under the store lock
 
 
 def put_state(call: Call) -> Reply:

@@ -4,15 +4,28 @@ What a lenient parser lets through and a real API (or the next export) chokes on
 a message saying why: bytes that are not UTF-8 (the stdlib would guess UTF-16/32), a byte-order
 mark, ``NaN``/``Infinity``, numbers that overflow a double (``1e400``), lone UTF-16 surrogates
 (``"\\ud800"``, which no UTF-8 encoder can write back), and nesting deeper than ``MAX_DEPTH``.
+
+Most bodies are parsed by orjson, which refuses all of that by itself except nesting up to 1,024
+levels and integers beyond 64 bits (it reads them as floats): one compiled schema, walked in Rust,
+catches those two. Anything orjson or that schema turns down goes through the standard library's
+parser and the checks below, which give the refusal its message and keep big integers exact. A
+100 MB state document is parsed in a third of the time the checks alone took in Python.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any
 
+import jsonschema_rs
+import orjson
+
+from mockserver.core import heap
+
 MAX_DEPTH = 100
+BULK_BYTES = 8 * 2**20  # a body this large is parsed as a bulk build (see ``mockserver.core.heap``)
 
 
 class BodyError(ValueError):
@@ -35,6 +48,45 @@ _DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_float)
 
 def parse(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     """The JSON value in ``raw``, or BodyError saying what is wrong with it."""
+    if isinstance(raw, bytes) and raw.startswith(b"\xef\xbb\xbf"):
+        raise BodyError("a byte-order mark is not allowed; send UTF-8 without BOM")
+    if len(raw) < BULK_BYTES:
+        return _parse(raw, max_depth)
+    with heap.bulk():  # a state document: a million containers, kept out of the collector's passes
+        return _parse(raw, max_depth)
+
+
+def _parse(raw: bytes | str, max_depth: int) -> Any:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # refused: the strict parser below says why
+    else:
+        if _plain_enough(max_depth).is_valid(value):
+            return value
+    return _parse_strictly(raw, max_depth)
+
+
+@functools.cache
+def _plain_enough(max_depth: int) -> Any:
+    """What an orjson result must satisfy to be the strict parser's result too.
+
+    Containers at most ``max_depth`` deep (level ``i`` holds members valid at ``i + 1``; the last
+    level holds no containers), and every number inside the 64-bit integer range: orjson turns a
+    bigger integer into a float, which only the standard library's parser keeps exact. A float that
+    large takes the slow path too, which reads it the same.
+    """
+    scalar = {"type": ["string", "number", "boolean", "null"]}
+    bounds = {"exclusiveMinimum": -(2**63), "exclusiveMaximum": 2**63}
+    levels: dict[str, Any] = {}
+    for i in range(max_depth):
+        deeper = {"$ref": f"#/$defs/l{i + 1}"}
+        levels[f"l{i}"] = {"items": deeper, "additionalProperties": deeper, **bounds}
+    levels[f"l{max_depth}"] = {**scalar, **bounds}
+    return jsonschema_rs.Draft202012Validator({"$defs": levels, "$ref": "#/$defs/l0"})
+
+
+def _parse_strictly(raw: bytes | str, max_depth: int) -> Any:
     if isinstance(raw, bytes):
         if raw.startswith(b"\xef\xbb\xbf"):
             raise BodyError("a byte-order mark is not allowed; send UTF-8 without BOM")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mockserver.core import jsonbody
+from mockserver.core import heap, jsonbody
 from mockserver.core.documents import FORMAT, SnapshotError, clock_json, install
 from mockserver.core.tracked import Row
 
@@ -127,13 +127,14 @@ class StateFile:
         parts = {part for (part,) in db.execute("SELECT DISTINCT part FROM rows")}
         # An empty table has no rows: every table the part declares exists, empty or not.
         data: dict[str, dict[str, Any]] = {p: {t: {} for t in runtime.store.tables(p)} for p in parts}
-        for part, tbl, key, value in db.execute("SELECT part, tbl, key, value FROM rows ORDER BY rowid"):
-            parsed = orjson.loads(value)
-            target = data.setdefault(part, {})
-            if tbl == OTHER:
-                target[key] = parsed
-            else:
-                target.setdefault(tbl, {})[key] = parsed
+        with heap.bulk():  # a large state is built without collector passes, then kept out of them
+            for part, tbl, key, value in db.execute("SELECT part, tbl, key, value FROM rows ORDER BY rowid"):
+                parsed = orjson.loads(value)
+                target = data.setdefault(part, {})
+                if tbl == OTHER:
+                    target[key] = parsed
+                else:
+                    target.setdefault(tbl, {})[key] = parsed
         doc: dict[str, Any] = {"format": meta.get("format", FORMAT), "data": data}
         if "seed" in meta:
             doc["seed"] = int(meta["seed"])

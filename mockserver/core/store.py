@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import itertools
 import random
 import threading
@@ -12,12 +11,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from mockserver.core import disk_cache, tracked
+from mockserver.core import disk_cache, heap, tracked
 from mockserver.core.clock import Clock
 from mockserver.core.tracked import Row, TrackedDict, Transaction, active, adopt, begin, end, plain, track_part
 
 ALL_ROWS: Row = ("*", "*", "*")  # the whole state was replaced (reset, import)
 
+# A state with more rows is built as a bulk structure and frozen out of the collector's full
+# passes, which would otherwise walk all of it (~0.3 s per pass with 10,000 experiments).
 LARGE_STATE_ROWS = 5000
 Seeder = Callable[["SeedContext"], dict[str, Any]]
 
@@ -29,6 +30,10 @@ class SeedContext:
         self.seed = seed
         self.anchor = anchor
         self.rng = random.Random(f"{seed}:{vendor}")
+
+
+def _rows(data: Data) -> int:
+    return sum(len(table) for part in data.values() for table in part.values() if isinstance(table, dict))
 
 
 def pure_seeder(func: Seeder) -> Seeder:
@@ -242,7 +247,12 @@ class Store:
         """Replace every part (undoable inside a transaction)."""
         old = self.data
         tx = active()
-        self._swap({part: self._track(part, value) for part, value in data.items()})
+        if _rows(data) > LARGE_STATE_ROWS:
+            with heap.bulk():  # built without collector passes, then kept out of them (see core.heap)
+                live = {part: self._track(part, value) for part, value in data.items()}
+        else:
+            live = {part: self._track(part, value) for part, value in data.items()}
+        self._swap(live)
         if baseline:
             self._set_tracking(base=data, dirty=set(), parked=None)
         elif self._parked is None and self._dirty is not None:
@@ -253,7 +263,6 @@ class Store:
         else:
             self._set_tracking(dirty=None)
         self.touch()
-        self._settle()
 
     @property
     def in_transaction(self) -> Transaction | None:
@@ -290,17 +299,6 @@ class Store:
                     self._dirty |= {row for row in tx.changed_since(tx.clean) if row[0] != "*"}
                 self.touch()
                 KeyIndex.rows_changed(changed)
-
-    def _settle(self) -> None:
-        """Take a large state out of the cyclic collector's full passes.
-
-        The state is plain acyclic JSON, freed by reference counting alone, yet a full collection
-        walks all of it: ~0.3 s per pass with 10,000 experiments, which shows up as p99 spikes.
-        """
-        rows = sum(len(table) for part in self.data.values() for table in part.values() if isinstance(table, dict))
-        if rows > LARGE_STATE_ROWS:
-            gc.collect()
-            gc.freeze()
 
     def touch(self) -> None:
         """Mark a change: results memoised before it are stale."""

@@ -248,17 +248,28 @@ class TrackedList(list):
 # Building tracked trees
 
 
+_CONTAINERS = (dict, list)  # a constant tuple: isinstance with it is twice as fast as with ``dict | list``
+
+
 def _node(value: Any, row: Row | None) -> Any:
-    """``value`` as tracked containers all the way down, dirtying ``row``. Plain data is copied."""
+    """``value`` as tracked containers all the way down, dirtying ``row``. Plain data is copied.
+
+    Each container is copied whole at C speed, then only its members that are containers are
+    replaced: an import builds a million of these.
+    """
     if isinstance(value, dict):
-        out = TrackedDict()
+        out = TrackedDict(value)
         out._kind, out._row, out._tables = "node", row, ()
-        for key, item in value.items():
-            dict.__setitem__(out, key, _node(item, row))
+        for key, item in dict.items(value):
+            if isinstance(item, _CONTAINERS):
+                dict.__setitem__(out, key, _node(item, row))
         return out
     if isinstance(value, list):
-        lst = TrackedList(_node(item, row) for item in value)
+        lst = TrackedList(value)
         lst._row = row
+        for index, item in enumerate(value):
+            if isinstance(item, _CONTAINERS):
+                list.__setitem__(lst, index, _node(item, row))
         return lst
     return value
 
@@ -330,9 +341,9 @@ def _retag(value: Any, row: Row) -> Any:
 def plain(value: Any) -> Any:
     """A deep copy as plain dicts and lists (exports, snapshots, anything leaving the store)."""
     if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
+        return {key: plain(item) if isinstance(item, _CONTAINERS) else item for key, item in value.items()}
     if isinstance(value, list):
-        return [plain(item) for item in value]
+        return [plain(item) if isinstance(item, _CONTAINERS) else item for item in value]
     return value
 
 

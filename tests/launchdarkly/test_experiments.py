@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.launchdarkly.helpers import BASE, PROJECT, create, experiment_post, get, iteration_input
+from tests.launchdarkly.helpers import BASE, PROJECT, create, experiment_post, get, iteration_input, patch
 
 
 def keys(body) -> list[str]:
@@ -286,3 +286,16 @@ def test_filters_and_together_even_when_repeated(ld):
     assert both and all(flag_key in e["currentIteration"]["flags"] for e in both)
     assert ld.get(f"{BASE}?filter=status:running&filter=flagKey:zzz").json()["items"] == []
     assert ld.get(f"{BASE}?filter=status: running").json()["items"] == running
+
+
+def test_a_remembered_list_page_follows_every_write_and_each_expand(ld):
+    """Pages render once until the next write; an expand or another page is another page."""
+    first = ld.get(BASE, params={"limit": 2}).json()
+    assert ld.get(BASE, params={"limit": 2}).json() == first
+    key = first["items"][0]["key"]
+    assert patch(ld, key, {"kind": "updateName", "value": "Renamed for the page"}).status_code == 200
+    again = ld.get(BASE, params={"limit": 2}).json()
+    assert again["items"][0]["name"] == "Renamed for the page"
+    expanded = ld.get(BASE, params={"limit": 2, "expand": "draftIteration"}).json()
+    assert keys(expanded) == keys(again)
+    assert ld.get(BASE, params={"limit": 2, "offset": 2}).json()["items"] != again["items"]

@@ -134,3 +134,21 @@ def test_experiments_see_flag_changes(ld_api):
     assert archived.status_code == 400 and "is archived" in archived.json()["message"]
     applied(ld_api, "pricing-page-layout", {"kind": "restoreFlag"}, env=None)
     assert patch_experiment(ld_api, "rule-exp", {"kind": "startIteration"}).status_code == 200
+
+
+def test_the_status_list_agrees_with_each_flag_status_while_an_experiment_runs(ld_api):
+    """The list finds running experiments in one pass; each flag's own status scans for them."""
+    create_flag(
+        ld_api, "checkout-cta", variations=[{"value": "buy", "name": "Buy"}, {"value": "order", "name": "Order"}]
+    )
+    applied(ld_api, "checkout-cta", {"kind": "turnFlagOn"})
+    _experiment_on(ld_api, "checkout-cta")
+    assert patch_experiment(ld_api, "flag-exp", {"kind": "startIteration"}).status_code == 200
+    listed = ld_api.get(f"/api/v2/flag-statuses/default/{ENV}").json()["items"]
+    by_key = {item["_links"]["self"]["href"].rsplit("/", 1)[-1]: item for item in listed}
+    assert by_key["checkout-cta"]["name"] == "active"
+    for key, item in by_key.items():
+        one = ld_api.get(f"/api/v2/flag-statuses/default/{ENV}/{key}").json()
+        assert {k: one.get(k) for k in ("name", "lastRequested", "default")} == {
+            k: item.get(k) for k in ("name", "lastRequested", "default")
+        }

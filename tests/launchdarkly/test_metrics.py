@@ -221,3 +221,29 @@ def test_what_the_representation_cannot_hold_is_refused(ld):
     odd_description = [{"op": "replace", "path": "/description", "value": 5}]
     assert "not a valid metric" in error(ld.patch(f"{M}/orders", json_body=odd_description), 400)
     assert ld.get(f"{M}/orders").json()["_version"] == 1
+
+
+def test_the_uses_index_answers_what_each_scan_answers(ld):
+    """State verification renders every metric and group from one index; a scan per metric must agree."""
+    from mockserver.vendors.launchdarkly import metric_groups, metrics
+
+    create(ld, "index-exp")  # one more experiment measuring a metric
+    state = runtime_of(ld).store.snapshot()["launchdarkly"]
+    index = metrics.uses_index(state, PROJECT)
+    assert index, "the seeded world has experiments measuring metrics"
+    for table, is_group in (("metrics", False), ("metric_groups", True)):
+        for key, row in state[table].items():
+            if not key.startswith(f"{PROJECT}/"):
+                continue
+            scanned = list(metrics.uses(state, PROJECT, row["key"], is_group))
+            assert list(metrics.uses(state, PROJECT, row["key"], is_group, index)) == scanned
+    for key, row in state["metrics"].items():
+        if key.startswith(f"{PROJECT}/") and not row.get("_deleted"):
+            expand = list(metrics.ONE_EXPANDS)
+            assert metrics.rep(state, PROJECT, row, expand, index) == metrics.rep(state, PROJECT, row, expand)
+    for key, row in state["metric_groups"].items():
+        if key.startswith(f"{PROJECT}/") and not row.get("_deleted"):
+            expand = list(metric_groups.EXPANDS)
+            assert metric_groups.rep(state, PROJECT, row, expand, index) == metric_groups.rep(
+                state, PROJECT, row, expand
+            )

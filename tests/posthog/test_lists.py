@@ -73,3 +73,14 @@ def test_project_scoping_and_current(api):
     assert_error(api.get(f"{P}/experiments/{foreign}/"), 404, "Not found.")
     assert_error(api.get("/api/projects/404/experiments/"), 404, "Project not found.")
     assert_error(api.get("/api/projects/abc/experiments/"), 404, "Project not found.")
+
+
+def test_a_remembered_list_page_follows_every_write(api):
+    """Pages render once until the next write: a rename shows on the very next read."""
+    first = api.get(f"{P}/experiments/?limit=3").json()
+    assert api.get(f"{P}/experiments/?limit=3").json() == first
+    target = first["results"][1]["id"]
+    assert api.patch(f"{P}/experiments/{target}/", json_body={"name": "Renamed for the page"}).status_code == 200
+    again = api.get(f"{P}/experiments/?limit=3").json()["results"]
+    assert [r["name"] for r in again if r["id"] == target] == ["Renamed for the page"]
+    assert api.get(f"{P}/experiments/?limit=3&offset=3").json()["results"] != again

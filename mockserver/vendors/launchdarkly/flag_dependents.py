@@ -45,9 +45,9 @@ def prerequisite_of(state: dict[str, Any], project_key: str, flag_key: str) -> I
                     yield row["key"], env_key, prerequisite["variation"]
 
 
-def live_iterations(state: dict[str, Any], project_key: str, flag_key: str) -> Iterator[tuple[dict, dict]]:
+def live_iterations(state: dict[str, Any], project_key: str, flag_key: str | None) -> Iterator[tuple[dict, dict]]:
     """(experiment, iteration) for each unarchived experiment's current or draft iteration on this flag
-    that is running or yet to start."""
+    (on any flag when ``flag_key`` is None) that is running or yet to start."""
     for exp in state["experiments"].values():
         if exp["projectKey"] != project_key or exp.get("archivedDate") is not None:
             continue
@@ -56,7 +56,7 @@ def live_iterations(state: dict[str, Any], project_key: str, flag_key: str) -> I
             if it is None or it["_id"] in seen or it["status"] not in LIVE_STATUSES:
                 continue
             seen.add(it["_id"])
-            if flag_key in it["flags"]:
+            if flag_key is None or flag_key in it["flags"]:
                 yield exp, it
 
 

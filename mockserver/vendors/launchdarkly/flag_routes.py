@@ -123,7 +123,8 @@ def get_feature_flag_statuses(call: Call) -> Reply:
         (r for r in call.state["flags"].values() if r["projectKey"] == project_key and env_key in r["environments"]),
         key=lambda r: r["key"],
     )
-    found = [(r["key"], flag_status.of(call.state, r, env_key, _now(call))) for r in rows]
+    running = flag_status.running(call.state, project_key)  # once, not once per flag
+    found = [(r["key"], flag_status.of(call.state, r, env_key, _now(call), running)) for r in rows]
     return Reply(200, serializers.statuses(project_key, env_key, found))
 
 

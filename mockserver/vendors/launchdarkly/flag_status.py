@@ -29,23 +29,46 @@ def _serves_one_variation(config: dict[str, Any]) -> bool:
     return len(served) == 1
 
 
-def _experimenting(state: dict[str, Any], row: dict[str, Any], env_key: str) -> bool:
+# (flag key, environment key) pairs that a running experiment iteration is on, in one project
+Running = set[tuple[str, str]]
+
+
+def running(state: dict[str, Any], project_key: str) -> Running:
+    """Every flag a running experiment is on, per environment: one pass for the statuses of many flags."""
+    return {
+        (flag_key, exp["environmentKey"])
+        for exp, it in flag_dependents.live_iterations(state, project_key, None)
+        if it["status"] == "running"
+        for flag_key in it["flags"]
+    }
+
+
+def _experimenting(state: dict[str, Any], row: dict[str, Any], env_key: str, found: Running | None) -> bool:
+    if found is not None:
+        return (row["key"], env_key) in found
     return any(
         exp["environmentKey"] == env_key and it["status"] == "running"
         for exp, it in flag_dependents.live_iterations(state, row["projectKey"], row["key"])
     )
 
 
-def last_requested(state: dict[str, Any], row: dict[str, Any], env_key: str, now_ms: int) -> int | None:
-    if _experimenting(state, row, env_key):
+def last_requested(
+    state: dict[str, Any], row: dict[str, Any], env_key: str, now_ms: int, found: Running | None = None
+) -> int | None:
+    if _experimenting(state, row, env_key, found):
         return now_ms
     return (row["environments"][env_key].get("_requests") or {}).get("last")
 
 
-def of(state: dict[str, Any], row: dict[str, Any], env_key: str, now_ms: int) -> dict[str, Any]:
-    """The status of one flag in one environment: name, lastRequested (epoch ms) and the code default."""
+def of(
+    state: dict[str, Any], row: dict[str, Any], env_key: str, now_ms: int, found: Running | None = None
+) -> dict[str, Any]:
+    """The status of one flag in one environment: name, lastRequested (epoch ms) and the code default.
+
+    ``found`` is ``running(state, project)`` computed once when many flags are asked about.
+    """
     config = row["environments"][env_key]
-    last = last_requested(state, row, env_key, now_ms)
+    last = last_requested(state, row, env_key, now_ms, found)
     out: dict[str, Any] = {"lastRequested": last}
     requests = config.get("_requests") or {}
     if "default" in requests:
@@ -58,7 +81,7 @@ def of(state: dict[str, Any], row: dict[str, Any], env_key: str, now_ms: int) ->
         config["on"]
         and _serves_one_variation(config)
         and now_ms - config["lastModified"] >= WEEK_MS
-        and not _experimenting(state, row, env_key)
+        and not _experimenting(state, row, env_key, found)
     ):
         out["name"] = "launched"
     else:

@@ -16,7 +16,7 @@ from mockserver.core.store import next_uuid
 from mockserver.vendors.launchdarkly import filters, iterations, patching
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import invalid
-from mockserver.vendors.launchdarkly.metrics import DATA_SOURCE, expand_experiments, running, uses
+from mockserver.vendors.launchdarkly.metrics import DATA_SOURCE, Uses, expand_experiments, running, uses
 
 KINDS = ("funnel", "standard")
 EDITABLE = ("name", "description", "tags", "maintainerId", "metrics")
@@ -157,7 +157,10 @@ def delete(state: dict[str, Any], project_key: str, key: str) -> None:
         del state["metric_groups"][m.scoped(project_key, key)]
 
 
-def rep(state: dict[str, Any], project_key: str, row: dict[str, Any], expand: list[str] = ()) -> dict[str, Any]:
+def rep(
+    state: dict[str, Any], project_key: str, row: dict[str, Any], expand: list[str] = (), index: Uses | None = None
+) -> dict[str, Any]:
+    """``index``: ``metrics.uses_index`` of the project, when many groups are rendered."""
     key = row["key"]
     maintainer_id = row.get("maintainerId") or state["members"][0]
     maintainer: dict[str, Any] = {"key": maintainer_id, "kind": "member"}
@@ -182,7 +185,7 @@ def rep(state: dict[str, Any], project_key: str, row: dict[str, Any], expand: li
         "_version": row.get("_version", 1),
     }
     if expand:
-        expand_experiments(state, project_key, key, out, expand, is_group=True)
+        expand_experiments(state, project_key, key, out, expand, is_group=True, index=index)
     return out
 
 

@@ -262,14 +262,39 @@ def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
     return {k: copy.deepcopy(row[k]) for k in kept if k in row}
 
 
-def uses(state: dict[str, Any], project_key: str, key: str, is_group: bool = False) -> Iterator[dict[str, Any]]:
-    """Experiments (and holdouts' base experiments) of the project whose iterations measure ``key``."""
+# (metric or group key, is a group) -> the experiments measuring it, in ``uses`` order, for one project
+Uses = dict[tuple[str, bool], list[dict[str, Any]]]
+
+
+def uses(
+    state: dict[str, Any], project_key: str, key: str, is_group: bool = False, index: Uses | None = None
+) -> Iterator[dict[str, Any]]:
+    """Experiments (and holdouts' base experiments) of the project whose iterations measure ``key``.
+
+    ``index`` is ``uses_index(state, project_key)``, built once when many metrics are rendered.
+    """
+    if index is not None:
+        yield from index.get((key, is_group), ())
+        return
     bases = [h["base"] for h in m.table(state, "holdouts").values() if h["projectKey"] == project_key]
     for exp in [*state["experiments"].values(), *bases]:
         if exp["projectKey"] != project_key:
             continue
         if any(e["key"] == key and e["isGroup"] == is_group for it in exp["iterations"] for e in it["metrics"]):
             yield exp
+
+
+def uses_index(state: dict[str, Any], project_key: str) -> Uses:
+    """What ``uses`` answers for every metric and group of the project, from one pass over the experiments."""
+    out: Uses = {}
+    bases = [h["base"] for h in m.table(state, "holdouts").values() if h["projectKey"] == project_key]
+    for exp in [*state["experiments"].values(), *bases]:
+        if exp["projectKey"] != project_key:
+            continue
+        measured = {(e["key"], e["isGroup"]) for it in exp["iterations"] for e in it["metrics"]}
+        for found in measured:
+            out.setdefault(found, []).append(exp)
+    return out
 
 
 def running(exp: dict[str, Any]) -> bool:
@@ -328,7 +353,9 @@ def dependent_experiment(state: dict[str, Any], exp: dict[str, Any]) -> dict[str
     return out
 
 
-def rep(state: dict[str, Any], project_key: str, row: dict[str, Any], expand: list[str] = ()) -> dict[str, Any]:
+def rep(
+    state: dict[str, Any], project_key: str, row: dict[str, Any], expand: list[str] = (), index: Uses | None = None
+) -> dict[str, Any]:
     """MetricRep (and, without the expandable parts, the MetricListingRep the list serves)."""
     key = row["key"]
     out: dict[str, Any] = {
@@ -363,16 +390,23 @@ def rep(state: dict[str, Any], project_key: str, row: dict[str, Any], expand: li
     out.setdefault("description", "")
     if row.get("eventKey") is None:
         out.pop("eventKey", None)
-    _expand(state, project_key, row, out, expand)
+    _expand(state, project_key, row, out, expand, index)
     return out
 
 
 def expand_experiments(
-    state: dict[str, Any], project_key: str, key: str, out: dict[str, Any], expand: list[str], is_group: bool = False
+    state: dict[str, Any],
+    project_key: str,
+    key: str,
+    out: dict[str, Any],
+    expand: list[str],
+    is_group: bool = False,
+    index: Uses | None = None,
 ) -> list[dict[str, Any]]:
     """The ``experiments`` and ``experimentCount`` expansions of a metric or a metric group: the
     experiments (not holdouts) that use it, newest first (returned)."""
-    users = sorted(uses(state, project_key, key, is_group), key=lambda e: (-e["_creationDate"], e["key"]))
+    measuring = uses(state, project_key, key, is_group, index)
+    users = sorted(measuring, key=lambda e: (-e["_creationDate"], e["key"]))
     users = [e for e in users if e.get("type") != "holdout"]
     if "experiments" in expand:
         out["experiments"] = [dependent_experiment(state, e) for e in users]
@@ -382,10 +416,12 @@ def expand_experiments(
     return users
 
 
-def _expand(state: dict[str, Any], project_key: str, row: dict, out: dict[str, Any], expand: list[str]) -> None:
+def _expand(
+    state: dict[str, Any], project_key: str, row: dict, out: dict[str, Any], expand: list[str], index: Uses | None
+) -> None:
     if not expand:
         return
-    users = expand_experiments(state, project_key, row["key"], out, expand)
+    users = expand_experiments(state, project_key, row["key"], out, expand, index=index)
     holders = groups_holding(state, project_key, row["key"])
     if "metricGroups" in expand:
         out["metricGroups"] = [

@@ -65,7 +65,11 @@ def _collection(call: Call, env_key: str | None) -> Reply:
             links["next"] = m.link(_href(path, args, limit=limit, offset=page.next_offset))
         if page.previous_offset is not None:
             links["prev"] = m.link(_href(path, args, limit=limit, offset=page.previous_offset))
-    items = [experiments.rep(call.state, e, expand) for e in page.items]
+    # A page renders the same until the next write (a rep does not read the clock).
+    items = call.runtime.store.memo(
+        (*key, "page", limit, offset, tuple(expand)),
+        lambda: [experiments.rep(call.state, e, expand) for e in page.items],
+    )
     return Reply(200, {"items": items, "total_count": page.total, "_links": links})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -28,10 +28,11 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
     everything = list(experiments.EXPANDS_ONE)
     for key, row in state["experiments"].items():
         yield f"experiments.{key}", "getExperiment", partial(experiments.rep, state, row, everything)
+    running: dict[str, flag_status.Running] = {}  # per project, computed once for all its flags
     for key, row in state["flags"].items():
         yield f"flags.{key}", "getFeatureFlag", partial(serializers.flag, state, row, None, expand=serializers.EXPANDS)
         yield f"flags.{key}", "getFeatureFlags", partial(_flag_listed, state, row)
-        yield f"flags.{key}", "getFeatureFlagStatusAcrossEnvironments", partial(_flag_status, state, row)
+        yield f"flags.{key}", "getFeatureFlagStatusAcrossEnvironments", partial(_flag_status, state, row, running)
     for key in state["projects"]:
         yield f"settings.{key}", "getExperimentationSettings", partial(settings.rep, state, key)
         yield f"projects.{key}", "getExperimentationSettings", partial(_listed, state, key)
@@ -42,17 +43,24 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
 
 
 def _workflow(state: dict[str, Any]) -> Iterator[Check]:
+    indexes: dict[str, metrics.Uses] = {}  # per project: which experiments measure each metric, built once
+
+    def rendered(rep: Callable[..., Any], project_key: str, row: dict[str, Any], expand: list[str]) -> Any:
+        if project_key not in indexes:
+            indexes[project_key] = metrics.uses_index(state, project_key)
+        return rep(state, project_key, row, expand, indexes[project_key])
+
     for key, row in state["metrics"].items():
         if not row.get("_deleted"):
             expand = list(metrics.ONE_EXPANDS)
-            yield f"metrics.{key}", "getMetric", partial(metrics.rep, state, key.split("/")[0], row, expand)
+            yield f"metrics.{key}", "getMetric", partial(rendered, metrics.rep, key.split("/")[0], row, expand)
     for key, row in state["metric_groups"].items():
         if not row.get("_deleted"):
             expand = list(metric_groups.EXPANDS)
             yield (
                 f"metric_groups.{key}",
                 "getMetricGroup",
-                partial(metric_groups.rep, state, key.split("/")[0], row, expand),
+                partial(rendered, metric_groups.rep, key.split("/")[0], row, expand),
             )
     everything = [*holdouts.BASE_EXPANDS, *holdouts.REL_EXPANDS]
     for key, row in m.table(state, "holdouts").items():
@@ -77,8 +85,13 @@ def _flags_listed(state: dict[str, Any], project_key: str) -> dict[str, Any]:
     return settings.rep(state, project_key)
 
 
-def _flag_status(state: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    found = {env: flag_status.of(state, row, env, row["creationDate"]) for env in row["environments"]}
+def _flag_status(state: dict[str, Any], row: dict[str, Any], running: dict[str, flag_status.Running]) -> dict[str, Any]:
+    project_key = row["projectKey"]
+    if project_key not in running:
+        running[project_key] = flag_status.running(state, project_key)
+    found = {
+        env: flag_status.of(state, row, env, row["creationDate"], running[project_key]) for env in row["environments"]
+    }
     return serializers.status_across(row["projectKey"], row["key"], found)
 
 

@@ -38,11 +38,18 @@ def gate(call: Call) -> approvals.Gate:
     return approvals.Gate(call.state, team(call), user(call), call.now, intent, call.approved)
 
 
-def page(call: Call, rows: list[Any], render: Callable[[Any], Any]) -> dict[str, Any]:
-    """DRF's LimitOffsetPagination: count, absolute next/previous links, results."""
+def page(call: Call, rows: list[Any], render: Callable[[Any], Any], memo_key: Any = None) -> dict[str, Any]:
+    """DRF's LimitOffsetPagination: count, absolute next/previous links, results.
+
+    With ``memo_key`` the rendered results are remembered until the next write (see ``Store.memo``).
+    """
     limit = call.query.get("limit", DEFAULT_LIMIT)
     offset = call.query.get("offset", 0)
     chunk = paginate(rows, limit, offset)
+    if memo_key is not None:
+        results = call.runtime.store.memo((memo_key, limit, offset), lambda: [render(r) for r in chunk.items])
+    else:
+        results = [render(r) for r in chunk.items]
     base = call.request.base_url
     args = list(call.request.args.items(multi=True))
     nxt = with_query(base, args, limit=limit, offset=chunk.next_offset) if chunk.next_offset is not None else None
@@ -53,4 +60,4 @@ def page(call: Call, rows: list[Any], render: Callable[[Any], Any]) -> dict[str,
             if chunk.previous_offset
             else with_query(base, [(k, v) for k, v in args if k != "offset"], limit=limit)
         )
-    return {"count": chunk.total, "next": nxt, "previous": prev, "results": [render(r) for r in chunk.items]}
+    return {"count": chunk.total, "next": nxt, "previous": prev, "results": results}

@@ -36,8 +36,8 @@ def metric_fingerprint(
     only_count_matured_users: bool = False,
     excluded_variants: list[str] | None = None,
 ) -> str:
-    clean = {k: copy.deepcopy(v) for k, v in metric.items() if k not in IGNORED_FIELDS}
-    _drop_empty_breakdowns(clean)
+    clean = {k: v for k, v in metric.items() if k not in IGNORED_FIELDS}  # only read: no copies
+    _drop_empty_breakdowns(clean)  # replaces or removes a member of ``clean``, never changes one
     material: dict[str, Any] = {
         "metric": clean,
         "start_date": python_iso(start_date),

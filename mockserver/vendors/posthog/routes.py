@@ -110,12 +110,14 @@ def experiments_list(call: Call) -> Reply:
     def compute() -> list[dict[str, Any]]:
         return listing.listing(call.state, _team(call), call.query, call.now)
 
+    memo_key = None
     if (call.query.get("order") or "").lstrip("-") == "duration":
         rows = compute()  # a running experiment's duration grows with the clock
     else:
         filters = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
         rows = call.runtime.store.memo(("posthog.experiments", _team(call), filters), compute)
-    return Reply(200, _page(call, rows, lambda e: s.experiment(call.state, e)))
+        memo_key = ("posthog.experiments.page", _team(call), filters)  # a page renders the same until a write
+    return Reply(200, _page(call, rows, lambda e: s.experiment(call.state, e), memo_key))
 
 
 def experiments_create(call: Call) -> Reply:
