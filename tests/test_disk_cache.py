@@ -163,3 +163,21 @@ def test_a_cached_start_imports_no_faker(cache: Path):
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env) for _ in "ab"
     ]
     assert [run.stdout.strip() for run in runs] == ["True", "False"], [run.stderr[-2000:] for run in runs]
+
+
+def test_the_first_reset_reuses_the_world_registered_at_start(cache: Path):
+    calls: list[int] = []
+
+    def seeder(ctx: SeedContext) -> dict[str, Any]:
+        calls.append(ctx.seed)
+        return {"t": {"1": {"v": ctx.seed}}}
+
+    store = _store({"p": seeder})
+    with store.transaction():
+        store.data["p"]["t"]["1"]["v"] = -1
+    store.reset()
+    assert calls == [42] and store.data["p"]["t"]["1"] == {"v": 42}
+    store.reset(7)
+    assert calls == [42, 7] and store.data["p"]["t"]["1"] == {"v": 7}
+    store.reset(42)
+    assert calls == [42, 7] and store.data["p"]["t"]["1"] == {"v": 42}  # both worlds are baselines now

@@ -83,12 +83,17 @@ class Store:
         self._dirty: set[Row] | None = None
         self._parked: tuple[Data, set[Row]] | None = None
         self._untracked_seen = -1
+        # The parts' worlds as registered (plain data), until the first baseline for that seed takes them.
+        self._registered: Data = {}
+        self._registered_seed = seed
 
     def register(self, part: str, seeder: Seeder, tables: Iterable[str] = ()) -> None:
         with self.lock:
             self._seeders[part] = seeder
             self._tables[part] = tuple(tables)
-            self.data[part] = self._track(part, self._seed(part, seeder, self.seed))
+            world = self._seed(part, seeder, self.seed)
+            self.data[part] = self._track(part, world)  # a tracked copy: ``world`` stays as it was
+            self._registered[part] = world
 
     @property
     def seeders(self) -> dict[str, Seeder]:
@@ -117,11 +122,19 @@ class Store:
     def _baseline(self, seed: int) -> Data:
         """What reset() installs for ``seed``, built once: a reset then costs one copy, not a seeding."""
         found = self._baselines.get(seed)
-        if found is None:
-            found = self.baseline(seed) if self.baseline is not None else self.seeded(seed)
-            if len(self._baselines) >= 4:
-                self._baselines.clear()
-            self._baselines[seed] = found
+        if found is not None:
+            return found
+        registered, self._registered = self._registered, {}
+        start_world = self.baseline is None and seed == self._registered_seed
+        if start_world and registered.keys() == self._seeders.keys():
+            found = registered  # the world registered at start: no second seeding
+        elif self.baseline is not None:
+            found = self.baseline(seed)
+        else:
+            found = self.seeded(seed)
+        if len(self._baselines) >= 4:
+            self._baselines.clear()
+        self._baselines[seed] = found
         return found
 
     def forget_baselines(self) -> None:
