@@ -24,7 +24,23 @@ def checkout(rev: str, name: str = "base") -> Path:
     else:
         TOOLS.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(target), rev], check=True)
+    # The editable install maps ``mockserver.specs`` to this checkout's specs/: give the tree its own,
+    # or the code before would be served this checkout's contract.
+    link = target / "mockserver" / "specs"
+    if not link.exists() and (target / "specs" / "admin.yaml").is_file():
+        link.symlink_to(Path("..") / "specs")
     return target
+
+
+def begin(rev: str, machine: str) -> Path:
+    """Check out ``rev`` and print the run's header (time, machine, both revisions, load)."""
+    import time
+
+    base = checkout(rev)
+    label = short(ROOT) + ("+changes" if dirty(ROOT) else "")
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {machine}")
+    print(f"before {short(base)}, after {label}; load average at start: {load_average():.2f}", flush=True)
+    return base
 
 
 def env(tree: Path) -> dict[str, str]:

@@ -86,10 +86,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     atexit.register(pc.stop_all)
-    base = _before.checkout(args.before)
-    label = _before.short(ROOT) + ("+changes" if _before.dirty(ROOT) else "")
-    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {pc.machine_line()}")
-    print(f"before {_before.short(base)}, after {label}; load average at start: {pc.load_average()}", flush=True)
+    base = _before.begin(args.before, pc.machine_line())
 
     scratch = Path(tempfile.mkdtemp(prefix="state-file-bench-"))
     servers: dict[str, dict[str, Any]] = {}
