@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from mockserver.calls import RequestLog
 
@@ -77,12 +78,19 @@ class Client:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         fixture_dirs: Sequence[str | os.PathLike[str]] = (),
+        app: Any = None,
     ) -> None:
+        self.url = url.rstrip("/")
+        self.app: Any = app  # the app object, when the server runs in this process
+        self.fixture_dirs: list[Path] = [Path(d) for d in fixture_dirs]
+        self._flask_client: Any = None
+        self._token = admin_token
+        if app is not None and transport is None:
+            # Control calls go straight to the app (see ``_call_app``): no HTTP library to import.
+            self._http: Any = None
+            return
         import httpx
 
-        self.url = url.rstrip("/")
-        self.app: Any = None  # the app object, when the server runs in this process
-        self.fixture_dirs: list[Path] = [Path(d) for d in fixture_dirs]
         self._http = httpx.Client(
             base_url=self.url + "/",
             timeout=timeout,
@@ -93,24 +101,27 @@ class Client:
         self._json_headers = httpx.Headers({**self._headers, "Content-Type": "application/json"})
         self._urls: dict[str, httpx.URL] = {}
         self._extensions = {"timeout": self._http.timeout.as_dict()}
-        self._flask_client: Any = None
 
     @classmethod
     def in_process(cls, app: Any, url: str = IN_PROCESS_URL, admin_token: str | None = None, **kwargs: Any) -> Client:
         """A client of ``app`` (``mockserver.app.create_app(...)``) with no socket: requests go to
         the app object through the same pipeline (token, checks, journal) as over HTTP."""
-        from mockserver.transports import WSGITransport, allow_host
+        from mockserver.transports import allow_host
 
         allow_host(app, url)
         runtime = app.extensions.get("mockserver") if hasattr(app, "extensions") else None
         token = admin_token if admin_token is not None else getattr(runtime, "admin_token", None)
-        client = cls(url, token, transport=WSGITransport(app), **kwargs)
-        client.app = app
-        return client
+        if "transport" in kwargs:
+            client = cls(url, token, **kwargs)
+            client.app = app
+            return client
+        return cls(url, token, app=app, **kwargs)
 
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        if self._http is None:
+            return self._call_app(method, path, json, params)
         import httpx
 
         # The request is built here rather than by Client.request: the URLs of the control API are
@@ -134,8 +145,30 @@ class Client:
             raise _refused(method, path, response)
         return response.json() if response.content else None
 
+    def _call_app(self, method: str, path: str, json: Any, params: Mapping[str, Any] | None) -> Any:
+        """A control call handed to the app in this process, through the same pipeline as HTTP."""
+        from mockserver.transports import Dropped, call_wsgi
+
+        url = f"{self.url}/{path.lstrip('/')}"
+        if params:
+            url += "?" + urlencode([(k, _query_value(v)) for k, v in params.items() if v is not None])
+        headers = [(TOKEN_HEADER, self._token)] if self._token else []
+        body = b""
+        if json is not None:
+            body = _encode(json)
+            headers.append(("Content-Type", "application/json"))
+        try:
+            status, _headers, content = call_wsgi(self.app, method, url, headers, body)
+        except Dropped as exc:
+            raise MockServerError(f"{method} {path}: the mock server at {self.url} did not answer ({exc})") from None
+        answer = _Answer(status, content)
+        if status >= 400:
+            raise _refused(method, path, answer)
+        return answer.json() if content else None
+
     def close(self) -> None:
-        self._http.close()
+        if self._http is not None:
+            self._http.close()
 
     def __enter__(self) -> Client:
         return self
@@ -370,6 +403,37 @@ def _encode(value: Any) -> bytes:
         return orjson.dumps(value)
     except (ImportError, TypeError):
         return json.dumps(value).encode("utf-8")
+
+
+def _query_value(value: Any) -> str:
+    """A query parameter as httpx writes one (booleans in lower case)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Answer:
+    """What ``_refused`` reads of a response, for answers of the app in this process."""
+
+    def __init__(self, status: int, content: bytes) -> None:
+        self.status_code = status
+        self.content = content
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    @property
+    def reason_phrase(self) -> str:
+        from http import HTTPStatus
+
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return ""
 
 
 def _refused(method: str, path: str, response: Any) -> MockServerError:

@@ -228,3 +228,25 @@ def test_a_server_that_does_not_answer_times_out():
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         with Client(url, timeout=0.5) as mock, pytest.raises(MockServerError, match="did not answer"):
             mock.health()
+
+
+def test_in_process_control_calls_import_no_http_library():
+    """A server in this process is driven without httpx (a tenth of a second of session start)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from mockserver.app import create_app\n"
+        "from mockserver.client import Client\n"
+        "client = Client.in_process(create_app())\n"
+        "client.reset(7)\n"
+        "assert client.health()['seed'] == 7\n"
+        "try:\n"
+        "    client.add_fault(status=999)\n"
+        "except AssertionError as exc:\n"
+        "    assert 'status' in str(exc), exc\n"
+        "print('httpx' in sys.modules, 'requests' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "False"], out.stderr[-2000:]
