@@ -66,7 +66,7 @@ class Client:
 
     ``url`` is the server's base URL; ``admin_token`` the token a server bound beyond loopback
     demands (``MOCKSERVER_ADMIN_TOKEN``). ``Client.in_process(app)`` talks to an app object in
-    this process through a WSGI transport instead of a socket. Relative fixture paths given to
+    this process by calling it as a WSGI app, with no socket. Relative fixture paths given to
     ``load`` are looked up in ``fixture_dirs``, then the working directory.
     """
 
