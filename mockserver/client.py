@@ -111,10 +111,6 @@ class Client:
         allow_host(app, url)
         runtime = app.extensions.get("mockserver") if hasattr(app, "extensions") else None
         token = admin_token if admin_token is not None else getattr(runtime, "admin_token", None)
-        if "transport" in kwargs:
-            client = cls(url, token, **kwargs)
-            client.app = app
-            return client
         return cls(url, token, app=app, **kwargs)
 
     # -- plumbing ---------------------------------------------------------------------------------

@@ -181,3 +181,15 @@ def test_the_first_reset_reuses_the_world_registered_at_start(cache: Path):
     assert calls == [42, 7] and store.data["p"]["t"]["1"] == {"v": 7}
     store.reset(42)
     assert calls == [42, 7] and store.data["p"]["t"]["1"] == {"v": 42}  # both worlds are baselines now
+
+
+def test_old_entries_are_pruned(cache: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(disk_cache, "KEPT", 3)
+    written: set[Path] = set()
+    for n in range(6):
+        disk_cache.fetch("seeds", "p", str(n).encode(), lambda n=n: {"n": n})
+        (new,) = set((cache / "seeds").glob("*.marshal")) - written
+        os.utime(new, ns=(n * 10**9, n * 10**9))  # strictly newer than the ones before
+        written.add(new)
+    assert len(list((cache / "seeds").glob("*.marshal"))) == 3
+    assert disk_cache.fetch("seeds", "p", b"5", lambda: {"n": "rebuilt"}) == {"n": 5}  # the newest stays

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import yaml
 
 FORMAT = 1
+KEPT = 32  # entries per kind (specs, seeds)
 T = TypeVar("T")
 
 
@@ -58,7 +59,8 @@ def fetch(kind: str, name: str, key: bytes, build: Callable[[], T]) -> T:
     except (OSError, EOFError, ValueError, TypeError):
         pass
     value = build()
-    _store(entry, value)
+    if _store(entry, value):
+        _prune(entry.parent)
     return value
 
 
@@ -94,7 +96,18 @@ def _tree_digest(root: Path) -> bytes:
     return digest.digest()
 
 
-def _store(entry: Path, data: Any) -> None:
+def _prune(folder: Path) -> None:
+    """Keep the ``KEPT`` newest entries of a folder: every edit of the code or a spec, and every
+    seed a suite tries, makes a new one, and nothing else ever removes the old."""
+    try:
+        entries = sorted(folder.glob("*.marshal"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in entries[KEPT:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # another process pruned first
+
+
+def _store(entry: Path, data: Any) -> bool:
     """Write atomically (a reader never sees half an entry); give up quietly when it cannot."""
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
@@ -107,4 +120,5 @@ def _store(entry: Path, data: Any) -> None:
             os.unlink(temp)
             raise
     except (OSError, ValueError):
-        pass
+        return False
+    return True

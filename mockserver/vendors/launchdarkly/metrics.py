@@ -13,14 +13,13 @@ which still show the definition they measured.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from mockserver.core.clock import iso
 from mockserver.core.contract import shared_contract
-from mockserver.core.store import next_uuid
+from mockserver.core.store import clone, next_uuid
 from mockserver.vendors.launchdarkly import context_kinds, filters, iterations, patching
 from mockserver.vendors.launchdarkly import models as m
 from mockserver.vendors.launchdarkly.errors import conflict, invalid, not_found
@@ -259,7 +258,7 @@ def patch(state: dict[str, Any], project_key: str, row: dict[str, Any], body: An
 def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
     """What a version of a metric is: its editable fields, version and modification time."""
     kept = (*EDITABLE, "_version", "_versionId", "lastModified")
-    return {k: copy.deepcopy(row[k]) for k in kept if k in row}
+    return {k: clone(row[k]) for k in kept if k in row}
 
 
 # (metric or group key, is a group) -> the experiments measuring it, in ``uses`` order, for one project

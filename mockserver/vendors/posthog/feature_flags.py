@@ -258,11 +258,7 @@ def update(state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], ga
             "Please enable the dependency flags first."
         )
 
-    changes = {f: body[f] for f in VERSIONED if f in body}
-    changes.update({"key": new_key} if new_key != flag["key"] else {})
-    if filters is not None:
-        changes["filters"] = filters
-    _check_version(state, flag, body, changes)
+    _check_version(state, flag, body, new_key, filters)
 
     # -- everything checked: write
     stamp = iso(gate.now)
@@ -285,7 +281,9 @@ def update(state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], ga
     return flag
 
 
-def _check_version(state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], changes: dict[str, Any]) -> None:
+def _check_version(
+    state: dict[str, Any], flag: dict[str, Any], body: dict[str, Any], new_key: str, filters: dict[str, Any] | None
+) -> None:
     """PostHog's optimistic concurrency on flag updates: a PATCH whose ``version`` is not the flag's
     current one, sent with the ``original_flag`` it started from, is refused when a field it
     changes (as ``original_flag`` shows) was meanwhile changed by someone else to another value.
@@ -296,6 +294,11 @@ def _check_version(state: dict[str, Any], flag: dict[str, Any], body: dict[str, 
     original = body.get("original_flag")
     if not isinstance(original, dict) or not original:
         return
+    changes = {f: body[f] for f in VERSIONED if f in body}  # what the edit writes, as it will be stored
+    if new_key != flag["key"]:
+        changes["key"] = new_key
+    if filters is not None:
+        changes["filters"] = filters
     clashes = [
         field
         for field, value in changes.items()
