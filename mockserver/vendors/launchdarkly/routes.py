@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
-from mockserver.core.pagination import paginate
 from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.launchdarkly import (
     experiments,
@@ -14,6 +12,7 @@ from mockserver.vendors.launchdarkly import (
     iterations,
     legacy_experiments,
     members,
+    paging,
     results,
     semantic_patch,
     settings,
@@ -37,11 +36,6 @@ def _experiment(call: Call) -> dict[str, Any]:
     return m.experiment(call.state, p["projectKey"], p["environmentKey"], p["experimentKey"])
 
 
-def _href(path: str, args: list[tuple[str, str]], **updates: Any) -> str:
-    kept = [(k, v) for k, v in args if k not in updates] + [(k, str(v)) for k, v in updates.items()]
-    return f"{path}?{urlencode(kept)}" if kept else path
-
-
 def _collection(call: Call, env_key: str | None) -> Reply:
     project_key = call.path["projectKey"]
     m.project(call.state, project_key)
@@ -53,18 +47,8 @@ def _collection(call: Call, env_key: str | None) -> Reply:
     key = ("launchdarkly.experiments", project_key, env_key, query["filter"], query.get("lifecycleState"))
     rows = call.runtime.store.memo(key, lambda: experiments.listing(call.state, project_key, env_key, query))
     limit, offset = call.query["limit"], call.query.get("offset", 0)
-    page = paginate(rows, limit, offset)
-    args = [(k, v) for k, v in call.request.args.items(multi=True) if k not in ("limit", "offset")]
-    path = call.request.path
-    links = {"self": m.link(_href(path, args, limit=limit, offset=offset))}
-    if page.total > limit or offset:
-        last = max(0, (page.total - 1) // limit * limit)
-        links["first"] = m.link(_href(path, args, limit=limit, offset=0))
-        links["last"] = m.link(_href(path, args, limit=limit, offset=last))
-        if page.next_offset is not None:
-            links["next"] = m.link(_href(path, args, limit=limit, offset=page.next_offset))
-        if page.previous_offset is not None:
-            links["prev"] = m.link(_href(path, args, limit=limit, offset=page.previous_offset))
+    args = list(call.request.args.items(multi=True))
+    page, links = paging.page(rows, call.request.path, args, limit, offset)
     # A page renders the same until the next write (a rep does not read the clock).
     items = call.runtime.store.memo(
         (*key, "page", limit, offset, tuple(expand)),
