@@ -62,6 +62,7 @@ CORPUS = [
     "9b6a3f5e2c1d4e8fa7b61c2d3e4f5a6b",
     "{9b6a3f5e-2c1d-4e8f-a7b6-1c2d3e4f5a6b}",
     "\uff21\uff22\uff23",
+    "\u00b90",
     "١٢٣",
     b"bytes",
     [],
@@ -72,12 +73,20 @@ CORPUS = [
 TABLE = formats.table()
 
 
+def conforms(checker, value: object, name: str) -> bool:
+    """A checker's verdict; one that raises (jsonschema's own do on some input) says no."""
+    try:
+        return checker.conforms(value, name)
+    except Exception:
+        return False
+
+
 def agree(value: object) -> None:
     lazy = formats.oas31_checker()
     for name in oas31_format_checker.checkers:
-        expected = oas31_format_checker.conforms(value, name)
+        expected = conforms(oas31_format_checker, value, name)
         assert TABLE[name](value) == expected, (name, value)
-        assert lazy.conforms(value, name) == expected, (name, value)
+        assert conforms(lazy, value, name) == expected, (name, value)
 
 
 def test_the_same_formats():
