@@ -53,6 +53,9 @@ class Reply:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str | None = None
+    # The ``Store.memo`` key this exact body object is remembered under until the next write (a
+    # list page): its contract verdict is then remembered with it instead of checked again.
+    memo: Any = None
 
 
 @dataclass

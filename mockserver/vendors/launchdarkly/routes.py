@@ -45,16 +45,18 @@ def _collection(call: Call, env_key: str | None) -> Reply:
     # Several filter parameters AND together like the conditions inside one.
     query = dict(call.query, filter=",".join(call.request.args.getlist("filter")) or None)
     key = ("launchdarkly.experiments", project_key, env_key, query["filter"], query.get("lifecycleState"))
-    rows = call.runtime.store.memo(key, lambda: experiments.listing(call.state, project_key, env_key, query))
-    limit, offset = call.query["limit"], call.query.get("offset", 0)
     args = list(call.request.args.items(multi=True))
-    page, links = paging.page(rows, call.request.path, args, limit, offset)
-    # A page renders the same until the next write (a rep does not read the clock).
-    items = call.runtime.store.memo(
-        (*key, "page", limit, offset, tuple(expand)),
-        lambda: [experiments.rep(call.state, e, expand) for e in page.items],
-    )
-    return Reply(200, {"items": items, "total_count": page.total, "_links": links})
+
+    def render() -> dict[str, Any]:
+        rows = call.runtime.store.memo(key, lambda: experiments.listing(call.state, project_key, env_key, query))
+        page, links = paging.page(rows, call.request.path, args, call.query["limit"], call.query.get("offset", 0))
+        items = [experiments.rep(call.state, e, expand) for e in page.items]
+        return {"items": items, "total_count": page.total, "_links": links}
+
+    # A page renders the same until the next write (a rep does not read the clock): it is
+    # remembered with its contract verdict (see Reply.memo).
+    page_key = (*key, "page", call.request.path, tuple(args))
+    return Reply(200, call.runtime.store.memo(page_key, render), memo=page_key)
 
 
 def get_experiments(call: Call) -> Reply:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mockserver.core.pagination import paginate, with_query
-from mockserver.core.vendor import Call
+from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.posthog import approvals
 
 DEFAULT_LIMIT = 100
@@ -38,18 +38,12 @@ def gate(call: Call) -> approvals.Gate:
     return approvals.Gate(call.state, team(call), user(call), call.now, intent, call.approved)
 
 
-def page(call: Call, rows: list[Any], render: Callable[[Any], Any], memo_key: Any = None) -> dict[str, Any]:
-    """DRF's LimitOffsetPagination: count, absolute next/previous links, results.
-
-    With ``memo_key`` the rendered results are remembered until the next write (see ``Store.memo``).
-    """
+def page(call: Call, rows: list[Any], render: Callable[[Any], Any]) -> dict[str, Any]:
+    """DRF's LimitOffsetPagination: count, absolute next/previous links, results."""
     limit = call.query.get("limit", DEFAULT_LIMIT)
     offset = call.query.get("offset", 0)
     chunk = paginate(rows, limit, offset)
-    if memo_key is not None:
-        results = call.runtime.store.memo((memo_key, limit, offset), lambda: [render(r) for r in chunk.items])
-    else:
-        results = [render(r) for r in chunk.items]
+    results = [render(r) for r in chunk.items]
     base = call.request.base_url
     args = list(call.request.args.items(multi=True))
     nxt = with_query(base, args, limit=limit, offset=chunk.next_offset) if chunk.next_offset is not None else None
@@ -61,3 +55,16 @@ def page(call: Call, rows: list[Any], render: Callable[[Any], Any], memo_key: An
             else with_query(base, [(k, v) for k, v in args if k != "offset"], limit=limit)
         )
     return {"count": chunk.total, "next": nxt, "previous": prev, "results": results}
+
+
+# The WSGI environ keys a request's URL is built from (cheaper to read than ``request.base_url``).
+URL_ENVIRON = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
+
+
+def remembered_page(call: Call, rows: Callable[[], list[Any]], render: Callable[[Any], Any], memo_key: Any) -> Reply:
+    """A page that renders the same until the next write, remembered with its contract verdict.
+
+    The key adds what the page's links are built from (the request's URL) to ``memo_key``.
+    """
+    key = (memo_key, *(call.request.environ.get(name) for name in URL_ENVIRON))
+    return Reply(200, call.runtime.store.memo(key, lambda: page(call, rows(), render)), memo=key)

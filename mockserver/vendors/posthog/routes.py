@@ -20,6 +20,7 @@ from mockserver.vendors.posthog import serializers as s
 from mockserver.vendors.posthog.calls import body as _body
 from mockserver.vendors.posthog.calls import gate as _gate
 from mockserver.vendors.posthog.calls import page as _page
+from mockserver.vendors.posthog.calls import remembered_page as _remembered_page
 from mockserver.vendors.posthog.calls import team as _team
 from mockserver.vendors.posthog.calls import user as _user
 from mockserver.vendors.posthog.errors import invalid
@@ -110,14 +111,17 @@ def experiments_list(call: Call) -> Reply:
     def compute() -> list[dict[str, Any]]:
         return listing.listing(call.state, _team(call), call.query, call.now)
 
-    memo_key = None
+    def render(e: dict[str, Any]) -> dict[str, Any]:
+        return s.experiment(call.state, e)
+
     if (call.query.get("order") or "").lstrip("-") == "duration":
-        rows = compute()  # a running experiment's duration grows with the clock
-    else:
+        return Reply(200, _page(call, compute(), render))  # a running experiment's duration grows with the clock
+
+    def rows() -> list[dict[str, Any]]:
         filters = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
-        rows = call.runtime.store.memo(("posthog.experiments", _team(call), filters), compute)
-        memo_key = ("posthog.experiments.page", _team(call), filters)  # a page renders the same until a write
-    return Reply(200, _page(call, rows, lambda e: s.experiment(call.state, e), memo_key))
+        return call.runtime.store.memo(("posthog.experiments", _team(call), filters), compute)
+
+    return _remembered_page(call, rows, render, ("posthog.experiments.page", _team(call)))
 
 
 def experiments_create(call: Call) -> Reply:

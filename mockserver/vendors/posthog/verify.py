@@ -8,13 +8,14 @@ from functools import cache, partial
 from typing import Any
 
 from mockserver.core.verify import Check
-from mockserver.vendors.posthog import listing
+from mockserver.vendors.posthog import feature_flags, listing
 from mockserver.vendors.posthog import resource_serializers as rs
 from mockserver.vendors.posthog import serializers as s
 
 
 def checks(state: dict[str, Any]) -> Iterator[Check]:
     now = datetime.now(UTC)
+    live = cache(partial(feature_flags.live_experiment_ids, state))  # one pass for all flags, not one per flag
     for key, row in state["experiments"].items():
         yield f"experiments.{key}", "experiments_retrieve", partial(s.experiment, state, row)
     for key, row in state["holdouts"].items():
@@ -22,7 +23,7 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
     for key, row in state["saved_metrics"].items():
         yield f"saved_metrics.{key}", "experiment_saved_metrics_retrieve", partial(s.saved_metric, state, row)
     for key, row in state["flags"].items():
-        yield f"flags.{key}", "feature_flags_retrieve", partial(rs.feature_flag, state, row, now)
+        yield f"flags.{key}", "feature_flags_retrieve", partial(_flag, state, row, now, live)
     for key, row in state["cohorts"].items():
         yield f"cohorts.{key}", "cohorts_retrieve", partial(rs.cohort, state, row)
     for key, row in state["actions"].items():
@@ -35,6 +36,12 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"projects.{key}", "experiments_stats_retrieve", stats
         for order in listing.ORDER_FIELDS:
             yield f"projects.{key}", "experiments_stats_retrieve", partial(_sorted, state, team, order, now, stats)
+
+
+def _flag(
+    state: dict[str, Any], row: dict[str, Any], now: datetime, live: Callable[[], dict[int, list[int]]]
+) -> dict[str, Any]:
+    return rs.feature_flag(state, row, now, live())
 
 
 def _sorted(
