@@ -114,8 +114,11 @@ class Pipeline:
             self.runtime.record_server_error(exc)
             log.exception("unhandled error in %s %s", ctx.request.method, ctx.request.path)
             response = self.problem_response(ctx, Problem("server_error", "A server error occurred."))
-        for key, value in ctx.response_headers.items():
-            response.headers.setdefault(key, value)
+        if ctx.response_headers:  # one pass: Headers.setdefault scans the list and raises per missing name
+            present = {key.lower() for key, _value in response.headers.items()}
+            for key, value in ctx.response_headers.items():
+                if key.lower() not in present:
+                    response.headers.add(key, value)
         if ctx.is_admin:
             if self.admin.origins and "Origin" in ctx.request.headers:
                 self._admin_cors(ctx, response)

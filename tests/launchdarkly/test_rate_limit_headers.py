@@ -151,3 +151,30 @@ def test_rule_validation(ld):
         assert ld.post(ADMIN, json_body=body).status_code == 400, body
     stored = ld.post(ADMIN, json_body={"limit": 3, "scope": "route", "route": "getExperiments"}).json()
     assert stored == {"id": 1, "limit": 3, "window_seconds": 10, "scope": "route", "route": "getExperiments"}
+
+
+def test_what_charge_reports_is_what_headers_reads_after_it():
+    """charge() derives the headers from the budgets it read; they match a fresh reading, rules or not."""
+    import random
+
+    for seed in (1, 7, random.randrange(2**32)):
+        rng = random.Random(seed)
+        state: dict = {"rate_limits": [], "rate_windows": {}}
+        for _ in range(rng.randrange(5)):
+            scope = rng.choice(ratelimit.SCOPES)
+            rule = {"limit": rng.randrange(2, 40), "window_seconds": rng.choice((1, 10, 60)), "scope": scope}
+            if scope == "route" and rng.random() < 0.5:
+                rule["route"] = rng.choice(("getExperiments", "getExperiment"))
+            if scope == "token" and rng.random() < 0.5:
+                rule["token"] = rng.choice(("api-a", "api-b"))
+            ratelimit.add_rule(state, rule)
+        now = 1_700_000_000_000
+        for _ in range(60):
+            now += rng.choice((0, 1, 400, 5_000))
+            route = rng.choice(("getExperiments", "getExperiment"))
+            who = ratelimit.Caller(rng.choice(("api-a", "api-b")), route, "ip")
+            try:
+                reported = ratelimit.charge(state, who, now)
+            except Exception:
+                continue  # a 429: its headers are read afresh by the caller
+            assert reported == ratelimit.headers(state, who, now), (seed, state["rate_limits"])

@@ -147,9 +147,11 @@ def _charge(ctx: AuthRequest, token: str, operation_id: str) -> None:
     with runtime.store.lock:
         state = runtime.store.data[NAME]
         try:
-            ratelimit.charge(state, who, now)
-        finally:
+            reported = ratelimit.charge(state, who, now)
+        except BaseException:
             ctx.response_headers.update(ratelimit.headers(state, who, now))
+            raise
+        ctx.response_headers.update(reported)
 
 
 def _api_version(request: HttpRequest, operation_id: str) -> str | None:

@@ -141,7 +141,10 @@ def budgets(state: dict[str, Any], caller: Caller, now_ms: int) -> dict[str, Bud
 
 def headers(state: dict[str, Any], caller: Caller, now_ms: int) -> dict[str, str]:
     """Every header set LaunchDarkly documents, for this caller at this instant."""
-    found = budgets(state, caller, now_ms)
+    return _headers(budgets(state, caller, now_ms))
+
+
+def _headers(found: dict[str, Budget]) -> dict[str, str]:
     out: dict[str, str] = {}
     shared = [found[s] for s in ("global", "route") if s in found]
     for scope, label in (("global", "Global"), ("route", "Route")):
@@ -158,8 +161,13 @@ def headers(state: dict[str, Any], caller: Caller, now_ms: int) -> dict[str, str
     return out
 
 
-def charge(state: dict[str, Any], caller: Caller, now_ms: int) -> None:
-    """Count one request in every window it belongs to, or answer 429 when an enforced budget is spent."""
+def charge(state: dict[str, Any], caller: Caller, now_ms: int) -> dict[str, str]:
+    """Count one request in every window it belongs to, or answer 429 when an enforced budget is spent.
+
+    Returns ``headers()`` as they read once the request is counted, without computing the
+    budgets again: every window of every scope counted one more, so each scope's tightest
+    budget is the same one, one request further on.
+    """
     found = budgets(state, caller, now_ms)
     spent = [scope for scope, budget in found.items() if budget.enforced and budget.remaining == 0]
     if spent:
@@ -182,3 +190,4 @@ def charge(state: dict[str, Any], caller: Caller, now_ms: int) -> None:
             if window is None or window["start"] != start:
                 window = state["rate_windows"][slot] = {"start": start, "count": 0}
             window["count"] += 1
+    return _headers({scope: budget._replace(used=budget.used + 1) for scope, budget in found.items()})
