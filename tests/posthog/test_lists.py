@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
+
+from mockserver.app import create_app
+from mockserver.core import documents
+from mockserver.vendors.posthog import listing
+from tests.conftest import make_settings
 from tests.posthog.helpers import P, assert_error
 
 
@@ -84,3 +92,17 @@ def test_a_remembered_list_page_follows_every_write(api):
     again = api.get(f"{P}/experiments/?limit=3").json()["results"]
     assert [r["name"] for r in again if r["id"] == target] == ["Renamed for the page"]
     assert api.get(f"{P}/experiments/?limit=3&offset=3").json()["results"] != again
+
+
+def test_the_import_check_of_orderings_fails_where_a_listing_would():
+    """check_orderings() (run on every loaded state) raises exactly when some order of the list would."""
+    app = create_app(make_settings())
+    state = documents.export(app.extensions["mockserver"])["data"]["posthog"]
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    listing.check_orderings(state, 1, now)
+    team = [e for e in state["experiments"].values() if e["team_id"] == 1 and not e.get("deleted")]
+    team[0]["start_date"], team[1]["start_date"] = 5, "2026-01-01T00:00:00Z"  # an int among dates
+    with pytest.raises(TypeError):
+        listing.listing(state, 1, {"order": "start_date"}, now)
+    with pytest.raises(TypeError):
+        listing.check_orderings(state, 1, now)

@@ -68,6 +68,20 @@ def listing(state, team_id: int, query: dict[str, Any], now: datetime) -> list[d
     return rows
 
 
+def check_orderings(state, team_id: int, now: datetime) -> None:
+    """Raise where listing() would, whatever its order and filters: what every ordering reads, every row.
+
+    One sort of all the project's live rows per order field, not one listing per order and
+    filter: a sort that succeeds on the union succeeds on every part of it (keys of one type).
+    """
+    rows = [e for e in state["experiments"].values() if e["team_id"] == team_id and not e.get("deleted")]
+    rows.sort(key=lambda e: e["id"])
+    for exp in rows:
+        exp["name"].lower()  # the search filter
+    for field in ORDER_FIELDS:
+        sorted(map(_sort_key(state, field, now), rows))
+
+
 def stats(state, team_id: int, now: datetime) -> dict[str, Any]:
     def within(value, low, high):
         return value is not None and now - timedelta(days=high) <= parse_instant(value) < now - timedelta(days=low)
