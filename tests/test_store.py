@@ -183,3 +183,34 @@ def test_clone_is_deep_for_dicts_and_lists_only() -> None:
     copy = clone(value)
     assert copy == value
     assert copy is not value and copy["a"] is not value["a"] and copy["a"][1] is not value["a"][1]
+
+
+def test_find_all_answers_every_holder_through_writes_and_rollbacks(tracked) -> None:
+    store, flags = tracked
+    key = Counting()
+    index = KeyIndex(key)
+
+    def ids(wanted: tuple[int, str]) -> set[str]:
+        return {str(id(row)) for row in index.find_all(flags(), wanted)}
+
+    def expected(wanted: tuple[int, str]) -> set[str]:
+        return {str(id(row)) for row in flags().values() if (row["team_id"], row["key"]) == wanted}
+
+    assert ids((1, "k4")) == expected((1, "k4")) and len(ids((1, "k4"))) == 1
+    with store.transaction():
+        flags()["400"] = {"team_id": 1, "key": "k4"}  # a second holder
+        flags()["6"]["key"] = "k4"  # a third, by a key change
+        assert len(index.find_all(flags(), (1, "k4"))) == 3  # the open transaction's writes count
+    built = key.reads
+    assert ids((1, "k4")) == expected((1, "k4")) and len(expected((1, "k4"))) == 3
+    assert index.find_all(flags(), (1, "k6")) == []
+    assert key.reads - built <= 5  # the holders checked, no scan
+    with pytest.raises(RuntimeError), store.transaction():
+        del flags()["4"]
+        assert ids((1, "k4")) == expected((1, "k4"))
+        raise RuntimeError("the request failed")
+    assert ids((1, "k4")) == expected((1, "k4")) and len(expected((1, "k4"))) == 3
+    plain = {"1": {"team_id": 1, "key": "x"}, "2": {"team_id": 1, "key": "x"}}
+    assert index.find_all(plain, (1, "x")) == [plain["1"], plain["2"]]  # a plain dict is scanned
+    plain["2"]["key"] = "y"
+    assert index.find_all(plain, (1, "x")) == [plain["1"]]

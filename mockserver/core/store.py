@@ -400,6 +400,20 @@ class KeyIndex:
                 return self._find_tracked(table, wanted)
             return self._find_plain(table, wanted)
 
+    def find_all(self, table: dict[str, Any], wanted: Any) -> list[dict[str, Any]]:
+        """Every row holding ``wanted``, in no particular order (a plain dict is scanned)."""
+        with self._lock:
+            if table is not self._table or self._stale:
+                self._build(table)
+            if self._name is None:
+                return [row for row in table.values() if self._key(row) == wanted]
+            self._catch_up(table)
+            rows = [table.get(row_id) for row_id in self._ids.get(wanted, ())]
+            if all(row is not None and self._key(row) == wanted for row in rows):
+                return rows  # type: ignore[return-value]
+            self._stale = True  # cannot happen while every write is tracked; stay right if one was not
+            return [row for row in table.values() if self._key(row) == wanted]
+
     # -- building and reading rows again ---------------------------------------------------------
 
     def _build(self, table: dict[str, Any]) -> None:
@@ -436,7 +450,8 @@ class KeyIndex:
 
     # -- lookups ----------------------------------------------------------------------------------
 
-    def _find_tracked(self, table: dict[str, Any], wanted: Any) -> dict[str, Any] | None:
+    def _catch_up(self, table: dict[str, Any]) -> None:
+        """A tracked table: read again the rows written since the last lookup, and those of the open transaction."""
         self._reread(table, self._dirty)
         self._dirty = set()
         tx = active()
@@ -448,6 +463,9 @@ class KeyIndex:
             self._dirty = pending
         if len(self._key_of) != len(table):  # a change no transaction recorded
             self._build(table)
+
+    def _find_tracked(self, table: dict[str, Any], wanted: Any) -> dict[str, Any] | None:
+        self._catch_up(table)
         holders = self._ids.get(wanted)
         if not holders:
             return None

@@ -359,3 +359,31 @@ def test_an_offset_out_of_range_is_refused_and_changes_nothing(make_client):
     response = client.put("/__admin/state", json_body=doc)
     assert response.status_code == 400 and response.json()["field"] == "clock.offset_seconds"
     assert client.get("/__admin/state").json() == before
+
+
+def test_checking_a_loaded_state_makes_one_pass_per_table_not_one_per_record(monkeypatch):
+    """The checks render every record once; per-record scans of another table made a 50,000-experiment
+    import take minutes. The lookups that scan (or index) per record must not be used by them."""
+    from mockserver.vendors.launchdarkly import flag_status
+    from mockserver.vendors.posthog import feature_flags, models
+
+    app = create_app(make_settings())
+    runtime = app.extensions["mockserver"]
+    doc = json.loads(json.dumps(documents.export(runtime)))
+
+    def per_record(*_args, **_kwargs):
+        raise AssertionError("a per-record scan while checking a state")
+
+    monkeypatch.setattr(feature_flags, "linked_experiments", per_record)
+    monkeypatch.setattr(models, "experiments_on_flag", per_record)
+    experimenting = flag_status._experimenting
+
+    def with_running_set(state, row, env_key, found):  # without the running set it scans every experiment
+        return experimenting(state, row, env_key, found) if found is not None else per_record()
+
+    monkeypatch.setattr(flag_status, "_experimenting", with_running_set)
+    original = flag_status.running
+    calls = []
+    monkeypatch.setattr(flag_status, "running", lambda *a: calls.append(a) or original(*a))
+    documents.build(runtime, doc)
+    assert len(calls) == len(doc["data"]["launchdarkly"]["projects"])  # once per project

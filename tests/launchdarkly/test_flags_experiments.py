@@ -137,13 +137,23 @@ def test_experiments_see_flag_changes(ld_api):
 
 
 def test_the_status_list_agrees_with_each_flag_status_while_an_experiment_runs(ld_api):
-    """The list finds running experiments in one pass; each flag's own status scans for them."""
+    """Statuses read the running experiments found in one pass per write: a start shows at once."""
     create_flag(
         ld_api, "checkout-cta", variations=[{"value": "buy", "name": "Buy"}, {"value": "order", "name": "Order"}]
     )
     applied(ld_api, "checkout-cta", {"kind": "turnFlagOn"})
     _experiment_on(ld_api, "checkout-cta")
+    before = (
+        ld_api.get(f"/api/v2/flag-statuses/default/{ENV}/checkout-cta").json()["name"],
+        ld_api.get("/api/v2/flag-status/default/checkout-cta").json()["environments"][ENV]["name"],
+    )
+    assert before == ("new", "new")  # read (and remembered) before the experiment runs
     assert patch_experiment(ld_api, "flag-exp", {"kind": "startIteration"}).status_code == 200
+    after = (
+        ld_api.get(f"/api/v2/flag-statuses/default/{ENV}/checkout-cta").json()["name"],
+        ld_api.get("/api/v2/flag-status/default/checkout-cta").json()["environments"][ENV]["name"],
+    )
+    assert after == ("active", "active")
     listed = ld_api.get(f"/api/v2/flag-statuses/default/{ENV}").json()["items"]
     by_key = {item["_links"]["self"]["href"].rsplit("/", 1)[-1]: item for item in listed}
     assert by_key["checkout-cta"]["name"] == "active"

@@ -545,3 +545,34 @@ def test_experiments_find_flags_by_their_current_key(api):
     exp = create(api, name="Again", feature_flag_key="again")
     assert exp["feature_flag"]["id"] == new["id"]
     assert [f["key"] for f in api.get(f"{P}/feature_flags/").json()["results"]].count("again") == 1
+
+
+def test_remembered_flag_reads_follow_every_write(api):
+    """Flag lists, eligible flags, a flag's experiment_set and the stats are remembered per write, never stale."""
+    listed = api.get(f"{P}/feature_flags/?limit=100").json()
+    eligible = api.get(f"{P}/experiments/eligible_feature_flags/?limit=100").json()
+    stats = api.get(f"{P}/experiments/stats/").json()
+    variants = [{"key": "control", "rollout_percentage": 50}, {"key": "test", "rollout_percentage": 50}]
+    filters = {"groups": [{"properties": [], "rollout_percentage": 100}], "multivariate": {"variants": variants}}
+    body = {"key": "fresh-flag", "name": "Fresh", "filters": filters}
+    flag = api.post(f"{P}/feature_flags/", json_body=body)
+    assert flag.status_code == 201, flag.text
+    again = api.get(f"{P}/feature_flags/?limit=100").json()
+    assert again["count"] == listed["count"] + 1 and "fresh-flag" in {f["key"] for f in again["results"]}
+    now_eligible = api.get(f"{P}/experiments/eligible_feature_flags/?limit=100").json()
+    assert now_eligible["count"] == eligible["count"] + 1
+    renamed = api.patch(f"{P}/feature_flags/{flag.json()['id']}/", json_body={"name": "Renamed"})
+    assert renamed.status_code == 200, renamed.text
+    assert {f["key"]: f["name"] for f in api.get(f"{P}/feature_flags/?limit=100").json()["results"]}["fresh-flag"] == (
+        "Renamed"
+    )
+    exp = create(api, name="Uses the fresh flag", feature_flag_key="fresh-flag")
+    assert api.get(f"{P}/feature_flags/{flag.json()['id']}/").json()["experiment_set"] == [exp["id"]]
+    flags = api.get(f"{P}/feature_flags/?limit=100").json()["results"]
+    listed_flag = next(f for f in flags if f["key"] == "fresh-flag")
+    assert listed_flag["experiment_set"] == [exp["id"]]
+    act(api, exp["id"], "launch")
+    assert api.post("/__admin/clock/advance", json_body={"seconds": 60}).status_code == 200  # launched before now
+    launched = api.get(f"{P}/experiments/stats/").json()
+    assert launched["launched_last_30d"] == stats["launched_last_30d"] + 1
+    assert launched["active_experiments"] == stats["active_experiments"] + 1

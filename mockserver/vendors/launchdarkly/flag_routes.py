@@ -105,11 +105,18 @@ def delete_feature_flag(call: Call) -> Reply:
     return Reply(204)
 
 
+def _running(call: Call, project_key: str) -> flag_status.Running:
+    """The flags running experiments are on, per environment: one pass over the experiments per write."""
+    compute = lambda: flag_status.running(call.state, project_key)  # noqa: E731
+    return call.runtime.store.memo(("launchdarkly.flag_status.running", project_key), compute)
+
+
 def get_feature_flag_status_across_environments(call: Call) -> Reply:
     row = _row(call)
     wanted = _envs(call)
+    running = _running(call, row["projectKey"])
     by_env = {
-        env_key: flag_status.of(call.state, row, env_key, _now(call))
+        env_key: flag_status.of(call.state, row, env_key, _now(call), running)
         for env_key in row["environments"]
         if not wanted or env_key in wanted
     }
@@ -123,7 +130,7 @@ def get_feature_flag_statuses(call: Call) -> Reply:
         (r for r in call.state["flags"].values() if r["projectKey"] == project_key and env_key in r["environments"]),
         key=lambda r: r["key"],
     )
-    running = flag_status.running(call.state, project_key)  # once, not once per flag
+    running = _running(call, project_key)  # once, not once per flag
     found = [(r["key"], flag_status.of(call.state, r, env_key, _now(call), running)) for r in rows]
     return Reply(200, serializers.statuses(project_key, env_key, found))
 
@@ -132,7 +139,7 @@ def get_feature_flag_status(call: Call) -> Reply:
     project_key, env_key = call.path["projectKey"], call.path["environmentKey"]
     m.environment(call.state, project_key, env_key)
     row = _row(call)
-    found = flag_status.of(call.state, row, env_key, _now(call))
+    found = flag_status.of(call.state, row, env_key, _now(call), _running(call, project_key))
     return Reply(200, serializers.flag_status(project_key, env_key, row["key"], found))
 
 

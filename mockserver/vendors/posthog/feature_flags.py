@@ -17,6 +17,7 @@ from typing import Any
 from mockserver.core.clock import iso
 from mockserver.core.store import next_id
 from mockserver.vendors.posthog import approvals, flag_filters, flags
+from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog.errors import conflict, invalid, not_found
 from mockserver.vendors.posthog.serializers import user
 
@@ -62,11 +63,7 @@ def readable_filters(flag: dict[str, Any]) -> dict[str, Any]:
 
 def linked_experiments(state: dict[str, Any], flag_id: int, *, live_only: bool) -> list[dict[str, Any]]:
     return sorted(
-        (
-            e
-            for e in state["experiments"].values()
-            if e.get("feature_flag_id") == flag_id and not (live_only and e.get("deleted"))
-        ),
+        (e for e in m.experiments_on_flag(state, flag_id) if not (live_only and e.get("deleted"))),
         key=lambda e: e["id"],
     )
 
@@ -81,8 +78,8 @@ def live_experiment_ids(state: dict[str, Any]) -> dict[int, list[int]]:
 
 
 def _check_key(state: dict[str, Any], team_id: int, key: str, skip: int | None = None) -> None:
-    for other in state["flags"].values():
-        if other["team_id"] == team_id and other["key"] == key and not other.get("deleted") and other["id"] != skip:
+    for other in m.flags_with_key(state, team_id, key):
+        if not other.get("deleted") and other["id"] != skip:
             raise invalid("There is already a feature flag with this key.", "key", "unique")
     if not KEY.match(key):
         raise invalid("Only letters, numbers, hyphens (-) & underscores (_) are allowed.", "key", "invalid_key")
@@ -176,7 +173,7 @@ def create(state: dict[str, Any], team_id: int, body: dict[str, Any], user_id: i
     else:
         filters = readable_filters({"filters": {}})
     # A soft-deleted flag with the same key is removed for good, unless an experiment still points at it.
-    doomed = [f for f in state["flags"].values() if f["team_id"] == team_id and f["key"] == key and f.get("deleted")]
+    doomed = sorted((f for f in m.flags_with_key(state, team_id, key) if f.get("deleted")), key=lambda f: f["id"])
     if any(linked_experiments(state, f["id"], live_only=False) for f in doomed):
         raise invalid(
             "Feature flag with this key already exists and is used in an experiment. "

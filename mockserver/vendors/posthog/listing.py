@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from mockserver.core.clock import parse_instant
 from mockserver.vendors.posthog import models as m
@@ -82,23 +83,44 @@ def check_orderings(state, team_id: int, now: datetime) -> None:
         sorted(map(_sort_key(state, field, now), rows))
 
 
-def stats(state, team_id: int, now: datetime) -> dict[str, Any]:
-    def within(value, low, high):
-        return value is not None and now - timedelta(days=high) <= parse_instant(value) < now - timedelta(days=low)
+class StatsDates(NamedTuple):
+    """What the velocity stats read from a project's live experiments: sorted launch and end instants."""
 
+    starts: list[datetime]
+    ends: list[datetime]
+    active: int  # launched and not ended
+
+
+def stats_dates(state, team_id: int) -> StatsDates:
+    """The part of the stats that changes only with a write (remembered per write by the route)."""
     live = [
         e
         for e in state["experiments"].values()
         if e["team_id"] == team_id and not e.get("deleted") and not e.get("archived")
     ]
-    last = sum(1 for e in live if within(e.get("start_date"), 0, 30))
-    previous = sum(1 for e in live if within(e.get("start_date"), 30, 60))
+    return StatsDates(
+        sorted(parse_instant(e["start_date"]) for e in live if e.get("start_date") is not None),
+        sorted(parse_instant(e["end_date"]) for e in live if e.get("end_date") is not None),
+        sum(1 for e in live if e.get("start_date") and not e.get("end_date")),
+    )
+
+
+def stats(state, team_id: int, now: datetime, dates: StatsDates | None = None) -> dict[str, Any]:
+    """PostHog's experiment velocity stats at ``now``: counts of instants in 30-day windows, by bisection."""
+    found = dates if dates is not None else stats_dates(state, team_id)
+
+    def within(values: list[datetime], low: int, high: int) -> int:
+        """How many of ``values`` fall in [now - high days, now - low days)."""
+        return bisect_left(values, now - timedelta(days=low)) - bisect_left(values, now - timedelta(days=high))
+
+    last = within(found.starts, 0, 30)
+    previous = within(found.starts, 30, 60)
     # PostHog reports +100% when nothing launched in the previous window but something did now.
     change = round((last - previous) / previous * 100, 1) if previous else (100.0 if last else 0.0)
     return {
         "launched_last_30d": last,
         "launched_previous_30d": previous,
         "percent_change": change,
-        "active_experiments": sum(1 for e in live if e.get("start_date") and not e.get("end_date")),
-        "completed_last_30d": sum(1 for e in live if within(e.get("end_date"), 0, 30)),
+        "active_experiments": found.active,
+        "completed_last_30d": within(found.ends, 0, 30),
     }

@@ -83,6 +83,20 @@ def flag_by_key(state: dict[str, Any], team_id: int, key: str) -> dict[str, Any]
     return _FLAGS_BY_KEY.find(state["flags"], (team_id, key))
 
 
+def flags_with_key(state: dict[str, Any], team_id: int, key: str) -> list[dict[str, Any]]:
+    """Every flag of the team with this key, soft-deleted ones too, in no particular order."""
+    return _FLAGS_BY_KEY.find_all(state["flags"], (team_id, key))
+
+
+_EXPERIMENTS_BY_FLAG = KeyIndex(lambda exp: exp.get("feature_flag_id"))
+_EXPERIMENTS_BY_NAME = KeyIndex(lambda exp: (exp["team_id"], exp["name"]))
+
+
+def experiments_on_flag(state: dict[str, Any], flag_id: int) -> list[dict[str, Any]]:
+    """Every experiment linked to the flag, deleted ones too, in no particular order (indexed)."""
+    return _EXPERIMENTS_BY_FLAG.find_all(state["experiments"], flag_id)
+
+
 def flag_variants(flag: dict[str, Any] | None) -> list[dict[str, Any]]:
     return flags.variants_of(flag)
 
@@ -116,10 +130,14 @@ def has_legacy_metrics(state: dict[str, Any], exp: dict[str, Any]) -> bool:
 
 def unique_copy_name(state: dict[str, Any], team_id: int, name: str) -> str:
     """``<name> (Copy)``, then ``(Copy) 1``, ``(Copy) 2``… among the project's live experiments."""
-    taken = {e["name"] for e in state["experiments"].values() if e["team_id"] == team_id and not e.get("deleted")}
+
+    def taken(candidate: str) -> bool:
+        holders = _EXPERIMENTS_BY_NAME.find_all(state["experiments"], (team_id, candidate))
+        return any(not e.get("deleted") for e in holders)
+
     candidate = f"{name} (Copy)"
     counter = 1
-    while candidate in taken:
+    while taken(candidate):
         candidate = f"{name} (Copy) {counter}"
         counter += 1
     return candidate

@@ -6,6 +6,9 @@ flags eligible for a new experiment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.posthog import action_defs, cohorts, events, feature_flags
 from mockserver.vendors.posthog import models as m
@@ -15,9 +18,25 @@ from mockserver.vendors.posthog.calls import body, gate, page, team, user
 # -- feature flags -------------------------------------------------------------------------------
 
 
+def _live(call: Call) -> dict[int, list[int]]:
+    """Flag id -> its live experiments' ids, for rendering many flags: one pass per write."""
+    compute = lambda: feature_flags.live_experiment_ids(call.state)  # noqa: E731
+    return call.runtime.store.memo(("posthog.live_experiment_ids",), compute)
+
+
+def _remembered(call: Call, name: str, compute: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A list's filtered and sorted rows, until the next write (the query names them)."""
+    query = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
+    return call.runtime.store.memo((name, team(call), query), compute)
+
+
 def feature_flags_list(call: Call) -> Reply:
-    rows = feature_flags.listing(call.state, team(call), call.query, call.now)
-    live = feature_flags.live_experiment_ids(call.state)
+    def compute() -> list[dict[str, Any]]:
+        return feature_flags.listing(call.state, team(call), call.query, call.now)
+
+    # A flag's staleness reads the clock; a page renders each time (its flags' status does too).
+    rows = compute() if call.query.get("active") == "STALE" else _remembered(call, "posthog.flags", compute)
+    live = _live(call)
     return Reply(200, page(call, rows, lambda f: rs.feature_flag(call.state, f, call.now, live)))
 
 
@@ -106,8 +125,10 @@ def experiments_eligible_feature_flags(call: Call) -> Reply:
     """PostHog's own paging: limit capped at 100, a negative offset read as 0, no links."""
     limit = min(call.query.get("limit", 20), 100)
     offset = max(call.query.get("offset", 0), 0)
-    rows = feature_flags.eligible(call.state, team(call), call.query)
-    live = feature_flags.live_experiment_ids(call.state)
+    rows = _remembered(
+        call, "posthog.eligible_flags", lambda: feature_flags.eligible(call.state, team(call), call.query)
+    )
+    live = _live(call)
     results = [rs.feature_flag(call.state, f, call.now, live) for f in rows[offset : offset + limit]]
     return Reply(200, {"results": results, "count": len(rows)})
 

@@ -192,7 +192,9 @@ def experiments_recalculate(call: Call) -> Reply:
 
 
 def experiments_stats(call: Call) -> Reply:
-    return Reply(200, listing.stats(call.state, _team(call), call.now))
+    team = _team(call)
+    dates = call.runtime.store.memo(("posthog.stats", team), lambda: listing.stats_dates(call.state, team))
+    return Reply(200, listing.stats(call.state, team, call.now, dates))
 
 
 def experiments_requires_flag_implementation(call: Call) -> Reply:
