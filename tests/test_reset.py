@@ -174,3 +174,52 @@ def test_the_sequences_follow_the_reset(app):
     for _ in range(3):
         ok(c.post("/__admin/reset", json={}))
         assert create_experiment(c, "seq-a")["id"] == first["id"]
+
+
+def test_launchdarkly_requests_keep_the_reset_to_the_rows_that_changed(app, monkeypatch):
+    """Counting a request in its rate windows is bookkeeping, not an untracked write: the next reset
+    still copies back only what changed (the windows among it), not the whole baseline."""
+    store = app.extensions["mockserver"].store
+    c = app.test_client()
+    ok(c.post("/__admin/reset", json={}))
+    baseline = dump(app)
+    flags = store.data["launchdarkly"]["flags"]
+    before = tracked.untracked_writes()
+    for _ in range(3):
+        ok(c.get(f"{LD_BASE}?limit=1", headers=LD))
+    assert tracked.untracked_writes() == before
+    assert dump(app) != baseline  # the windows counted the requests
+    full = []
+    monkeypatch.setattr(type(store), "_install", lambda self, *a, **k: full.append(a))
+    ok(c.post("/__admin/reset", json={}))
+    assert full == [] and store.data["launchdarkly"]["flags"] is flags
+    assert dump(app) == baseline
+
+
+def test_a_direct_write_is_seen_by_remembered_reads_and_indexes(app):
+    """A test that pokes the state outside any transaction gets answers that see it, as a scan would."""
+    store = app.extensions["mockserver"].store
+    c = app.test_client()
+    listed = ok(c.get(f"{P}/feature_flags/?limit=100", headers=PH))
+    flag = listed["results"][0]
+    store.data["posthog"]["flags"][str(flag["id"])]["deleted"] = True  # no transaction
+    again = ok(c.get(f"{P}/feature_flags/?limit=100", headers=PH))
+    assert again["count"] == listed["count"] - 1
+    ok(c.post(f"{P}/feature_flags/", headers=PH, json={"key": "warm-up", "name": "x"}), 201)  # the key index is built
+    other = listed["results"][1]
+    store.data["posthog"]["flags"][str(other["id"])]["key"] = "poked-key"
+    duplicate = c.post(f"{P}/feature_flags/", headers=PH, json={"key": "poked-key", "name": "x"})
+    assert duplicate.status_code == 400 and "already a feature flag with this key" in duplicate.get_data(as_text=True)
+
+
+def test_rule_ids_stay_unique_after_an_import_and_headers_stay_right(app):
+    c = app.test_client()
+    state = ok(c.get("/__admin/state"))
+    state["data"]["launchdarkly"]["rate_limits"] = [{"id": 2, "limit": 50, "scope": "token", "window_seconds": 10}]
+    ok(c.put("/__admin/state", json=state))
+    added = ok(c.post("/__admin/launchdarkly/rate-limit", json={"limit": 40}), 201)
+    assert added["id"] == 3
+    remaining = [
+        int(c.get("/api/v2/projects/default", headers=LD).headers["X-Ratelimit-Auth-Token-Remaining"]) for _ in range(3)
+    ]
+    assert remaining == [39, 38, 37]  # the tighter rule binds, one request at a time

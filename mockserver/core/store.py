@@ -72,7 +72,7 @@ class Store:
         self._seeders: dict[str, Seeder] = {}
         self._tables: dict[str, tuple[str, ...]] = {}
         self.generation = 0  # moves on every commit, rollback, reset and restore
-        self._memo: dict[Any, tuple[int, Any]] = {}
+        self._memo: dict[Any, tuple[tuple[int, int], Any]] = {}
         # Set when a fixture was loaded at start: seed -> the data reset() returns to.
         self.baseline: Callable[[int], Data] | None = None
         self._baselines: dict[int, Data] = {}
@@ -313,6 +313,16 @@ class Store:
                 self.touch()
                 KeyIndex.rows_changed(changed)
 
+    def changed_outside(self, rows: Iterable[Row]) -> None:
+        """Rows written on purpose past the undo log (bookkeeping such as rate-limit windows).
+
+        Nothing remembered reads them, so memos stay; only a reset needs to know, to bring them
+        back with the rows transactions changed.
+        """
+        with self.lock:
+            if self._dirty is not None:
+                self._dirty.update(rows)
+
     def touch(self) -> None:
         """Mark a change: results memoised before it are stale."""
         with self.lock:
@@ -330,13 +340,16 @@ class Store:
             tx = active()
             if tx is not None and tx.undo:
                 return compute()
+            # A write outside any transaction (a test poking the state) moves no generation:
+            # nothing remembered before it is trusted after it.
+            stamp = (self.generation, tracked.untracked_writes())
             hit = self._memo.get(key)
-            if hit is not None and hit[0] == self.generation:
+            if hit is not None and hit[0] == stamp:
                 return hit[1]
             value = compute()
             if len(self._memo) >= 256:
                 self._memo.clear()
-            self._memo[key] = (self.generation, value)
+            self._memo[key] = (stamp, value)
             return value
 
 
@@ -370,6 +383,7 @@ class KeyIndex:
         self._dirty: set[str] = set()  # rows to read again before the next answer
         self._stale = False
         self._seen = 0  # plain dicts: rows read so far, in insertion order
+        self._untracked = -1  # tracked.untracked_writes() when the index was built
         KeyIndex._live.add(self)
 
     @classmethod
@@ -417,9 +431,10 @@ class KeyIndex:
     # -- building and reading rows again ---------------------------------------------------------
 
     def _build(self, table: dict[str, Any]) -> None:
-        tracked = isinstance(table, TrackedDict) and table._kind == "table"
+        self._untracked = tracked.untracked_writes()
+        is_tracked = isinstance(table, TrackedDict) and table._kind == "table"
         self._table, self._stale, self._dirty = table, False, set()
-        self._name = (table._row[0], table._row[1]) if tracked else None  # type: ignore[attr-defined]
+        self._name = (table._row[0], table._row[1]) if is_tracked else None  # type: ignore[attr-defined]
         self._key_of, self._ids = {}, {}
         for row_id, row in table.items():
             self._add(row_id, row)
@@ -452,6 +467,8 @@ class KeyIndex:
 
     def _catch_up(self, table: dict[str, Any]) -> None:
         """A tracked table: read again the rows written since the last lookup, and those of the open transaction."""
+        if tracked.untracked_writes() != self._untracked:  # a write no transaction recorded: start over
+            self._build(table)
         self._reread(table, self._dirty)
         self._dirty = set()
         tx = active()

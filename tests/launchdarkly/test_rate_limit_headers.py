@@ -168,6 +168,8 @@ def test_what_charge_reports_is_what_headers_reads_after_it():
             if scope == "token" and rng.random() < 0.5:
                 rule["token"] = rng.choice(("api-a", "api-b"))
             ratelimit.add_rule(state, rule)
+        if len(state["rate_limits"]) > 1 and rng.random() < 0.5:
+            state["rate_limits"][-1]["id"] = state["rate_limits"][0]["id"]  # an imported state may repeat ids
         now = 1_700_000_000_000
         for _ in range(60):
             now += rng.choice((0, 1, 400, 5_000))
@@ -178,3 +180,15 @@ def test_what_charge_reports_is_what_headers_reads_after_it():
             except Exception:
                 continue  # a 429: its headers are read afresh by the caller
             assert reported == ratelimit.headers(state, who, now), (seed, state["rate_limits"])
+
+
+def test_two_rules_sharing_an_id_are_reported_as_counted():
+    """An imported state may repeat a rule id: both rules then count into one window, twice a request."""
+    rules = [{"id": 2, "limit": 50, "scope": "token", "window_seconds": 10}]
+    rules.append({"id": 2, "limit": 40, "scope": "token", "window_seconds": 10})
+    state: dict = {"rate_limits": rules, "rate_windows": {}}
+    who = ratelimit.Caller("api-a", "getExperiments", "ip")
+    for _ in range(3):
+        reported = ratelimit.charge(state, who, 1_700_000_000_000)
+        assert reported == ratelimit.headers(state, who, 1_700_000_000_000)
+    assert reported["X-Ratelimit-Auth-Token-Remaining"] == "34"  # 40 - 2 per request

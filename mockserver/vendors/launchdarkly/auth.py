@@ -139,6 +139,9 @@ def caller(request: HttpRequest, token: str, operation_id: str) -> ratelimit.Cal
     return ratelimit.Caller(token, operation_id, getattr(request, "remote_addr", None) or "unknown")
 
 
+WINDOWS_ROW = (NAME, "@", "rate_windows")  # the store row the rate windows live in
+
+
 def _charge(ctx: AuthRequest, token: str, operation_id: str) -> None:
     """Count the request; every answer from here on carries the rate-limit headers (a 429 too)."""
     runtime = ctx.runtime
@@ -151,6 +154,7 @@ def _charge(ctx: AuthRequest, token: str, operation_id: str) -> None:
         except BaseException:
             ctx.response_headers.update(ratelimit.headers(state, who, now))
             raise
+        runtime.store.changed_outside([WINDOWS_ROW])
         ctx.response_headers.update(reported)
 
 

@@ -85,7 +85,9 @@ def validate_rule(body: dict[str, Any]) -> tuple[dict[str, Any] | None, str | No
 
 
 def add_rule(state: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
-    stored = dict(rule, id=len(state["rate_limits"]) + 1)
+    # After the highest id, not the count: an imported state may leave gaps.
+    taken = [r["id"] for r in state["rate_limits"] if type(r.get("id")) is int]
+    stored = dict(rule, id=max(taken, default=0) + 1)
     state["rate_limits"].append(stored)
     return stored
 
@@ -176,6 +178,11 @@ def charge(state: dict[str, Any], caller: Caller, now_ms: int) -> dict[str, str]
             wait_ms = found["ip"].reset - now_ms
             extra["Retry-After"] = str(max(1, math.ceil(wait_ms / 1000)))
         raise rate_limited({**headers(state, caller, now_ms), **extra})
+    # Counting is bookkeeping, not a change a request makes: it is written past the undo log (a
+    # failed request was still made), and the caller tells the store the windows moved, so a
+    # reset still clears them (``Store.changed_outside``).
+    windows = state["rate_windows"]
+    counted: set[str] = set()
     for scope in SCOPES:
         key = _key(scope, caller)
         counters = [
@@ -186,8 +193,12 @@ def charge(state: dict[str, Any], caller: Caller, now_ms: int) -> dict[str, str]
         for counter, span in counters:
             start = now_ms - now_ms % span
             slot = _slot(counter, key)
-            window = state["rate_windows"].get(slot)
+            window = dict.get(windows, slot)
             if window is None or window["start"] != start:
-                window = state["rate_windows"][slot] = {"start": start, "count": 0}
-            window["count"] += 1
+                window = {"start": start, "count": 0}
+                dict.__setitem__(windows, slot, window)
+            dict.__setitem__(window, "count", window["count"] + 1)
+            if slot in counted:  # two rules sharing an id (an imported state): read the windows again
+                return headers(state, caller, now_ms)
+            counted.add(slot)
     return _headers({scope: budget._replace(used=budget.used + 1) for scope, budget in found.items()})
