@@ -12,6 +12,10 @@ from mockserver.app import create_app
 from mockserver.core.settings import Settings, build
 from mockserver.tls import files_for, server_context
 
+# How often the serving thread looks for a stop request: ``stop()`` waits up to this long (the
+# socketserver default, 0.5 s, was half a second added to every pytest session's end).
+POLL_S = 0.05
+
 
 class _QuietHandler(WSGIRequestHandler):
     """No access log line per request: the journal (/__admin/requests) records them instead."""
@@ -69,7 +73,12 @@ class MockServer:
                 request_handler=_QuietHandler,
                 ssl_context=context,
             )
-            self._thread = threading.Thread(target=self._server.serve_forever, name="mockserver", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": POLL_S},
+                name="mockserver",
+                daemon=True,
+            )
             self._thread.start()
         return self
 

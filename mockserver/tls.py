@@ -16,13 +16,13 @@ import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from typing import TYPE_CHECKING
 
 from mockserver.web.guard import is_ip
+
+if TYPE_CHECKING:  # imported where certificates are read or made: plain HTTP never loads cryptography
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 CA_DAYS = 3650
 LEAF_DAYS = 397  # what browsers accept for a server certificate
@@ -50,6 +50,8 @@ def default_dir() -> Path:
 
 
 def fingerprint(cert: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives import hashes
+
     return cert.fingerprint(hashes.SHA256()).hex(":").upper()
 
 
@@ -61,6 +63,8 @@ def _names(host: str) -> list[str]:
 
 
 def _san(names: list[str]) -> x509.SubjectAlternativeName:
+    from cryptography import x509
+
     entries: list[x509.GeneralName] = []
     for name in names:
         try:
@@ -79,12 +83,16 @@ def _write(path: Path, data: bytes, private: bool = False) -> None:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
 
 def _usable(cert_path: Path, key_path: Path, ca_path: Path, names: list[str]) -> bool:
+    from cryptography import x509
+
     if not (cert_path.is_file() and key_path.is_file() and ca_path.is_file()):
         return False
     try:
@@ -100,6 +108,8 @@ def _usable(cert_path: Path, key_path: Path, ca_path: Path, names: list[str]) ->
 
 def self_signed(directory: str | os.PathLike[str] | None = None, host: str = "127.0.0.1") -> TlsFiles:
     """A local CA and a server certificate signed by it, made once and reused while valid."""
+    from cryptography import x509
+
     folder = Path(directory) if directory else default_dir()
     folder.mkdir(parents=True, exist_ok=True)
     cert_path, key_path, ca_path = folder / "cert.pem", folder / "key.pem", folder / "ca.pem"
@@ -111,6 +121,11 @@ def self_signed(directory: str | os.PathLike[str] | None = None, host: str = "12
 
 
 def _make(folder: Path, names: list[str]) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # tolerate a little clock skew
     ca_key_path = folder / "ca-key.pem"
     ca_path = folder / "ca.pem"
@@ -181,6 +196,8 @@ def _make(folder: Path, names: list[str]) -> None:
 
 def given(cert: str, key: str) -> TlsFiles:
     """The user's own pair, checked now so a typo fails at start, not at the first handshake."""
+    from cryptography import x509
+
     cert_path, key_path = Path(cert), Path(key)
     for path in (cert_path, key_path):
         if not path.is_file():
