@@ -390,10 +390,11 @@ def _matches(flag: dict[str, Any], query: dict[str, Any], tags: set[str], now: d
         return False
     if query.get("created_by_id") is not None and flag.get("created_by_id") != query["created_by_id"]:
         return False
-    variants = flag_filters.variants_of(readable_filters(flag))
     kind = query.get("type")
-    if (kind == "boolean" and variants) or (kind == "multivariant" and not variants):
-        return False
+    if kind in ("boolean", "multivariant"):  # the variants only when the filter asks (a list reads every flag)
+        variants = flag_filters.variants_of(readable_filters(flag))
+        if (kind == "boolean" and variants) or (kind == "multivariant" and not variants):
+            return False
     if kind == "remote_config" and not flag.get("is_remote_configuration"):
         return False
     if query.get("evaluation_runtime") and flag.get("evaluation_runtime") != query["evaluation_runtime"]:
@@ -413,8 +414,10 @@ def eligible(state: dict[str, Any], team_id: int, query: dict[str, Any]) -> list
     contexts = query.get("has_evaluation_contexts")
     rows = []
     for flag in state["flags"].values():
+        if flag["team_id"] != team_id:
+            continue
         variants = flag_filters.variants_of(readable_filters(flag))
-        if flag["team_id"] != team_id or len(variants) < 2 or variants[0].get("key") != "control":
+        if len(variants) < 2 or variants[0].get("key") != "control":
             continue
         if search and search not in flag["key"].lower() and search not in (flag.get("name") or "").lower():
             continue
