@@ -186,9 +186,11 @@ def test_two_rules_sharing_an_id_are_reported_as_counted():
     """An imported state may repeat a rule id: both rules then count into one window, twice a request."""
     rules = [{"id": 2, "limit": 50, "scope": "token", "window_seconds": 10}]
     rules.append({"id": 2, "limit": 40, "scope": "token", "window_seconds": 10})
+    rules.append({"id": 3, "limit": 90, "scope": "ip", "window_seconds": 10})  # counted after the shared window
     state: dict = {"rate_limits": rules, "rate_windows": {}}
     who = ratelimit.Caller("api-a", "getExperiments", "ip")
     for _ in range(3):
         reported = ratelimit.charge(state, who, 1_700_000_000_000)
         assert reported == ratelimit.headers(state, who, 1_700_000_000_000)
     assert reported["X-Ratelimit-Auth-Token-Remaining"] == "34"  # 40 - 2 per request
+    assert state["rate_windows"]["rule3|ip"]["count"] == 3  # every window still counted each request

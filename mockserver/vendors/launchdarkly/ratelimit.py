@@ -183,6 +183,7 @@ def charge(state: dict[str, Any], caller: Caller, now_ms: int) -> dict[str, str]
     # reset still clears them (``Store.changed_outside``).
     windows = state["rate_windows"]
     counted: set[str] = set()
+    repeated = False  # two rules sharing an id (an imported state) count into one window twice
     for scope in SCOPES:
         key = _key(scope, caller)
         counters = [
@@ -198,7 +199,8 @@ def charge(state: dict[str, Any], caller: Caller, now_ms: int) -> dict[str, str]
                 window = {"start": start, "count": 0}
                 dict.__setitem__(windows, slot, window)
             dict.__setitem__(window, "count", window["count"] + 1)
-            if slot in counted:  # two rules sharing an id (an imported state): read the windows again
-                return headers(state, caller, now_ms)
+            repeated = repeated or slot in counted
             counted.add(slot)
+    if repeated:  # the budgets moved by more than one: read them again
+        return headers(state, caller, now_ms)
     return _headers({scope: budget._replace(used=budget.used + 1) for scope, budget in found.items()})
