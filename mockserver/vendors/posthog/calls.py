@@ -57,6 +57,12 @@ def page(call: Call, rows: list[Any], render: Callable[[Any], Any]) -> dict[str,
     return {"count": chunk.total, "next": nxt, "previous": prev, "results": results}
 
 
+def remembered_rows(call: Call, name: str, compute: Callable[[], list[Any]]) -> list[Any]:
+    """A list's filtered and sorted rows until the next write, keyed by the query (paging aside)."""
+    query = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
+    return call.runtime.store.memo((name, team(call), query), compute)
+
+
 # The WSGI environ keys a request's URL is built from (cheaper to read than ``request.base_url``).
 URL_ENVIRON = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
 

@@ -6,14 +6,13 @@ flags eligible for a new experiment.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from mockserver.core.vendor import Call, Reply
 from mockserver.vendors.posthog import action_defs, cohorts, events, feature_flags
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog import resource_serializers as rs
-from mockserver.vendors.posthog.calls import body, gate, page, team, user
+from mockserver.vendors.posthog.calls import body, gate, page, remembered_rows, team, user
 
 # -- feature flags -------------------------------------------------------------------------------
 
@@ -24,18 +23,12 @@ def _live(call: Call) -> dict[int, list[int]]:
     return call.runtime.store.memo(("posthog.live_experiment_ids",), compute)
 
 
-def _remembered(call: Call, name: str, compute: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """A list's filtered and sorted rows, until the next write (the query names them)."""
-    query = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
-    return call.runtime.store.memo((name, team(call), query), compute)
-
-
 def feature_flags_list(call: Call) -> Reply:
     def compute() -> list[dict[str, Any]]:
         return feature_flags.listing(call.state, team(call), call.query, call.now)
 
     # A flag's staleness reads the clock; a page renders each time (its flags' status does too).
-    rows = compute() if call.query.get("active") == "STALE" else _remembered(call, "posthog.flags", compute)
+    rows = compute() if call.query.get("active") == "STALE" else remembered_rows(call, "posthog.flags", compute)
     live = _live(call)
     return Reply(200, page(call, rows, lambda f: rs.feature_flag(call.state, f, call.now, live)))
 
@@ -125,7 +118,7 @@ def experiments_eligible_feature_flags(call: Call) -> Reply:
     """PostHog's own paging: limit capped at 100, a negative offset read as 0, no links."""
     limit = min(call.query.get("limit", 20), 100)
     offset = max(call.query.get("offset", 0), 0)
-    rows = _remembered(
+    rows = remembered_rows(
         call, "posthog.eligible_flags", lambda: feature_flags.eligible(call.state, team(call), call.query)
     )
     live = _live(call)

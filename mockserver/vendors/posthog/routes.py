@@ -21,6 +21,7 @@ from mockserver.vendors.posthog.calls import body as _body
 from mockserver.vendors.posthog.calls import gate as _gate
 from mockserver.vendors.posthog.calls import page as _page
 from mockserver.vendors.posthog.calls import remembered_page as _remembered_page
+from mockserver.vendors.posthog.calls import remembered_rows as _remembered_rows
 from mockserver.vendors.posthog.calls import team as _team
 from mockserver.vendors.posthog.calls import user as _user
 from mockserver.vendors.posthog.errors import invalid
@@ -118,8 +119,7 @@ def experiments_list(call: Call) -> Reply:
         return Reply(200, _page(call, compute(), render))  # a running experiment's duration grows with the clock
 
     def rows() -> list[dict[str, Any]]:
-        filters = tuple(sorted((k, str(v)) for k, v in call.query.items() if k not in ("limit", "offset")))
-        return call.runtime.store.memo(("posthog.experiments", _team(call), filters), compute)
+        return _remembered_rows(call, "posthog.experiments", compute)
 
     return _remembered_page(call, rows, render, ("posthog.experiments.page", _team(call)))
 
