@@ -20,6 +20,8 @@ from openapi_core.testing import MockRequest
 
 from tests.speccheck import SpecViolation, canonical, check, contract_for
 
+FINISH_S = 10.0
+
 
 @dataclass
 class Exchange:
@@ -33,6 +35,7 @@ class Exchange:
     response: bytes = b""
     error: str | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def from_browser(self) -> bool:
@@ -69,16 +72,25 @@ class Tap:
             self.exchanges.append(exchange)
         try:
             chunks = list(self.app(environ, recording_start))
+            exchange.response = b"".join(chunks)
         except BaseException as exc:  # a dropped connection (fault) ends here
             exchange.error = type(exc).__name__
             raise
-        exchange.response = b"".join(chunks)
+        finally:
+            exchange.finished.set()
         return chunks
 
     def problems(self) -> list[str]:
-        """What breaks the specs among the browser's exchanges (dropped connections have no response)."""
+        """What breaks the specs among the browser's exchanges (dropped connections have no response).
+
+        A test may end while the page still has a request in flight (a reload, say): each exchange is
+        given a few seconds to finish before it is judged, so a half-recorded one is never checked.
+        """
         out = []
         for ex in list(self.exchanges):
+            if not ex.finished.wait(FINISH_S):
+                out.append(f"{ex.method} {ex.path}: no answer within {FINISH_S} s")
+                continue
             if ex.error is not None or not ex.from_browser:
                 continue
             mimetype = (ex.content_type or "").split(";")[0] or None
