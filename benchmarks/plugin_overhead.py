@@ -184,7 +184,7 @@ def bench_reset(rounds: int) -> list[dict[str, object]]:
     rows = []
     for label, action in scenarios:
         samples: dict[str, list[float]] = {"before": [], "after": []}
-        repeats = max(3, rounds * (6 if label != "300 creates" else 1))
+        repeats = max(3, rounds * (6 if label != "300 creates" else 3))
         for _ in range(repeats):
             for side in ("before", "after"):
                 Store._restore_changed = original if side == "after" else (lambda self, base: False)  # type: ignore[method-assign]

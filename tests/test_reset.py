@@ -93,6 +93,27 @@ def test_a_deleted_baseline_row_comes_back_in_its_place(app):
     assert list(store.data["posthog"]["experiments"]) == order
 
 
+def test_created_changed_and_re_added_rows_of_one_table_all_go_back(app):
+    """The rows a reset restores are grouped as they are committed; every kind of change in one table."""
+    store = app.extensions["mockserver"].store
+    store.reset()
+    baseline = dump(app)
+    experiments = store.data["posthog"]["experiments"]
+    order = list(experiments)
+    for n in range(50):
+        with store.transaction():
+            experiments[f"9{n:03}"] = {"id": 9000 + n}
+    with store.transaction():
+        experiments[order[1]]["name"] = "changed"
+        del experiments[order[2]]
+    with store.transaction():
+        experiments[order[2]] = {"id": "back, elsewhere"}
+        del experiments["9007"]
+    store.reset()
+    assert dump(app) == baseline
+    assert list(store.data["posthog"]["experiments"]) == order
+
+
 def test_flag_keys_created_after_a_reset_are_found_under_reused_ids(app):
     """The same ids come back after a reset; the flag-key index must not answer from the old table."""
     c = app.test_client()

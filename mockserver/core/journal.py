@@ -13,7 +13,7 @@ import itertools
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from mockserver.core import jsonbody
@@ -65,6 +65,36 @@ SECRET_HEADERS = frozenset({"x-mockserver-admin-token", "cookie"})
 HEADER_VALUE_CHARS = 1000
 
 
+_HEADER_NAMES: dict[str, str | None] = {}
+_EMPTY: tuple[()] = ()
+LIST_FIELDS = ("validation_errors", "contract_violations")  # kept as tuples, shown as lists
+
+
+def environ_headers(environ: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """A request's headers as werkzeug names them, each name made once per process, not per request.
+
+    A journal holds up to ``capacity`` entries; names shared between them are objects a reset
+    does not have to free (the values are the request's own).
+    """
+    names = _HEADER_NAMES
+    for key, value in environ.items():
+        name = names.get(key, _EMPTY)
+        if name is _EMPTY:
+            name = _header_name(key)
+            if len(names) < 4096:  # a client inventing header names cannot grow this without bound
+                names[key] = name
+        if name is not None and (value or key.startswith("HTTP_")):
+            yield name, value
+
+
+def _header_name(key: str) -> str | None:
+    if key.startswith("HTTP_"):
+        return None if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH") else key[5:].replace("_", "-").title()
+    if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return key.replace("_", "-").title()
+    return None
+
+
 def capped_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Request headers as sent, up to HEADER_BYTES in all (repeated names joined with commas).
 
@@ -110,6 +140,8 @@ class Journal:
             raw = entry.get(key) or b""
             entry[key] = bytes(raw[:BODY_BYTES])
             entry[key.replace("_raw", "_truncated")] = len(raw) > BODY_BYTES
+        for key in LIST_FIELDS:
+            entry[key] = tuple(entry.get(key) or _EMPTY)  # the empty one is shared: less to free on reset
         with self._lock:
             entry = {"id": next(self._ids), **entry}
             if len(self._entries) == self.capacity:
@@ -140,6 +172,8 @@ class Journal:
 def view(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The public shape of an entry: bodies parsed, raw bytes left out."""
     out = {k: v for k, v in entry.items() if not k.endswith("_raw") and not k.endswith("_truncated")}
+    for key in LIST_FIELDS:
+        out[key] = list(out.get(key) or ())
     out["request_body"] = body_view(entry.get("request_raw"), entry.get("request_truncated", False))
     out["response_body"] = body_view(entry.get("response_raw"), entry.get("response_truncated", False))
     return out

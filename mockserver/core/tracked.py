@@ -386,7 +386,7 @@ def copy_table(part: str, name: str, rows: dict[str, Any]) -> TrackedDict:
     return _table(part, name, rows)
 
 
-def reuse_table(part: str, name: str, live: dict[str, Any]) -> TrackedDict:
+def reuse_table(part: str, name: str, live: dict[str, Any] | Iterable[tuple[str, Any]]) -> TrackedDict:
     """A new table object holding the same (tracked) records as ``live``: a C-speed shallow copy."""
     table = TrackedDict()
     table._kind, table._row, table._tables = "table", (part, name, "*"), ()

@@ -27,7 +27,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from mockserver.core.contract import parse_json
-from mockserver.core.journal import capped_headers
+from mockserver.core.journal import capped_headers, environ_headers
 from mockserver.core.jsonbody import BodyError
 from mockserver.core.problems import MockContractViolation, Problem, kind_for_status
 from mockserver.core.runtime import Runtime
@@ -178,7 +178,7 @@ class Pipeline:
                 "dropped": ctx.dropped,
                 "approval": ctx.approval,
                 "upstream": ctx.upstream,
-                "request_headers": capped_headers(request.headers.items()),
+                "request_headers": capped_headers(environ_headers(request.environ)),
                 "request_raw": _body_or_empty(request),
                 "response_raw": b"" if ctx.dropped else response.get_data(),
             }

@@ -19,3 +19,32 @@ def test_journal_entries_carry_the_request_headers_without_secrets():
     assert headers["Authorization"] == "Bearer phx_headers" and headers["Content-Type"] == "application/json"
     assert len(headers["X-Trace"]) == 1000
     assert not {"X-Mockserver-Admin-Token", "Cookie"} & set(headers)
+
+
+def test_header_names_are_those_werkzeug_gives_and_shared_between_entries():
+    """Names are built once per process (less for a reset to free), values are each request's own."""
+    from werkzeug.datastructures import EnvironHeaders
+    from werkzeug.test import EnvironBuilder
+
+    from mockserver.core.journal import environ_headers
+
+    environ = EnvironBuilder(
+        method="POST",
+        data=b"{}",
+        content_type="application/json",
+        headers={"X-Under_Score": "1", "accept-language": "fr", "X-Empty": ""},
+    ).get_environ()
+    environ["HTTP_CONTENT_TYPE"] = "text/plain"  # a duplicate werkzeug ignores
+    assert list(environ_headers(environ)) == list(EnvironHeaders(environ).items())
+    first = dict(environ_headers(environ))
+    again = dict(environ_headers(dict(environ)))
+    assert all(a is b for a, b in zip(first, again, strict=True))
+
+
+def test_journal_lists_are_lists_to_readers():
+    client = FlaskClient(create_app(make_settings()), {"Authorization": "Bearer phx_headers"})
+    assert client.get("/api/projects/1/experiments/").status_code == 200
+    assert client.get("/api/projects/1/experiments/?limit=0").status_code == 400
+    ok, refused = client.get("/__admin/requests").json()["requests"]
+    assert ok["validation_errors"] == [] and ok["contract_violations"] == []
+    assert refused["validation_errors"] == ["limit: 0 is less than the minimum of 1"]
