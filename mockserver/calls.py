@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from mockserver.client import Client
 
 ANY: Any = type("AnyBody", (), {"__repr__": lambda self: "ANY"})()  # no body criterion
+CRITERIA_TYPES: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
+    ("method", str, "an HTTP method (str)"),
+    ("path", str, "a path glob (str)"),
+    ("operation_id", str, "an operationId (str)"),
+    ("status", int, "an HTTP status (int)"),
+    ("query", Mapping, "a mapping of query parameters"),
+    ("headers", Mapping, "a mapping of header names to values"),
+)
 NEAR_MISSES = 5
 LISTED = 20
 
@@ -35,9 +43,34 @@ class Expect:
     query: Mapping[str, Any] | None = None  # these parameters with these values
     headers: Mapping[str, str] | None = field(default=None)  # these headers (names in any case)
 
+    def __post_init__(self) -> None:
+        """Refuse a criterion of the wrong type here: compared as given it would never match, and
+        ``assert_not_called`` would pass whatever was called."""
+        __tracebackhide__ = True
+        from mockserver.errors import UsageError, check_arg
+
+        for name, kinds, what in CRITERIA_TYPES:
+            value = getattr(self, name)
+            if value is not None:
+                check_arg(name, value, kinds, what)
+        if self.path is not None and not self.path.startswith("/"):
+            raise UsageError("path", f"a path glob starts with '/': {self.path!r}")
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise UsageError("status", f"not an HTTP status: {self.status}")
+
     @classmethod
     def of(cls, method: str | None, path_or_operation_id: str | None, **criteria: Any) -> Expect:
         """``("GET", "/api/…")`` means a path glob, ``("GET", "experiments_list")`` an operationId."""
+        __tracebackhide__ = True
+        if method is not None and not isinstance(method, str):
+            from mockserver.errors import UsageError
+
+            raise UsageError("method", f"expected an HTTP method (str), got {method!r:.80}")
+        if path_or_operation_id is not None and not isinstance(path_or_operation_id, str):
+            from mockserver.errors import UsageError
+
+            given = f"{path_or_operation_id!r:.80}"
+            raise UsageError("path_or_operation_id", f"expected a path glob or an operationId (str), got {given}")
         if path_or_operation_id is not None:
             key = "path" if path_or_operation_id.startswith("/") else "operation_id"
             if criteria.get(key) is not None:
@@ -224,6 +257,7 @@ class RequestLog:
         self._client = client
 
     def _entries(self, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        __tracebackhide__ = True
         return self._client._call("GET", "/__admin/requests", params=dict(filters or {}))["requests"]
 
     def all(
@@ -238,15 +272,18 @@ class RequestLog:
         headers: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
         """Matching entries, oldest first. An unknown ``operation_id`` is refused by the server."""
+        __tracebackhide__ = True
         expect = Expect(method.upper() if method else None, path, operation_id, status, json, query, headers)
         return self._find(expect)
 
     find = all
 
     def _find(self, expect: Expect) -> list[dict[str, Any]]:
+        __tracebackhide__ = True
         return [entry for entry in self._entries(expect.server_filters()) if expect.matches(entry)]
 
     def calls(self, method: str | None, path_or_operation_id: str, **criteria: Any) -> list[dict[str, Any]]:
+        __tracebackhide__ = True
         return self._find(Expect.of(method, path_or_operation_id, **criteria))
 
     def assert_called(
@@ -263,6 +300,12 @@ class RequestLog:
         ``operation_id=``, ``status=``, ``json=`` (a subset of the body), ``query=``, ``headers=``.
         """
         __tracebackhide__ = True
+        if times is not None:
+            from mockserver.errors import UsageError, check_arg
+
+            check_arg("times", times, int, "a number of calls (int)")
+            if times < 0:
+                raise UsageError("times", f"cannot be negative: {times}")
         expect = Expect.of(method, path_or_operation_id, **criteria)
         found = self._find(expect)
         if (times is None and not found) or (times is not None and len(found) != times):

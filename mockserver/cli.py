@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import MISSING
 from typing import Any
 
@@ -220,6 +220,18 @@ def _banner(app: Any, settings: Settings, port: int) -> None:
     )
 
 
+def _print_lines(lines: Iterable[str]) -> int:
+    """Print a listing; a reader that stops early (``mockserver routes | head``) is not an error."""
+    try:
+        for text in lines:
+            print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's own advice: point stdout at devnull so the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
@@ -243,15 +255,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mockserver.app import create_app
 
         router = create_app(Settings()).extensions["mockserver.router"]
-        for route in sorted(router.operations(), key=lambda r: (r.path, r.method)):
-            print(f"{route.method:7} {route.path:70} {route.surface.name:12} {route.operation_id}")
-        return 0
+        routes = sorted(router.operations(), key=lambda r: (r.path, r.method))
+        return _print_lines(f"{r.method:7} {r.path:70} {r.surface.name:12} {r.operation_id}" for r in routes)
     if args.command == "fixtures":
         from mockserver.core.fixtures import fixture_names, read_fixture
 
-        for name in fixture_names():
-            print(f"{name:22} {read_fixture(name).get('description', '')}")
-        return 0
+        return _print_lines(f"{name:22} {read_fixture(name).get('description', '')}" for name in fixture_names())
     if args.command == "drift":
         from mockserver.drift import run
 

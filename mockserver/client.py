@@ -31,6 +31,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from mockserver.calls import RequestLog
+from mockserver.errors import MockServerError, RemoteServerError, UsageError, check_arg
+
+__all__ = ["Client", "MockServerError", "RemoteServerError", "UsageError"]
 
 if TYPE_CHECKING:
     import httpx
@@ -39,26 +42,7 @@ TOKEN_HEADER = "X-Mockserver-Admin-Token"
 IN_PROCESS_URL = "http://mockserver.invalid"
 # A fixture name (served from the server's fixtures/); anything else given to load() is a file.
 FIXTURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-
-
-class MockServerError(AssertionError):
-    """The mock refused a control call (``field`` names the culprit), could not be reached, or
-    raised an error inside while serving a test."""
-
-    def __init__(
-        self, message: str, *, status: int | None = None, error: str | None = None, field: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.field = field
-
-
-class RemoteServerError(MockServerError):
-    """An error raised inside a mock server in another process: its type and message, no traceback."""
-
-    def __repr__(self) -> str:
-        return str(self)
+TIME_UNITS = ("weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds")
 
 
 class Client:
@@ -116,6 +100,7 @@ class Client:
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        __tracebackhide__ = True
         if self._http is None:
             return self._call_app(method, path, json, params)
         import httpx
@@ -143,6 +128,7 @@ class Client:
 
     def _call_app(self, method: str, path: str, json: Any, params: Mapping[str, Any] | None) -> Any:
         """A control call handed to the app in this process, through the same pipeline as HTTP."""
+        __tracebackhide__ = True
         from mockserver.transports import Dropped, call_wsgi
 
         url = f"{self.url}/{path.lstrip('/')}"
@@ -243,8 +229,10 @@ class Client:
         """Replace the state with a named fixture (``"approval-required"``), a fixture file (a
         relative path is looked up in ``fixture_dirs``, then the working directory), or a state
         document (a dict, e.g. an earlier ``export()``)."""
+        __tracebackhide__ = True
         if isinstance(source, Mapping):
             return self._call("PUT", "/__admin/state", dict(source))
+        check_arg("source", source, (str, os.PathLike), "a fixture name, a file path or a state document (dict)")
         text = os.fspath(source)
         if isinstance(source, str) and FIXTURE_NAME.match(text):
             return self._call("POST", f"/__admin/fixtures/{text}/load")
@@ -261,6 +249,7 @@ class Client:
             ) from None
 
     def _find_file(self, text: str) -> Path:
+        __tracebackhide__ = True
         path = Path(text).expanduser()
         bases = [Path("/")] if path.is_absolute() else [*self.fixture_dirs, Path.cwd()]
         candidates = [base / path for base in bases]
@@ -300,7 +289,8 @@ class Client:
         return self._call("GET", "/__admin/faults")["faults"]
 
     def delete_fault(self, fault_id: int) -> None:
-        self._call("DELETE", f"/__admin/faults/{int(fault_id)}")
+        check_arg("fault_id", fault_id, int, "a fault rule's id (int)")
+        self._call("DELETE", f"/__admin/faults/{fault_id}")
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/__admin/faults")
@@ -334,7 +324,12 @@ class Client:
     def advance_time(self, delta: timedelta | float | str | None = None, **units: float) -> datetime:
         """``advance_time(timedelta(days=2))``, ``advance_time(90)`` (seconds), ``advance_time("1h30m")``
         or ``advance_time(days=2)``; a frozen clock stays frozen."""
+        __tracebackhide__ = True
         if units:
+            for unit, amount in units.items():
+                if unit not in TIME_UNITS:
+                    raise UsageError(unit, f"not a unit of time; use {', '.join(TIME_UNITS)}")
+                check_arg(unit, amount, (int, float), "a number")
             delta = timedelta(**units) + (delta if isinstance(delta, timedelta) else timedelta())
         if isinstance(delta, timedelta):
             body: dict[str, Any] = {"seconds": delta.total_seconds()}
@@ -343,7 +338,7 @@ class Client:
         elif isinstance(delta, int | float) and not isinstance(delta, bool):
             body = {"seconds": delta}
         else:
-            raise TypeError("advance_time needs a timedelta, seconds, a duration string or units")
+            raise UsageError("delta", f"expected a timedelta, seconds, a duration string or units, got {delta!r:.80}")
         self._call("POST", "/__admin/clock/advance", body)
         return self.now()
 
@@ -358,10 +353,12 @@ class Client:
         return self._settings_call("GET", None)
 
     def update_settings(self, **changes: Any) -> dict[str, Any]:
-        """Change settings while the server runs, e.g. ``update_settings(latency="50-200")``."""
+        """Change settings while the server runs: ``update_settings(latency_ms=[50, 200])`` (a number,
+        ``[MIN, MAX]`` or ``None``), ``update_settings(no_auth=True)``."""
         return self._settings_call("PATCH", changes)
 
     def _settings_call(self, method: str, body: Any) -> dict[str, Any]:
+        __tracebackhide__ = True
         try:
             return self._call(method, "/__admin/settings", body)
         except MockServerError as exc:
@@ -393,12 +390,36 @@ class Client:
 
 
 def _encode(value: Any) -> bytes:
+    __tracebackhide__ = True
     try:
         import orjson
 
         return orjson.dumps(value)
     except (ImportError, TypeError):
+        pass
+    try:
         return json.dumps(value).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise UsageError(_unencodable(value) or "body", f"not JSON data ({exc})") from None
+
+
+def _unencodable(value: Any, at: str = "") -> str | None:
+    """Where in ``value`` the first value JSON cannot hold sits (``status``, ``body.items[2]``)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _unencodable(item, f"{at}.{key}" if at else str(key))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _unencodable(item, f"{at}[{index}]")
+            if found is not None:
+                return found
+        return None
+    if value is None or isinstance(value, str | int | float):
+        return None
+    return at or None
 
 
 def _query_value(value: Any) -> str:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from flask import Flask
 
     from mockserver.client import Client
@@ -221,7 +223,7 @@ class _Backends:
         if self._app_client is None:
             from mockserver.client import Client
 
-            self._app_client = Client.in_process(self.app(), IN_PROCESS_URL)
+            self._app_client = Client.in_process(self.app(), IN_PROCESS_URL, fixture_dirs=self.session_dirs())
         return self._app_client
 
     # a server on a socket in this process (mockserver by default)
@@ -232,7 +234,7 @@ class _Backends:
 
             self._live = MockServer(self.settings).start()
             # Control calls skip the socket: the app is right here.
-            client = Client.in_process(self._live.app, self._live.url)
+            client = Client.in_process(self._live.app, self._live.url, fixture_dirs=self.session_dirs())
             client.server = self._live  # type: ignore[attr-defined]
             self._live_client = client
         return self._live_client
@@ -244,7 +246,7 @@ class _Backends:
 
             assert self.remote_url is not None
             token = self.config.getoption("--mockserver-admin-token") or os.environ.get("MOCKSERVER_ADMIN_TOKEN")
-            client = Client(self.remote_url, token or None)
+            client = Client(self.remote_url, token or None, fixture_dirs=self.session_dirs())
             try:
                 health = client.health()
                 count, _ = client.server_errors()
@@ -276,6 +278,11 @@ class _Backends:
                 self._session_route = ROUTER.add(client.url, client.app)
             return client
         return self.live_client()
+
+    def session_dirs(self) -> list[Path]:
+        """Where relative fixture paths are looked up outside a test: the project root (then the
+        working directory). A test looks beside its own file first, and gives this back after."""
+        return [self.config.rootpath]
 
     def seed_for(self, client: Client) -> int:
         return self.remote_seed if client is self._remote else self.settings.seed
@@ -370,9 +377,11 @@ def _prepare(request: pytest.FixtureRequest, backends: _Backends, client: Client
 
 
 @pytest.fixture
-def mockserver(request: pytest.FixtureRequest, _mockserver_backends: _Backends) -> Client:
+def mockserver(request: pytest.FixtureRequest, _mockserver_backends: _Backends) -> Iterator[Client]:
     """The mock server, reset to its seeded state (or the marker's fixture and seed) for this test."""
-    return _prepare(request, _mockserver_backends, _mockserver_backends.main_client())
+    client = _prepare(request, _mockserver_backends, _mockserver_backends.main_client())
+    yield client
+    client.fixture_dirs = _mockserver_backends.session_dirs()  # the session's client again
 
 
 @pytest.fixture
@@ -402,8 +411,11 @@ def mockserver_app(request: pytest.FixtureRequest, _mockserver_backends: _Backen
             client.close()
         return
     client = _prepare(request, backends, backends.app_client())
-    with route_to_app(client.app, client.url):
-        yield client
+    try:
+        with route_to_app(client.app, client.url):
+            yield client
+    finally:
+        client.fixture_dirs = backends.session_dirs()
 
 
 def _take_errors(backends: _Backends, client: Client) -> list[Any]:

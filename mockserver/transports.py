@@ -38,6 +38,60 @@ class Dropped(ConnectionError):
     """The app dropped the connection (a fault); each transport raises its library's own error."""
 
 
+class TimedOut(TimeoutError):
+    """No answer within the client's read timeout; each transport raises its library's own error."""
+
+
+def may_be_slow(app: Wsgi) -> bool:
+    """Whether this app may take long to answer: a mock with ``--latency`` or a fault rule set (a
+    delay is the only way it is slow), or an app that is not a mock."""
+    extensions = getattr(app, "extensions", None)
+    runtime = extensions.get("mockserver") if isinstance(extensions, dict) else None
+    if runtime is None:
+        return True
+    return runtime.settings.latency is not None or bool(runtime.faults)
+
+
+def call_in_time(
+    app: Wsgi, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes, timeout: float | None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """``call_wsgi`` that gives up after ``timeout`` seconds, as a client's read timeout does.
+
+    The app goes on in its thread and finishes the request, as a server does when its client has
+    gone: a write it makes still lands, and the journal records it. Without a timeout, or when the
+    app cannot be slow, the app is called directly (no thread).
+    """
+    if timeout is None or not may_be_slow(app):
+        return call_wsgi(app, method, url, headers, body)
+    headers = list(headers)
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(call_wsgi(app, method, url, headers, body))
+        except BaseException as exc:  # handed to the caller below
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="mockserver-in-process-call", daemon=True).start()
+    if not done.wait(timeout):
+        raise TimedOut(f"no answer from the mock within the read timeout of {timeout:g} s")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _read_timeout(timeout: Any) -> float | None:
+    """The read part of a ``requests`` timeout: a number, a (connect, read) pair, or urllib3's ``Timeout``."""
+    if isinstance(timeout, tuple):
+        timeout = timeout[1] if len(timeout) > 1 else None
+    read = getattr(timeout, "read_timeout", timeout)
+    return float(read) if isinstance(read, int | float) else None
+
+
 def call_wsgi(
     app: Wsgi, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes
 ) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -128,12 +182,15 @@ def _requests_adapter_class() -> type:
             self.app = app
 
         def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:
+            body = _requests_body(request.body)
             try:
-                status, headers, content = call_wsgi(
-                    self.app, request.method, request.url, request.headers.items(), _requests_body(request.body)
+                status, headers, content = call_in_time(
+                    self.app, request.method, request.url, request.headers.items(), body, _read_timeout(timeout)
                 )
             except Dropped as exc:
                 raise requests.ConnectionError(f"Connection aborted: {exc}", request=request) from None
+            except TimedOut as exc:
+                raise requests.ReadTimeout(str(exc), request=request) from None
             response = requests.Response()
             response.status_code = status
             response.headers = CaseInsensitiveDict(headers)
@@ -164,6 +221,10 @@ def _httpx_transport_classes() -> tuple[type, type]:
     import anyio.to_thread
     import httpx
 
+    def _httpx_read_timeout(request: httpx.Request) -> float | None:
+        read = (request.extensions.get("timeout") or {}).get("read")
+        return float(read) if isinstance(read, int | float) else None
+
     def _response(request: httpx.Request, status: int, headers: list[tuple[str, str]], content: bytes) -> Any:
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)
 
@@ -175,12 +236,15 @@ def _httpx_transport_classes() -> tuple[type, type]:
 
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             body = request.read()
+            items = request.headers.multi_items()
             try:
-                status, headers, content = call_wsgi(
-                    self.app, request.method, str(request.url), request.headers.multi_items(), body
+                status, headers, content = call_in_time(
+                    self.app, request.method, str(request.url), items, body, _httpx_read_timeout(request)
                 )
             except Dropped as exc:
                 raise httpx.RemoteProtocolError(str(exc), request=request) from None
+            except TimedOut as exc:
+                raise httpx.ReadTimeout(str(exc), request=request) from None
             return _response(request, status, headers, content)
 
     class AsyncWSGITransport(httpx.AsyncBaseTransport):
@@ -193,12 +257,18 @@ def _httpx_transport_classes() -> tuple[type, type]:
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
             body = await request.aread()
             items = request.headers.multi_items()
+            timeout = _httpx_read_timeout(request)
             try:
-                status, headers, content = await anyio.to_thread.run_sync(
-                    call_wsgi, self.app, request.method, str(request.url), items, body
-                )
+                # Past the timeout the worker thread is left to finish the request, as a server would.
+                with anyio.fail_after(timeout):
+                    status, headers, content = await anyio.to_thread.run_sync(
+                        call_wsgi, self.app, request.method, str(request.url), items, body, abandon_on_cancel=True
+                    )
             except Dropped as exc:
                 raise httpx.RemoteProtocolError(str(exc), request=request) from None
+            except TimeoutError:
+                message = f"no answer from the mock within the read timeout of {timeout:g} s"
+                raise httpx.ReadTimeout(message, request=request) from None
             return _response(request, status, headers, content)
 
     return WSGITransport, AsyncWSGITransport

@@ -116,3 +116,36 @@ def test_routes_and_check_commands():
     assert re.search(r"GET +/__admin/health +admin +health", routes.stdout)
     check = subprocess.run([sys.executable, "-m", "mockserver", "check"], capture_output=True, text=True, timeout=120)
     assert check.returncode == 0 and "ok  posthog.yaml" in check.stdout
+
+
+def test_version_and_a_listing_cut_short_by_its_reader():
+    from mockserver.version import __version__
+
+    version = subprocess.run(
+        [sys.executable, "-m", "mockserver", "--version"], capture_output=True, text=True, timeout=30
+    )
+    assert version.returncode == 0 and version.stdout.strip() == f"mockserver {__version__}"
+    for command in ("routes", "fixtures"):
+        piped = subprocess.run(
+            f"{sys.executable} -m mockserver {command} | head -1",
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert piped.stdout.count("\n") == 1 and "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr
+
+
+def test_serve_on_a_busy_port_exits_2_with_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"mockserver: cannot listen on 127.0.0.1:{port}: the port is in use"

@@ -58,3 +58,22 @@ def test_mock_server_refuses_an_unknown_setting():
 
     with pytest.raises(TypeError, match="unknown setting 'sed'"):
         MockServer(sed=1)
+
+
+def test_settings_take_the_cli_strings_or_refuse_at_construction():
+    from datetime import UTC, datetime
+
+    from mockserver.server import MockServer
+
+    assert Settings(now="2030-01-01T00:00:00Z").now == datetime(2030, 1, 1, tzinfo=UTC)
+    assert Settings(port="8011").port == 8011 and Settings(latency="50-200").latency == (50.0, 200.0)
+    for kwargs, words in (
+        ({"port": "abc"}, "port: must be an integer, not 'abc'"),
+        ({"threads": "many"}, "threads: must be an integer"),
+        ({"now": 5}, "now must be datetime"),
+        ({"now": "tomorrow"}, "now"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            Settings(**kwargs)
+    with pytest.raises(ValueError, match="port: must be an integer, not 'abc'"):
+        MockServer(port="abc")

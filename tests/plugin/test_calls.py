@@ -151,3 +151,25 @@ def test_fails(mockserver_app):
     out = result.stdout.str()
     assert "expected GET experiments_list to be called 2 time(s)" in out
     assert "calls.py" not in out and "def assert_called" not in out
+
+
+def test_refusals_and_slips_hide_the_plugin_frames_too(pytester: pytest.Pytester):
+    """Not only failed assertions: an unknown operationId, a missing fixture file, a wrong type."""
+    pytester.makepyfile("""
+def test_unknown_operation(mockserver_app):
+    mockserver_app.requests.assert_called("GET", "experiments_lst")
+
+def test_missing_file(mockserver_app):
+    mockserver_app.load("nowhere.json")
+
+def test_wrong_type(mockserver_app):
+    mockserver_app.requests.assert_not_called("GET", "experiments_list", status="200")
+""")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=3)
+    out = result.stdout.str()
+    assert (
+        "experiments_lst" in out and "nowhere.json does not exist" in out and "status: expected an HTTP status" in out
+    )
+    for frame in ("calls.py", "client.py", "def _call", "def _find"):
+        assert frame not in out, frame

@@ -250,3 +250,39 @@ def test_in_process_control_calls_import_no_http_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["False", "False"], out.stderr[-2000:]
+
+
+def test_wrong_arguments_are_refused_naming_the_argument(mock):
+    """A slip in a test is a ``UsageError`` (also a ``TypeError``) naming what was wrong, raised
+    before anything is sent; never a raw error from deep inside, never a silent pass."""
+    from mockserver.client import UsageError
+
+    cases = [
+        (lambda: mock.load(123), "source"),
+        (lambda: mock.load(None), "source"),
+        (lambda: mock.delete_fault("abc"), "fault_id"),
+        (lambda: mock.add_fault(path="/x", status={1, 2}), "status"),
+        (lambda: mock.add_fault(path="/x", status=500, body={"a": [1, object()]}), "body.a[1]"),
+        (lambda: mock.advance_time(fortnights=1), "fortnights"),
+        (lambda: mock.advance_time(days="2"), "days"),
+        (lambda: mock.advance_time([1]), "delta"),
+        (lambda: mock.posthog.approve(".."), "id"),
+        (lambda: mock.posthog.delete_approval_policy("1"), "policy_id"),
+        (lambda: mock.requests.assert_not_called("GET", "experiments_list", status="200"), "status"),
+        (lambda: mock.requests.assert_called("GET", "experiments_list", times="1"), "times"),
+        (lambda: mock.requests.assert_called("GET", "experiments_list", times=-1), "times"),
+        (lambda: mock.requests.all(path="api/projects/*"), "path"),
+        (lambda: mock.requests.all(status=True), "status"),
+        (lambda: mock.requests.all(status=42), "status"),
+        (lambda: mock.requests.all(query="limit=2"), "query"),
+        (lambda: mock.requests.assert_called(200, "experiments_list"), "method"),
+    ]
+    for call, field in cases:
+        with pytest.raises(UsageError) as refused:
+            call()
+        assert refused.value.field == field and str(refused.value).startswith(f"{field}: "), (field, refused.value)
+        assert isinstance(refused.value, TypeError) and isinstance(refused.value, MockServerError)
+    assert mock.requests.all() == []  # nothing reached the server (the fixture's reset emptied the journal)
+    with pytest.raises(MockServerError) as missing:  # an id stays one path segment: no way out of it
+        mock.posthog.change_request("../../state")
+    assert missing.value.status == 404 and "change-requests/..%2F..%2Fstate" in str(missing.value)

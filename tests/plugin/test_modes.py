@@ -164,6 +164,36 @@ def test_missing(mockserver_app):
     result.stdout.fnmatch_lines(["*fixture file nowhere.json does not exist (looked in */suite, *)*"])
 
 
+@pytest.mark.parametrize("order", [("a", "b"), ("b",)])
+def test_session_set_up_resolves_fixture_paths_from_the_root_whatever_ran_before(pytester: pytest.Pytester, order):
+    """A module-scoped fixture loads through ``mockserver_session``: not from the last test's folder."""
+    empty = '{"format": "mockserver/state@1", "clear": {"posthog": ["experiments"]}}'
+    for folder in ("a", "b"):
+        pytester.mkdir(folder)
+    pytester.path.joinpath("a", "only_a.json").write_text(empty)
+    pytester.path.joinpath("a", "test_a.py").write_text("def test_a(mockserver):\n    mockserver.load('only_a.json')\n")
+    pytester.path.joinpath("b", "test_b.py").write_text(
+        """
+import pytest
+from mockserver.client import MockServerError
+
+@pytest.fixture(scope="module")
+def refused(mockserver_session):
+    with pytest.raises(MockServerError) as caught:
+        mockserver_session.load("only_a.json")
+    return str(caught.value)
+
+def test_b(refused):
+    import pathlib
+    root = pathlib.Path(__file__).parent.parent
+    looked = refused.split("looked in ")[1].rstrip(")").split(", ")
+    assert looked and str(root / "a") not in looked and str(root) in looked
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", *order)
+    result.assert_outcomes(passed=len(order))
+
+
 def test_module_scoped_set_up_with_mockserver_session(pytester: pytest.Pytester):
     pytester.makepyfile(
         """

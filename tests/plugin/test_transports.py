@@ -120,3 +120,65 @@ def test_two_apps_cannot_claim_one_host(app):
     with route_to_app(other, "http://second.invalid:8080"), route_to_app(app, URL):
         assert requests.get("http://second.invalid:8080/__admin/health").status_code == 200
         assert ROUTER.app_for("http://second.invalid/__admin/health") is None  # another port, not routed
+
+
+def test_read_timeouts_behave_as_over_http_and_the_request_still_finishes(app, no_socket):
+    """A latency fault past the client's timeout: each library raises its own timeout error at the
+    timeout, not after the delay; the mock finishes the request anyway, as a server does."""
+    import time
+
+    runtime = app.extensions["mockserver"]
+    runtime.faults.add({"operation_id": "experiments_create", "latency_ms": 600})
+    body = {"name": "Late", "feature_flag_key": "late"}
+
+    def journaled() -> int:
+        return len(runtime.journal.entries(operation_id="experiments_create"))
+
+    def settle(count: int) -> None:
+        deadline = time.monotonic() + 5
+        while journaled() < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert journaled() == count
+
+    with route_to_app(app, URL):
+        started = time.monotonic()
+        with pytest.raises(requests.ReadTimeout):
+            requests.post(f"{URL}/api/projects/1/experiments/", headers=PH, json=body, timeout=(1, 0.1))
+        assert time.monotonic() - started < 0.5
+        settle(1)  # the request went on: created, journaled
+        with httpx.Client() as client, pytest.raises(httpx.ReadTimeout):
+            client.post(
+                f"{URL}/api/projects/1/experiments/", headers=PH, json={**body, "feature_flag_key": "l2"}, timeout=0.1
+            )
+        settle(2)
+
+        async def late() -> None:
+            async with httpx.AsyncClient(timeout=0.1) as client:
+                await client.post(
+                    f"{URL}/api/projects/1/experiments/", headers=PH, json={**body, "feature_flag_key": "l3"}
+                )
+
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            asyncio.run(late())
+        assert time.monotonic() - started < 0.5
+        settle(3)
+        # Within the timeout, or with none, the answer comes as usual.
+        answered = requests.post(
+            f"{URL}/api/projects/1/experiments/", headers=PH, json={**body, "feature_flag_key": "l4"}, timeout=5
+        )
+        assert answered.status_code == 201
+        assert requests.get(f"{URL}/api/projects/1/experiments/4/", headers=PH, timeout=5).status_code == 200
+
+
+def test_without_delays_a_timeout_costs_no_thread(app, monkeypatch):
+    """No --latency and no fault rule: the app is called directly, timeout or not."""
+    import threading
+
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    with route_to_app(app, URL):
+        assert requests.get(f"{URL}/api/projects/1/experiments/4/", headers=PH, timeout=3).status_code == 200
+        with httpx.Client(timeout=3) as client:
+            assert client.get(f"{URL}/api/projects/1/experiments/4/", headers=PH).status_code == 200
+    assert started == []

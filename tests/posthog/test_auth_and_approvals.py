@@ -31,6 +31,17 @@ def test_missing_and_alternative_credentials(api):
     assert response.status_code == 201, response.text
 
 
+def test_a_key_with_a_scope_posthog_does_not_know_is_refused(api):
+    """PostHog refuses a key with an unknown scope; a typo must not register a key that grants nothing."""
+    before = api.get("/__admin/api-keys").json()["keys"]
+    for scopes, field in ((["nope"], "scopes[0]"), (["experiment:read", "experiment:delete"], "scopes[1]")):
+        refused = api.post("/__admin/api-keys", json_body={"vendor": "posthog", "key": "phx_typo", "scopes": scopes})
+        assert refused.status_code == 400 and refused.json()["field"] == field, refused.text
+        assert "is not a scope" in refused.json()["detail"]
+    assert api.get("/__admin/api-keys").json()["keys"] == before
+    _register(api, "phx_fine", ["*", "insight:read", "experiment_saved_metric:write"])
+
+
 def test_scopes(api):
     _register(api, "phx_reader", ["experiment:read"])
     _register(api, "phx_writer", ["experiment:write"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from mockserver.core.vendor import HttpRequest as Request
 
 NAME = "posthog"
+SCOPE_SHAPE = re.compile(r"\*|[a-z][a-z_]*:(?:read|write)")
 
 
 @dataclass(frozen=True)
@@ -85,4 +87,12 @@ def grant(body: Mapping[str, Any]) -> dict[str, Any]:
     scopes = body.get("scopes", ["*"])
     if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
         raise Problem("bad_request", "scopes must be a list of strings such as 'experiment:read'", attr="scopes")
+    for index, scope in enumerate(scopes):
+        if not SCOPE_SHAPE.fullmatch(scope):
+            # PostHog refuses a key with an unknown scope; a typo here would silently grant nothing.
+            raise Problem(
+                "bad_request",
+                f"{scope!r} is not a scope: '*' or '<object>:read' / '<object>:write', e.g. 'experiment:read'",
+                attr=f"scopes[{index}]",
+            )
     return {"scopes": list(scopes)}

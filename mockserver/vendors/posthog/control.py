@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mockserver.errors import check_arg, path_segment
+
 if TYPE_CHECKING:
     from mockserver.client import Client
 
@@ -60,7 +62,8 @@ class PostHogControl:
         return self._client._call("GET", "/__admin/posthog/approval-policies")["policies"]
 
     def delete_approval_policy(self, policy_id: int) -> None:
-        self._client._call("DELETE", f"/__admin/posthog/approval-policies/{int(policy_id)}")
+        check_arg("policy_id", policy_id, int, "a policy's id (int)")
+        self._client._call("DELETE", f"/__admin/posthog/approval-policies/{policy_id}")
 
     def change_requests(self, state: str | None = None) -> list[dict[str, Any]]:
         """Change requests, optionally in one state (pending, approved, applied, rejected, failed, expired)."""
@@ -68,15 +71,15 @@ class PostHogControl:
         return self._client._call("GET", "/__admin/posthog/change-requests", params=params)["change_requests"]
 
     def change_request(self, change_request_id: str) -> dict[str, Any]:
-        return self._client._call("GET", f"/__admin/posthog/change-requests/{change_request_id}")
+        return self._client._call("GET", f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}")
 
     def approve(self, change_request_id: str, user_id: int = 2) -> dict[str, Any]:
         """Approve as ``user_id``; at quorum the original request is applied (state ``applied``)."""
-        path = f"/__admin/posthog/change-requests/{change_request_id}/approve"
+        path = f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}/approve"
         return self._client._call("POST", path, {"user_id": user_id})
 
     def reject(self, change_request_id: str, user_id: int = 2, reason: str = "") -> dict[str, Any]:
-        path = f"/__admin/posthog/change-requests/{change_request_id}/reject"
+        path = f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}/reject"
         return self._client._call("POST", path, {"user_id": user_id, "reason": reason})
 
 

@@ -1,0 +1,59 @@
+"""What the control client raises: refusals of the server, and slips in the arguments a test gives it.
+
+Kept apart from the client so the journal's assertion helpers (``mockserver.calls``) and the
+vendors' control helpers raise the same errors without importing the client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+
+class MockServerError(AssertionError):
+    """The mock refused a control call (``field`` names the culprit), could not be reached, or
+    raised an error inside while serving a test."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, error: str | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.field = field
+
+
+class UsageError(MockServerError, TypeError):
+    """A helper was given an argument it cannot use (``field`` names it): a slip in the test, not
+    a refusal of the server. Also a ``TypeError``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", field=field)
+
+
+def check_arg(field: str, value: Any, kinds: type | tuple[type, ...], what: str) -> None:
+    """Refuse ``value`` unless it is one of ``kinds`` (a bool is never taken for a number)."""
+    __tracebackhide__ = True
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
+        raise UsageError(field, f"expected {what}, got {type(value).__name__} {value!r:.80}")
+
+
+def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def path_segment(field: str, value: Any) -> str:
+    """An id placed in a control API path: an integer or a plain token, quoted, never ``..`` or ``/``."""
+    __tracebackhide__ = True
+    check_arg(field, value, (int, str), "an id (int or str)")
+    text = str(value)
+    if not text or text in (".", ".."):
+        raise UsageError(field, f"not an id: {text!r}")
+    return quote(text, safe="")
+
+
+class RemoteServerError(MockServerError):
+    """An error raised inside a mock server in another process: its type and message, no traceback."""
+
+    def __repr__(self) -> str:
+        return str(self)
