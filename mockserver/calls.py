@@ -53,8 +53,6 @@ class Expect:
             value = getattr(self, name)
             if value is not None:
                 check_arg(name, value, kinds, what)
-        if self.path is not None and not self.path.startswith("/"):
-            raise UsageError("path", f"a path glob starts with '/': {self.path!r}")
         if self.status is not None and not 100 <= self.status <= 599:
             raise UsageError("status", f"not an HTTP status: {self.status}")
 

@@ -88,7 +88,10 @@ def _read_timeout(timeout: Any) -> float | None:
     """The read part of a ``requests`` timeout: a number, a (connect, read) pair, or urllib3's ``Timeout``."""
     if isinstance(timeout, tuple):
         timeout = timeout[1] if len(timeout) > 1 else None
-    read = getattr(timeout, "read_timeout", timeout)
+    if hasattr(timeout, "total"):  # urllib3's Timeout: its read_timeout raises before a connection starts
+        read = timeout._read if isinstance(getattr(timeout, "_read", None), int | float) else timeout.total
+    else:
+        read = timeout
     return float(read) if isinstance(read, int | float) else None
 
 

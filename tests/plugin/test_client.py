@@ -271,7 +271,6 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
         (lambda: mock.requests.assert_not_called("GET", "experiments_list", status="200"), "status"),
         (lambda: mock.requests.assert_called("GET", "experiments_list", times="1"), "times"),
         (lambda: mock.requests.assert_called("GET", "experiments_list", times=-1), "times"),
-        (lambda: mock.requests.all(path="api/projects/*"), "path"),
         (lambda: mock.requests.all(status=True), "status"),
         (lambda: mock.requests.all(status=42), "status"),
         (lambda: mock.requests.all(query="limit=2"), "query"),

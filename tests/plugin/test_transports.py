@@ -182,3 +182,13 @@ def test_without_delays_a_timeout_costs_no_thread(app, monkeypatch):
         with httpx.Client(timeout=3) as client:
             assert client.get(f"{URL}/api/projects/1/experiments/4/", headers=PH).status_code == 200
     assert started == []
+
+
+def test_read_timeout_of_every_requests_form():
+    import urllib3
+
+    from mockserver.transports import _read_timeout
+
+    assert _read_timeout(2) == 2.0 and _read_timeout((1, 3)) == 3.0 and _read_timeout((1, None)) is None
+    assert _read_timeout(None) is None and _read_timeout(urllib3.Timeout(total=5)) == 5.0
+    assert _read_timeout(urllib3.Timeout(connect=1, read=4)) == 4.0
