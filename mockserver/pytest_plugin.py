@@ -365,9 +365,13 @@ def _prepare(request: pytest.FixtureRequest, backends: _Backends, client: Client
     """Back to the seeded world (or the marker's), fixture paths relative to the test file."""
     options = _marker_options(request)
     client.fixture_dirs = [request.path.parent, request.config.rootpath]
-    client.reset(options.get("seed", backends.seed_for(client)))
-    if options.get("fixture"):
-        client.load(options["fixture"])
+    try:
+        client.reset(options.get("seed", backends.seed_for(client)))
+        if options.get("fixture"):
+            client.load(options["fixture"])
+    except BaseException:
+        client.fixture_dirs = backends.session_dirs()  # a failed set-up leaves no test's folder behind
+        raise
     if client.app is not None:
         backends.errors_seen[id(client)] = client.runtime.server_error_count
     used = request.node.stash.setdefault(_USED, [])
