@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> MockApp:
         AdminGuard(runtime.admin_token, _origins(settings.admin_origins)),
         admin_open=admin.OPEN,
         unchecked=admin.UNCHECKED,
+        settles=admin.SETTLES,
         proxy=Proxy.from_settings(runtime),
     )
     app.extensions["mockserver.proxy"] = app.pipeline.proxy

@@ -21,6 +21,9 @@ HANDLERS = {
 # Operations that skip the contract check: what orchestrators poll during start-up must not wait
 # for the first schema compile (~0.2 s of imports). Its shape is checked by the test suite.
 UNCHECKED = frozenset({"health"})
+# Operations that replace the world: they first wait for the vendor requests still in progress
+# (a client that timed out leaves one running), so no old request writes into the new world.
+SETTLES = frozenset({"reset", "putState", "loadFixture"})
 # Operations any caller may use, token or not: Docker's HEALTHCHECK has no token, and a browser
 # must load the console before it can ask for one.
 OPEN = frozenset({"health"}) | console.OPEN

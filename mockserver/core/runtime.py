@@ -14,6 +14,7 @@ from mockserver.core import documents, fixtures
 from mockserver.core.clock import Clock, parse_instant
 from mockserver.core.coverage import Coverage
 from mockserver.core.faults import Faults
+from mockserver.core.inflight import InFlight
 from mockserver.core.journal import Journal
 from mockserver.core.persistence import StateFile
 from mockserver.core.problems import Problem
@@ -47,6 +48,7 @@ class Runtime:
         self.journal = Journal(settings.journal_size)
         self.coverage = Coverage()  # survives resets: one report per session or sidecar run
         self.faults = Faults(settings.seed)
+        self.in_flight = InFlight()  # vendor requests in progress: a reset waits for them (settle)
         self.start_fixture: dict[str, Any] | None = None
         # What /__admin/settings may change at run time; a reset puts back the start-up values.
         self._start_live = (settings.latency, settings.no_auth)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ class RequestContext:
     response_headers: dict[str, str] = field(default_factory=dict)  # added to whatever is answered
     upstream: dict[str, Any] | None = None  # --upstream: where it was forwarded, what came back, drift
     log_reason: str | None = None  # why a request was refused or altered, for the access log
+    hurry: threading.Event | None = None  # set when a reset cuts this request's delays short
 
     @property
     def operation_id(self) -> str | None:

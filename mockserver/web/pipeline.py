@@ -27,6 +27,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from mockserver.core.contract import parse_json
+from mockserver.core.inflight import pause
 from mockserver.core.journal import capped_headers, environ_headers
 from mockserver.core.jsonbody import BodyError
 from mockserver.core.problems import MockContractViolation, Problem, kind_for_status
@@ -66,6 +67,7 @@ class Pipeline:
         admin_open: frozenset[str],
         unchecked: frozenset[str],
         proxy: Proxy | None = None,
+        settles: frozenset[str] = frozenset(),
     ) -> None:
         self.runtime = runtime
         self.router = router
@@ -74,6 +76,7 @@ class Pipeline:
         self.admin = admin
         self.admin_open = admin_open
         self.unchecked = unchecked
+        self.settles = settles
         self.proxy = proxy
         self.nearest = {s.name: Nearest(r.path for r in router.operations() if r.surface is s) for s in router.surfaces}
         self.nearest_any = Nearest(r.path for r in router.operations() if r.surface.kind == "vendor")
@@ -102,8 +105,21 @@ class Pipeline:
     # -- 1. journal and access log --------------------------------------------------------------
 
     def journal(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
-        """Outermost: renders any refusal, records the request, writes the access-log line."""
+        """Outermost: renders any refusal, records the request, writes the access-log line.
+
+        Every request but the control API's is counted in progress until it is journaled, so a
+        reset can wait for it (``InFlight.settle``)."""
         ctx.surface = self.router.surface_for(ctx.request.path)
+        if ctx.is_admin or ctx.approval is not None:
+            return self._journal(ctx, call_next)
+        in_flight = self.runtime.in_flight
+        token, ctx.hurry = in_flight.enter()
+        try:
+            return self._journal(ctx, call_next)
+        finally:
+            in_flight.leave(token)
+
+    def _journal(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         try:
             response = call_next()
         except Problem as problem:
@@ -292,7 +308,7 @@ class Pipeline:
             return call_next()
         latency = self.runtime.settings.latency
         if latency is not None and ctx.surface is not None:
-            time.sleep(self._latency_rng.uniform(latency[0], latency[1]) / 1000)
+            pause(self._latency_rng.uniform(latency[0], latency[1]) / 1000, ctx.hurry)
         faults = self.runtime.faults
         if not faults:
             return call_next()
@@ -301,7 +317,7 @@ class Pipeline:
             return call_next()
         ctx.fault_id = hit.rule_id
         if hit.delay_ms > 0:
-            time.sleep(hit.delay_ms / 1000)
+            pause(hit.delay_ms / 1000, ctx.hurry)
         if hit.drop_connection:
             ctx.dropped = True
             ctx.request.environ[DROP_KEY] = True
@@ -396,6 +412,8 @@ class Pipeline:
         route = ctx.route
         assert route is not None
         runtime = self.runtime
+        if route.operation_id in self.settles and ctx.is_admin:
+            runtime.in_flight.settle()  # before the lock: the requests it waits for need it
         with runtime.store.transaction() as tx:
             mark = tx.savepoint()
             try:

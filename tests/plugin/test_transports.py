@@ -171,6 +171,69 @@ def test_read_timeouts_behave_as_over_http_and_the_request_still_finishes(app, n
         assert requests.get(f"{URL}/api/projects/1/experiments/4/", headers=PH, timeout=5).status_code == 200
 
 
+@pytest.mark.parametrize("client_kind", ["requests", "httpx-async"])
+@pytest.mark.parametrize("replace", ["reset", "load"])
+def test_a_timed_out_request_never_writes_into_the_next_tests_world(app, no_socket, client_kind, replace):
+    """The request a timeout abandoned is still in its delay when the next test resets (or loads a
+    fixture): the reset cuts the delay short and waits for it, so its write and journal entry land
+    before the reset and are wiped by it, never after."""
+    import time
+
+    control = Client.in_process(app)
+    control.add_fault(operation_id="experiments_create", latency_ms=300)
+    body = {"name": "Abandoned", "feature_flag_key": "abandoned"}
+    with route_to_app(app, URL):
+        if client_kind == "requests":
+            with pytest.raises(requests.ReadTimeout):
+                requests.post(f"{URL}/api/projects/1/experiments/", headers=PH, json=body, timeout=0.05)
+        else:
+
+            async def late() -> None:
+                async with httpx.AsyncClient(timeout=0.05) as client:
+                    await client.post(f"{URL}/api/projects/1/experiments/", headers=PH, json=body)
+
+            with pytest.raises(httpx.ReadTimeout):
+                asyncio.run(late())
+        started = time.monotonic()
+        if replace == "reset":
+            control.reset()
+        else:
+            control.load("empty")
+        assert time.monotonic() - started < 0.25  # the delay was cut short, not waited out
+        time.sleep(0.45)  # past the fault's delay: nothing more arrives
+    experiments = control.state()["posthog"]["experiments"]
+    assert all(e.get("name") != "Abandoned" for e in experiments.values())
+    # A reset clears the journal; a load keeps it, and the abandoned request is in it, from before.
+    journaled = [entry["operation_id"] for entry in control.requests.all()]
+    assert journaled == ([] if replace == "reset" else ["experiments_create"])
+
+
+def test_a_reset_answers_a_delayed_request_early_from_the_world_it_arrived_in(app):
+    """A client still waiting on a delayed request when a reset arrives gets its answer then (the
+    rest of the delay is skipped), made in the world it arrived in."""
+    import threading
+    import time
+
+    control = Client.in_process(app)
+    control.add_fault(operation_id="experiments_create", latency_ms=5000)
+    answers: list[int] = []
+    with route_to_app(app, URL):
+        body = {"name": "Waiting", "feature_flag_key": "waiting"}
+        worker = threading.Thread(
+            target=lambda: answers.append(
+                requests.post(f"{URL}/api/projects/1/experiments/", headers=PH, json=body, timeout=10).status_code
+            )
+        )
+        started = time.monotonic()
+        worker.start()
+        while not len(app.extensions["mockserver"].in_flight):
+            time.sleep(0.005)
+        control.reset()
+        worker.join(5)
+    assert answers == [201] and time.monotonic() - started < 2
+    assert control.requests.all() == []  # journaled before the reset, wiped by it
+
+
 def test_without_delays_a_timeout_costs_no_thread(app, monkeypatch):
     """No --latency and no fault rule: the app is called directly, timeout or not."""
     import threading
