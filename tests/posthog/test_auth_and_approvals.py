@@ -34,12 +34,22 @@ def test_missing_and_alternative_credentials(api):
 def test_a_key_with_a_scope_posthog_does_not_know_is_refused(api):
     """PostHog refuses a key with an unknown scope; a typo must not register a key that grants nothing."""
     before = api.get("/__admin/api-keys").json()["keys"]
-    for scopes, field in ((["nope"], "scopes[0]"), (["experiment:read", "experiment:delete"], "scopes[1]")):
+    cases = (
+        (["nope"], "scopes[0]", None),
+        (["experiment:read", "experiment:delete"], "scopes[1]", "'experiment:read'"),
+        (["experimnt:read"], "scopes[0]", "did you mean 'experiment:read'?"),  # the shape is right, the object is not
+        (["feature_flag:read", "feature_flags:write"], "scopes[1]", "did you mean 'feature_flag:write'?"),
+        (["internal_run:read"], "scopes[0]", None),  # PostHog mints it for its own tokens only
+    )
+    for scopes, field, hint in cases:
         refused = api.post("/__admin/api-keys", json_body={"vendor": "posthog", "key": "phx_typo", "scopes": scopes})
         assert refused.status_code == 400 and refused.json()["field"] == field, refused.text
         assert "is not a scope" in refused.json()["detail"]
+        assert hint is None or hint in refused.json()["detail"], refused.json()["detail"]
     assert api.get("/__admin/api-keys").json()["keys"] == before
-    _register(api, "phx_fine", ["*", "insight:read", "experiment_saved_metric:write"])
+    # Real scopes of any PostHog release are accepted, including the oddly named ones.
+    _register(api, "phx_fine", ["*", "insight:read", "experiment_saved_metric:write", "experiment_holdout:read"])
+    _register(api, "phx_alpha", ["user_interview_DO_NOT_USE:read", "user_interview:write", "llm_gateway:read"])
 
 
 def test_scopes(api):

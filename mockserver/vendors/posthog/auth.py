@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,12 +11,12 @@ from mockserver.core import auth
 from mockserver.core.problems import Problem
 from mockserver.core.vendor import AuthRequest
 from mockserver.vendors.posthog import errors, models
+from mockserver.vendors.posthog import scopes as known_scopes
 
 if TYPE_CHECKING:
     from mockserver.core.vendor import HttpRequest as Request
 
 NAME = "posthog"
-SCOPE_SHAPE = re.compile(r"\*|[a-z][a-z_]*:(?:read|write)")
 
 
 @dataclass(frozen=True)
@@ -88,11 +87,7 @@ def grant(body: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
         raise Problem("bad_request", "scopes must be a list of strings such as 'experiment:read'", attr="scopes")
     for index, scope in enumerate(scopes):
-        if not SCOPE_SHAPE.fullmatch(scope):
-            # PostHog refuses a key with an unknown scope; a typo here would silently grant nothing.
-            raise Problem(
-                "bad_request",
-                f"{scope!r} is not a scope: '*' or '<object>:read' / '<object>:write', e.g. 'experiment:read'",
-                attr=f"scopes[{index}]",
-            )
+        why = known_scopes.problem(scope)
+        if why is not None:  # PostHog refuses a key with an unknown scope; a typo would grant nothing
+            raise Problem("bad_request", why, attr=f"scopes[{index}]")
     return {"scopes": list(scopes)}
