@@ -31,6 +31,21 @@ NEAR_MISSES = 5
 LISTED = 20
 
 
+def check_criteria(values: Mapping[str, Any]) -> None:
+    """Refuse a criterion of the wrong type: compared as given it would never match, and
+    ``assert_not_called`` would pass whatever was called."""
+    __tracebackhide__ = True
+    from mockserver.errors import UsageError, check_arg
+
+    for name, kinds, what in CRITERIA_TYPES:
+        value = values.get(name)
+        if value is not None:
+            check_arg(name, value, kinds, what)
+    status = values.get("status")
+    if isinstance(status, int) and not 100 <= status <= 599:
+        raise UsageError("status", f"not an HTTP status: {status}")
+
+
 @dataclass(frozen=True)
 class Expect:
     """What a call must look like; criteria left out match anything."""
@@ -44,17 +59,8 @@ class Expect:
     headers: Mapping[str, str] | None = field(default=None)  # these headers (names in any case)
 
     def __post_init__(self) -> None:
-        """Refuse a criterion of the wrong type here: compared as given it would never match, and
-        ``assert_not_called`` would pass whatever was called."""
         __tracebackhide__ = True
-        from mockserver.errors import UsageError, check_arg
-
-        for name, kinds, what in CRITERIA_TYPES:
-            value = getattr(self, name)
-            if value is not None:
-                check_arg(name, value, kinds, what)
-        if self.status is not None and not 100 <= self.status <= 599:
-            raise UsageError("status", f"not an HTTP status: {self.status}")
+        check_criteria(vars(self))  # built directly; the helpers check before building (no __init__ frame)
 
     @classmethod
     def of(cls, method: str | None, path_or_operation_id: str | None, **criteria: Any) -> Expect:
@@ -74,6 +80,7 @@ class Expect:
             if criteria.get(key) is not None:
                 raise TypeError(f"{key} given twice")
             criteria[key] = path_or_operation_id
+        check_criteria(criteria)
         return cls(method=method.upper() if method else None, **criteria)
 
     def server_filters(self) -> dict[str, Any]:
@@ -271,6 +278,8 @@ class RequestLog:
     ) -> list[dict[str, Any]]:
         """Matching entries, oldest first. An unknown ``operation_id`` is refused by the server."""
         __tracebackhide__ = True
+        given = {"method": method, "path": path, "operation_id": operation_id, "status": status}
+        check_criteria({**given, "query": query, "headers": headers})
         expect = Expect(method.upper() if method else None, path, operation_id, status, json, query, headers)
         return self._find(expect)
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from mockserver.calls import RequestLog
-from mockserver.errors import MockServerError, RemoteServerError, UsageError, check_arg
+from mockserver.errors import MockServerError, RemoteServerError, UsageError, check_arg, int_id
 
 __all__ = ["Client", "MockServerError", "RemoteServerError", "UsageError"]
 
@@ -288,8 +288,8 @@ class Client:
     def faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "/__admin/faults")["faults"]
 
-    def delete_fault(self, fault_id: int) -> None:
-        check_arg("fault_id", fault_id, int, "a fault rule's id (int)")
+    def delete_fault(self, fault_id: int | str) -> None:
+        fault_id = int_id("fault_id", fault_id, "a fault rule's id (int)")
         self._call("DELETE", f"/__admin/faults/{fault_id}")
 
     def clear_faults(self) -> None:

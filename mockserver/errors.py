@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 
 class MockServerError(AssertionError):
@@ -29,6 +30,10 @@ class UsageError(MockServerError, TypeError):
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}", field=field)
+        self.detail = message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pytest-xdist and multiprocessing pickle errors
+        return (type(self), (self.field, self.detail), self.__dict__)
 
 
 def check_arg(field: str, value: Any, kinds: type | tuple[type, ...], what: str) -> None:
@@ -42,10 +47,20 @@ def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
     return kinds if isinstance(kinds, tuple) else (kinds,)
 
 
-def path_segment(field: str, value: Any) -> str:
-    """An id placed in a control API path: an integer or a plain token, quoted, never ``..`` or ``/``."""
+def int_id(field: str, value: Any, what: str) -> int:
+    """A numeric id, given as an int or as the digits of one (``"3"``, as read from a response)."""
     __tracebackhide__ = True
-    check_arg(field, value, (int, str), "an id (int or str)")
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    check_arg(field, value, int, what)
+    return value
+
+
+def path_segment(field: str, value: Any) -> str:
+    """An id placed in a control API path: an integer, a UUID or a plain token, quoted, never
+    ``..`` or ``/``."""
+    __tracebackhide__ = True
+    check_arg(field, value, (int, str, UUID), "an id (int, str or UUID)")
     text = str(value)
     if not text or text in (".", ".."):
         raise UsageError(field, f"not an id: {text!r}")

@@ -164,12 +164,15 @@ def test_missing_file(mockserver_app):
 
 def test_wrong_type(mockserver_app):
     mockserver_app.requests.assert_not_called("GET", "experiments_list", status="200")
+
+def test_wrong_type_in_a_query(mockserver_app):
+    mockserver_app.requests.all("GET", status="200")
 """)
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(failed=3)
+    result.assert_outcomes(failed=4)
     out = result.stdout.str()
     assert (
         "experiments_lst" in out and "nowhere.json does not exist" in out and "status: expected an HTTP status" in out
     )
-    for frame in ("calls.py", "client.py", "def _call", "def _find"):
+    for frame in ("calls.py", "client.py", "def _call", "def _find", "__init__", "<string>"):
         assert frame not in out, frame

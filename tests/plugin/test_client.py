@@ -267,7 +267,8 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
         (lambda: mock.advance_time(days="2"), "days"),
         (lambda: mock.advance_time([1]), "delta"),
         (lambda: mock.posthog.approve(".."), "id"),
-        (lambda: mock.posthog.delete_approval_policy("1"), "policy_id"),
+        (lambda: mock.posthog.delete_approval_policy("1.5"), "policy_id"),
+        (lambda: mock.delete_fault(True), "fault_id"),
         (lambda: mock.requests.assert_not_called("GET", "experiments_list", status="200"), "status"),
         (lambda: mock.requests.assert_called("GET", "experiments_list", times="1"), "times"),
         (lambda: mock.requests.assert_called("GET", "experiments_list", times=-1), "times"),
@@ -285,3 +286,30 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
     with pytest.raises(MockServerError) as missing:  # an id stays one path segment: no way out of it
         mock.posthog.change_request("../../state")
     assert missing.value.status == 404 and "change-requests/..%2F..%2Fstate" in str(missing.value)
+
+
+def test_ids_as_read_back_are_taken_and_errors_survive_pickling(mock):
+    """An id as a response or a URL gives it (the digits of a number, a UUID) works; a refusal
+    crosses process boundaries (xdist, multiprocessing) whole."""
+    import pickle
+    import uuid
+
+    from mockserver.client import UsageError
+
+    rule = mock.add_fault(path="/x", status=500)
+    mock.delete_fault(str(rule["id"]))
+    assert mock.faults() == []
+    policy = mock.posthog.approval_policy("experiment.launch")
+    mock.posthog.delete_approval_policy(str(policy["id"]))
+    assert mock.posthog.approval_policies() == []
+    some = uuid.UUID("0b0e4a52-5d4c-4a8e-9f3c-111111111111")
+    with pytest.raises(MockServerError) as unknown:  # taken as an id, and the server says it does not exist
+        mock.posthog.change_request(some)
+    assert unknown.value.status == 404 and str(some) in str(unknown.value)
+    with pytest.raises(UsageError) as slip:
+        mock.delete_fault("abc")
+    copy = pickle.loads(pickle.dumps(slip.value))
+    assert type(copy) is UsageError and copy.field == "fault_id" and str(copy) == str(slip.value)
+    refused = MockServerError("no", status=404, error="not_found", field="x")
+    again = pickle.loads(pickle.dumps(refused))
+    assert (str(again), again.status, again.error, again.field) == ("no", 404, "not_found", "x")

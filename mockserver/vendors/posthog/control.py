@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mockserver.errors import check_arg, path_segment
+from mockserver.errors import int_id, path_segment
 
 if TYPE_CHECKING:
     from mockserver.client import Client
@@ -61,8 +61,8 @@ class PostHogControl:
     def approval_policies(self) -> list[dict[str, Any]]:
         return self._client._call("GET", "/__admin/posthog/approval-policies")["policies"]
 
-    def delete_approval_policy(self, policy_id: int) -> None:
-        check_arg("policy_id", policy_id, int, "a policy's id (int)")
+    def delete_approval_policy(self, policy_id: int | str) -> None:
+        policy_id = int_id("policy_id", policy_id, "a policy's id (int)")
         self._client._call("DELETE", f"/__admin/posthog/approval-policies/{policy_id}")
 
     def change_requests(self, state: str | None = None) -> list[dict[str, Any]]:
