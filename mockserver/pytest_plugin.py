@@ -407,7 +407,8 @@ def mockserver_app(request: pytest.FixtureRequest, _mockserver_backends: _Backen
             return
         from mockserver.client import Client
 
-        client = Client.in_process(shared.app, IN_PROCESS_URL)  # one world: the live server's app
+        # One world: the live server's app; relative fixture paths resolve as for the test's mockserver.
+        client = Client.in_process(shared.app, IN_PROCESS_URL, fixture_dirs=list(shared.fixture_dirs))
         try:
             with route_to_app(client.app, client.url):
                 yield client

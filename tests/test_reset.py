@@ -189,6 +189,22 @@ def test_a_reset_inside_a_failed_transaction_is_undone(app):
     assert "kept" not in dump(app)
 
 
+def test_a_reset_after_a_write_in_the_same_transaction_takes_that_write_back_too(app):
+    """The write is not committed yet when the reset runs, so it is not among the rows committed
+    since the last reset; it must go back all the same, now and at every later reset."""
+    store = app.extensions["mockserver"].store
+    c = app.test_client()
+    ok(c.post("/__admin/reset", json={}))
+    baseline = dump(app)
+    with store.transaction():
+        tracked.put(store.data["posthog"]["experiments"]["4"], "name", "written, then reset")
+        store.reset()
+    assert dump(app) == baseline
+    create_experiment(c, "later")
+    store.reset()
+    assert dump(app) == baseline
+
+
 def test_the_sequences_follow_the_reset(app):
     c = app.test_client()
     first = create_experiment(c, "seq-a")

@@ -211,6 +211,10 @@ class Store:
         data, dirty = (self.data, self._dirty) if self._parked is None else self._parked
         if dirty is None or data.keys() != base.keys():
             return False
+        tx = active()
+        if tx is not None and tx.changed:  # written earlier in this transaction: not committed, not listed yet
+            dirty = dirty.copy()
+            dirty.update(row for row in tx.changed if row[0] != "*")
         plan = dirty.parts
         if any(table != "clock" for table in plan.get("*", ())):  # the clock is the runtime's to reset
             return False

@@ -99,13 +99,25 @@ def test_both(mockserver, mockserver_app):
 """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    # A fixture file next to the test is found through either fixture, as for one alone.
+    sub = pytester.mkdir("sub")
+    (sub / "mine.json").write_text('{"format": "mockserver/state@1", "clear": {"posthog": ["experiments"]}}')
+    (sub / "test_relative.py").write_text(
+        """
+def test_relative(mockserver, mockserver_app):
+    mockserver_app.load("mine.json")
+    assert mockserver.state()["posthog"]["experiments"] == {}
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "-k", "relative").assert_outcomes(passed=1)
     pytester.makepyfile(
         test_both="""
 def test_same_object(mockserver, mockserver_app):
     assert mockserver is mockserver_app and mockserver.url == "http://mockserver.invalid"
 """
     )
-    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process").assert_outcomes(passed=1)
+    # One object then; the file next to the test is still found.
+    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process").assert_outcomes(passed=2)
 
 
 def test_in_process_mode_runs_the_mockserver_fixture_without_a_socket(pytester: pytest.Pytester):
