@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
+from mockserver.app import create_app
 from mockserver.client import Client
 from mockserver.core.inflight import InFlight
 from mockserver.server import MockServer
+from mockserver.transports import route_to_app
 from tests.conftest import make_settings
 
 PH = {"Authorization": "Bearer phx_in_flight"}
 CREATE = "/api/projects/1/experiments/"
+URL = "http://mockserver.invalid"
 
 
 def test_settle_hurries_and_waits_only_for_requests_already_in_progress():
@@ -64,3 +68,65 @@ def test_a_timed_out_request_over_http_never_writes_into_the_next_world(delay):
         state = control.state()["posthog"]["experiments"]
         assert len(state) == before and all(e.get("name") != "Late" for e in state.values())
         assert control.requests.all() == []
+
+
+class _SlowUpstream(BaseHTTPRequestHandler):
+    """An upstream that answers a list after 1.5 s."""
+
+    def do_GET(self) -> None:
+        time.sleep(1.5)
+        body = b'{"count": 0, "next": null, "previous": null, "results": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_request_forwarded_upstream_is_not_waited_for_and_not_journaled_after_the_reset():
+    """A forwarded request writes no state here and may take --upstream-timeout: the reset goes on
+    at once, and the answer that comes back later is not journaled into the new world."""
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _SlowUpstream)
+    upstream.daemon_threads = True
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        target = f"posthog=http://127.0.0.1:{upstream.server_address[1]}"
+        with MockServer(make_settings(upstream=target)) as server:
+            control = Client(server.url)
+            with pytest.raises(requests.ReadTimeout):
+                requests.get(server.url + CREATE, headers=PH, timeout=0.2)
+            started = time.monotonic()
+            control.reset()
+            assert time.monotonic() - started < 0.5
+            time.sleep(1.6)  # the upstream has answered by now
+            assert control.requests.all() == []
+            listed = requests.get(server.url + CREATE, headers=PH, timeout=5)  # a request after the reset is journaled
+            assert listed.status_code == 200
+            assert [e["operation_id"] for e in control.requests.all()] == ["experiments_list"]
+    finally:
+        upstream.shutdown()
+
+
+def test_a_reset_made_while_the_store_is_held_does_not_wait_for_what_needs_the_store(app_and_client):
+    """Waiting there would wait out the timeout for nothing: the request needs the lock held."""
+    app, control = app_and_client
+    store = app.extensions["mockserver"].store
+    control.add_fault(operation_id="experiments_create", latency_ms=300)
+    with route_to_app(app, URL):
+        with pytest.raises(requests.ReadTimeout):
+            requests.post(f"{URL}{CREATE}", headers=PH, json={"name": "Held", "feature_flag_key": "held"}, timeout=0.05)
+        started = time.monotonic()
+        with store.transaction():
+            control.reset()
+        assert time.monotonic() - started < 1
+        time.sleep(0.4)
+    assert len(app.extensions["mockserver"].in_flight) == 0
+
+
+@pytest.fixture
+def app_and_client():
+    app = create_app(make_settings())
+    return app, Client.in_process(app)

@@ -133,9 +133,14 @@ class Journal:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.dropped = 0
+        self.epoch = 0  # how many times it was cleared: a request from before a clear is not recorded
 
-    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Store an entry; ``request_raw``/``response_raw`` bytes are cut to BODY_BYTES."""
+    def record(self, entry: dict[str, Any], epoch: int | None = None) -> dict[str, Any] | None:
+        """Store an entry; ``request_raw``/``response_raw`` bytes are cut to BODY_BYTES.
+
+        ``epoch`` is the journal's when the request arrived: a request that outlived a reset (one
+        forwarded upstream that the reset did not wait for) belongs to the world before it and is
+        left out (None)."""
         for key in ("request_raw", "response_raw"):
             raw = entry.get(key) or b""
             entry[key] = bytes(raw[:BODY_BYTES])
@@ -143,6 +148,8 @@ class Journal:
         for key in LIST_FIELDS:
             entry[key] = tuple(entry.get(key) or _EMPTY)  # the empty one is shared: less to free on reset
         with self._lock:
+            if epoch is not None and epoch != self.epoch:
+                return None
             entry = {"id": next(self._ids), **entry}
             if len(self._entries) == self.capacity:
                 self.dropped += 1
@@ -164,6 +171,7 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self.dropped = 0
+            self.epoch += 1
 
     def __len__(self) -> int:
         return len(self._entries)

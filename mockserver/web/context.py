@@ -39,6 +39,8 @@ class RequestContext:
     upstream: dict[str, Any] | None = None  # --upstream: where it was forwarded, what came back, drift
     log_reason: str | None = None  # why a request was refused or altered, for the access log
     hurry: threading.Event | None = None  # set when a reset cuts this request's delays short
+    in_flight: int | None = None  # its token while a reset must wait for it (InFlight)
+    journal_epoch: int | None = None  # the journal's epoch when it arrived
 
     @property
     def operation_id(self) -> str | None:

@@ -112,12 +112,18 @@ class Pipeline:
         ctx.surface = self.router.surface_for(ctx.request.path)
         if ctx.is_admin or ctx.approval is not None:
             return self._journal(ctx, call_next)
-        in_flight = self.runtime.in_flight
-        token, ctx.hurry = in_flight.enter()
+        ctx.journal_epoch = self.runtime.journal.epoch
+        ctx.in_flight, ctx.hurry = self.runtime.in_flight.enter()
         try:
             return self._journal(ctx, call_next)
         finally:
-            in_flight.leave(token)
+            self._landed(ctx)
+
+    def _landed(self, ctx: RequestContext) -> None:
+        """The request can no longer change the state or the journal: a reset need not wait for it."""
+        if ctx.in_flight is not None:
+            self.runtime.in_flight.leave(ctx.in_flight)
+            ctx.in_flight = None
 
     def _journal(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         try:
@@ -197,7 +203,8 @@ class Pipeline:
                 "request_headers": capped_headers(environ_headers(request.environ)),
                 "request_raw": _body_or_empty(request),
                 "response_raw": b"" if ctx.dropped else response.get_data(),
-            }
+            },
+            ctx.journal_epoch,
         )
         self._access(ctx, status, elapsed, journaled=True)
 
@@ -339,6 +346,9 @@ class Pipeline:
     def forward(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         if self.proxy is None or not ctx.is_vendor or ctx.approval is not None or not self.proxy.wants(ctx):
             return call_next()
+        # Upstream answers take up to --upstream-timeout and write no state here: a reset does not
+        # wait for them, and the journal leaves out one that comes back after a reset.
+        self._landed(ctx)
         return self.proxy.relay(ctx)
 
     # -- 6. auth --------------------------------------------------------------------------------
@@ -413,7 +423,7 @@ class Pipeline:
         assert route is not None
         runtime = self.runtime
         if route.operation_id in self.settles and ctx.is_admin:
-            runtime.in_flight.settle()  # before the lock: the requests it waits for need it
+            self._settle(ctx)
         with runtime.store.transaction() as tx:
             mark = tx.savepoint()
             try:
@@ -438,6 +448,14 @@ class Pipeline:
         if ctx.violations and runtime.settings.response_validation == "warn":
             response.headers["X-Mock-Contract-Violations"] = header_safe(" | ".join(ctx.violations))
         return response
+
+    def _settle(self, ctx: RequestContext) -> None:
+        """Before the world is replaced, let the vendor requests in progress finish in it. Not from
+        inside a transaction (an approval's replay): the requests waited for need the store's lock."""
+        if ctx.approval is not None or self.runtime.store.in_transaction is not None:
+            log.info("%s inside a transaction: requests in progress are not waited for", ctx.operation_id)
+            return
+        self.runtime.in_flight.settle()
 
     def _persist(self, changed: set[Any]) -> None:
         try:
