@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import json
+import os
 import signal
 import statistics
 import sys
@@ -35,11 +36,32 @@ import prism_compare as pc
 ROOT = _before.ROOT
 
 
-def start_tree(tree: Path, port: int) -> Any:
+def start_tree(tree: Path, port: int, front: str = "waitress") -> Any:
     cmd = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = pc.spawn(cmd, _before.env(tree), cwd=tree)
+    env = _before.env(tree)
+    if front == "granian-rsgi":  # the experiment of rsgi_front.py
+        env["PYTHONPATH"] = os.pathsep.join([str(granian_dir()), str(Path(__file__).resolve().parent)])
+        cmd = [sys.executable, "-m", "granian", "--interface", "rsgi", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--workers", "1", "--runtime-threads", "1", "--log-level", "warning", "rsgi_front:app"]
+    proc = pc.spawn(cmd, env, cwd=tree)
     proc.args_tree = tree  # type: ignore[attr-defined]
     return proc
+
+
+def granian_dir() -> Path:
+    """granian installed apart (``pip --target``): it is not one of the project's dependencies."""
+    target = pc.TOOLS / "granian"
+    if not (target / "granian").is_dir():
+        cmd = [sys.executable, "-m", "pip", "install", "-q", "--target", str(target), "granian>=2.5,<3"]
+        if not pc.run_bounded(cmd, 300):
+            sys.exit("could not install granian")
+    return target
+
+
+def serving_pid(proc: Any) -> int:
+    """The process that serves: granian's worker, a child of its supervisor; else the process itself."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    return int(children[0]) if children else proc.pid
 
 
 def measure(wrk: str, target: dict[str, Any], plan: tuple, clients: int, seconds: float, tag: str) -> dict[str, Any]:
@@ -72,6 +94,12 @@ def main() -> int:
     parser.add_argument("--no-prism", action="store_true", help="before and after only")
     parser.add_argument("--budget", type=float, default=3600)
     parser.add_argument("--json")
+    parser.add_argument(
+        "--front",
+        choices=("waitress", "granian-rsgi"),
+        default="waitress",
+        help="what serves this checkout: `mockserver serve`, or the experiment of rsgi_front.py",
+    )
     args = parser.parse_args()
     pc._deadline = time.monotonic() + args.budget
     atexit.register(pc.stop_all)
@@ -80,16 +108,16 @@ def main() -> int:
     base = _before.checkout(args.before)
     label = _before.short(ROOT) + ("+changes" if _before.dirty(ROOT) else "")
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {pc.machine_line()}")
-    print(f"before {_before.short(base)}, after {label}; {pc.tool_versions(wrk)}")
+    print(f"before {_before.short(base)}, after {label} ({args.front}); {pc.tool_versions(wrk)}")
     print(f"load average at start: {pc.load_average()}", flush=True)
 
     before_port, after_port, ph_port, ld_port = pc.free_ports(4)
     started = time.monotonic()
     targets: dict[str, dict[str, Any]] = {}
     for name, tree, port in (("before", base, before_port), ("after", ROOT, after_port)):
-        proc = start_tree(tree, port)
+        proc = start_tree(tree, port, args.front if name == "after" else "waitress")
         pc.wait_ready(proc, port, f"{pc.PH_BASE}/1/", pc.PH_AUTH, started)
-        targets[name] = {"port": port, "pid": proc.pid, "reset": True}
+        targets[name] = {"port": port, "pid": serving_pid(proc), "reset": True}
     prisms: dict[str, dict[str, Any]] = {}
     if not args.no_prism:
         for vendor, port, probe, auth in (
