@@ -72,7 +72,10 @@ class Runtime:
         raise KeyError(name)
 
     def reset(self, seed: int | None = None) -> None:
-        """Everything back to how the server started: state, clock, faults, journal, run-time settings."""
+        """Everything back to how the server started: state, clock, faults, journal, run-time settings.
+
+        The control API's reset first lets the vendor requests in progress finish (``InFlight``);
+        called directly, it does not wait for them."""
         with self.store.lock:
             restore_clock = self.clock.restorer()
             live = (self.settings.latency, self.settings.no_auth)
