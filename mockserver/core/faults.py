@@ -79,6 +79,7 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
         raise FaultError("body", "body needs a status to be sent with")
     if body.get("status") is None and body.get("latency_ms") is None and not body.get("drop_connection"):
         raise FaultError("status", "a fault needs a status, a latency_ms or drop_connection: true")
+    _check_status(body.get("status"), "body" in body)
     latency = body.get("latency_ms")
     if isinstance(latency, list) and latency[0] > latency[1]:
         raise FaultError("latency_ms", "latency_ms as [min, max] needs min <= max")
@@ -89,6 +90,26 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
     rule["has_body"] = "body" in body
     rule["match"] = _parse_match(body.get("match"))
     return rule
+
+
+NO_BODY_STATUSES = (204, 304)  # HTTP sends these without a body
+
+
+def _check_status(status: int | None, has_body: bool) -> None:
+    """A status a fault can answer with what it sends: the vendor's error body goes with errors only."""
+    if status is None:
+        return
+    if status < 200:
+        raise FaultError("status", f"status {status} is informational, not a final answer: use 200-599")
+    if status in NO_BODY_STATUSES:
+        if has_body:
+            raise FaultError("body", f"status {status} is answered without a body: leave body out")
+        return
+    if status < 400 and not has_body:
+        raise FaultError(
+            "body",
+            f"status {status} is not an error, so the vendor's error body cannot go with it: give the body to answer",
+        )
 
 
 def _parse_match(match: Any) -> dict[str, Any] | None:

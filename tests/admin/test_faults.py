@@ -74,6 +74,18 @@ def test_a_given_body_is_sent_as_is(make_client):
     assert client.get("/api/projects/1/experiments/").status_code == 200  # other operations unaffected
 
 
+def test_a_success_status_answers_the_given_body_or_none(make_client):
+    """The vendor's error body goes with 4xx and 5xx only: a 200 fault says what it answers."""
+    client = make_client()
+    add(client, operation_id="experiments_retrieve", status=200, body={"id": 4, "name": "stale"}, times=1)
+    response = client.get(EXP, check_spec=False)
+    assert response.status_code == 200 and response.json() == {"id": 4, "name": "stale"}
+    add(client, operation_id="experiments_retrieve", status=204, times=1)
+    empty = client.get(EXP, check_spec=False)
+    assert empty.status_code == 204 and empty.content == b""
+    assert client.get(EXP).status_code == 200
+
+
 def test_method_and_operation_must_both_match(make_client):
     client = make_client()
     add(client, method="POST", path="/api/projects/1/experiments/4/*", status=500)
@@ -153,6 +165,12 @@ def test_delete_one_and_all(make_client):
         ({"path": "/api/*", "status": 500, "colour": "red"}, "colour"),
         ({"operation_id": "experiments_lisst", "status": 503}, "operation_id"),
         ({"path": "/api/*", "method": "FETCH", "status": 503}, "method"),
+        ({"path": "/api/*", "status": 100}, "status"),
+        ({"path": "/api/*", "status": 199, "body": {}}, "status"),
+        ({"path": "/api/*", "status": 200}, "body"),
+        ({"path": "/api/*", "status": 302}, "body"),
+        ({"path": "/api/*", "status": 204, "body": {"x": 1}}, "body"),
+        ({"path": "/api/*", "status": 304, "body": None}, "body"),
     ],
 )
 def test_bad_rules_are_400_naming_the_field(make_client, rule, field):
