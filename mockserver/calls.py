@@ -78,7 +78,9 @@ class Expect:
         if path_or_operation_id is not None:
             key = "path" if path_or_operation_id.startswith("/") else "operation_id"
             if criteria.get(key) is not None:
-                raise TypeError(f"{key} given twice")
+                from mockserver.errors import UsageError
+
+                raise UsageError(key, f"given twice: {path_or_operation_id!r} and {key}={criteria[key]!r}")
             criteria[key] = path_or_operation_id
         check_criteria(criteria)
         return cls(method=method.upper() if method else None, **criteria)
@@ -268,20 +270,24 @@ class RequestLog:
     def all(
         self,
         method: str | None = None,
+        path_or_operation_id: str | None = None,
+        *,
         path: str | None = None,
         operation_id: str | None = None,
         status: int | None = None,
-        *,
         json: Any = ANY,
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Matching entries, oldest first. An unknown ``operation_id`` is refused by the server."""
+        """Matching entries, oldest first, with the criteria of ``assert_called``.
+
+        ``all("GET", "experiments_list")`` (an operationId) or ``all("GET", "/api/*/experiments/")``
+        (a path glob); an unknown operationId is refused by the server.
+        """
         __tracebackhide__ = True
-        given = {"method": method, "path": path, "operation_id": operation_id, "status": status}
-        check_criteria({**given, "query": query, "headers": headers})
-        expect = Expect(method.upper() if method else None, path, operation_id, status, json, query, headers)
-        return self._find(expect)
+        criteria = {"path": path, "operation_id": operation_id, "status": status, "json": json}
+        criteria |= {"query": query, "headers": headers}
+        return self._find(Expect.of(method, path_or_operation_id, **criteria))
 
     find = all
 

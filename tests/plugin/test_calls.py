@@ -7,6 +7,7 @@ import pytest
 from mockserver.app import create_app
 from mockserver.calls import ANY, Expect, subset_difference
 from mockserver.client import Client, MockServerError
+from mockserver.errors import UsageError
 from tests.conftest import make_settings
 
 PH = {"Authorization": "Bearer phx_calls"}
@@ -87,7 +88,7 @@ def test_each_criterion_and_what_differs():
 def test_a_leading_slash_means_a_path():
     assert Expect.of("get", "/api/*") == Expect(method="GET", path="/api/*")
     assert Expect.of(None, "experiments_list", status=200) == Expect(operation_id="experiments_list", status=200)
-    with pytest.raises(TypeError, match="path given twice"):
+    with pytest.raises(TypeError, match="given twice"):
         Expect.of("GET", "/a", path="/b")
 
 
@@ -107,6 +108,24 @@ def test_assertions_match_on_body_query_and_headers(mock):
     assert len(log.all(method="POST")) == 2
     assert [e["status"] for e in log.find(operation_id="experiments_create", json={"name": "Nameless"})] == [400]
     assert len(log.calls("post", "experiments_create")) == 2
+
+
+def test_all_and_find_read_their_second_argument_as_assert_called_does(mock):
+    """``find("GET", "experiments_list")`` is an operationId, as in ``assert_called``: it was taken
+    for a path glob and matched nothing."""
+    c = mock.client
+    c.get(f"{P}/experiments/?limit=5", headers=PH)
+    c.post(f"{P}/experiments/", headers=PH, json={"name": "Nameless"})
+    log = mock.requests
+    assert [e["status"] for e in log.find("GET", "experiments_list")] == [200]
+    assert [e["status"] for e in log.all("POST", "/api/projects/*/experiments/")] == [400]
+    assert [e["status"] for e in log.all(None, "experiments_create", status=400)] == [400]
+    assert log.find("GET", "experiments_list") == log.assert_called("GET", "experiments_list")
+    with pytest.raises(MockServerError, match="experiments_lst"):
+        log.find("GET", "experiments_lst")
+    with pytest.raises(UsageError, match="given twice") as twice:
+        log.all("GET", "experiments_list", operation_id="experiments_create")
+    assert twice.value.field == "operation_id"
 
 
 def test_an_unknown_operation_id_is_refused_not_silently_unmatched(mock):
