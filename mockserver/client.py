@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from mockserver.calls import RequestLog
 from mockserver.errors import MockServerError, RemoteServerError, UsageError, check_arg, int_id
@@ -43,6 +43,21 @@ IN_PROCESS_URL = "http://mockserver.invalid"
 # A fixture name (served from the server's fixtures/); anything else given to load() is a file.
 FIXTURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 TIME_UNITS = ("weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds")
+
+
+def _base_url(url: Any) -> str:
+    """Refuse what cannot be a server's base URL now, rather than as a connection error later."""
+    __tracebackhide__ = True
+    check_arg("url", url, str, "the server's base URL (str)")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host:
+        raise UsageError("url", f"expected the server's base URL, such as http://127.0.0.1:8010, got {url!r:.80}")
+    return url.rstrip("/")
 
 
 class Client:
@@ -64,7 +79,9 @@ class Client:
         fixture_dirs: Sequence[str | os.PathLike[str]] = (),
         app: Any = None,
     ) -> None:
-        self.url = url.rstrip("/")
+        self.url = _base_url(url)
+        if admin_token is not None:
+            check_arg("admin_token", admin_token, str, "the admin token (str) or None")
         self.app: Any = app  # the app object, when the server runs in this process
         self.fixture_dirs: list[Path] = [Path(d) for d in fixture_dirs]
         self._flask_client: Any = None

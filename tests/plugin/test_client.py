@@ -276,6 +276,11 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
         (lambda: mock.requests.all(status=42), "status"),
         (lambda: mock.requests.all(query="limit=2"), "query"),
         (lambda: mock.requests.assert_called(200, "experiments_list"), "method"),
+        (lambda: Client("127.0.0.1:8010"), "url"),
+        (lambda: Client("ftp://127.0.0.1"), "url"),
+        (lambda: Client("http://127.0.0.1:port"), "url"),
+        (lambda: Client(8010), "url"),
+        (lambda: Client("http://127.0.0.1:8010", admin_token=1234), "admin_token"),
     ]
     for call, field in cases:
         with pytest.raises(UsageError) as refused:
