@@ -124,8 +124,8 @@ def call_wsgi(
         key = name.upper().replace("-", "_")
         if key == "CONTENT_TYPE":
             environ["CONTENT_TYPE"] = value
-        elif key == "CONTENT_LENGTH":
-            continue  # set from the body below
+        elif key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+            continue  # the body arrives whole: its length is set below
         else:
             if key == "HOST":
                 host = value
@@ -170,44 +170,139 @@ def _requests_body(body: Any) -> bytes:
     return b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else chunk for chunk in body)
 
 
+class _Sent:
+    """What ``requests`` reads of ``http.client``'s response beside urllib3's: the headers as an
+    ``HTTPMessage`` (its cookie jar takes ``Set-Cookie`` from there), and whether it was a HEAD."""
+
+    def __init__(self, method: str, headers: list[tuple[str, str]]) -> None:
+        from http.client import HTTPMessage
+
+        self.msg = HTTPMessage()
+        for name, value in headers:
+            self.msg[name] = value  # adds: repeated headers stay separate
+        self._method = method
+        self._closed = False
+
+    def close(self) -> None:
+        self._closed = True
+
+    def isclosed(self) -> bool:
+        return self._closed
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, the port only when it is not the scheme's own."""
+    scheme, host, port = _Router.key(url)
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" if port == (443 if scheme == "https" else 80) else f"{scheme}://{shown}:{port}"
+
+
+@functools.cache
+def _app_pool_class() -> type:
+    """urllib3's connection pool with the socket replaced by the app.
+
+    Everything around the exchange stays urllib3's and ``requests``': an adapter's ``Retry`` (on
+    statuses, dropped connections, timeouts), cookies, repeated headers, ``response.raw`` as a
+    urllib3 response, redirects, chunked (streamed) request bodies.
+    """
+    from http.client import RemoteDisconnected
+
+    import urllib3
+    from urllib3 import HTTPConnectionPool, HTTPResponse
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+    if int(urllib3.__version__.split(".")[0]) < 2:
+        raise RuntimeError(f"in-process requests need urllib3 2 or newer; this is urllib3 {urllib3.__version__}")
+
+    class AppPool(HTTPConnectionPool):
+        def __init__(self, app: Wsgi, origin: str) -> None:
+            parts = urlsplit(origin)
+            super().__init__(parts.hostname or "localhost", parts.port, maxsize=10)
+            self.scheme = parts.scheme
+            self.app = app
+            self.origin = origin
+
+        def _make_request(  # type: ignore[override]
+            self,
+            conn: Any,
+            method: str,
+            url: str,
+            body: Any = None,
+            headers: Any = None,
+            retries: Any = None,
+            timeout: Any = None,
+            chunked: bool = False,
+            response_conn: Any = None,
+            preload_content: bool = True,
+            decode_content: bool = True,
+            enforce_content_length: bool = True,
+        ) -> Any:
+            timeout_obj = self._get_timeout(timeout)
+            timeout_obj.start_connect()
+            read = timeout_obj.read_timeout
+            read = float(read) if isinstance(read, int | float) and not isinstance(read, bool) else None
+            target = url if "://" in url else self.origin + url
+            items = list(headers.items()) if headers else []
+            if not any(name.lower() == "host" for name, _value in items):
+                items.insert(0, ("Host", self.origin.split("://", 1)[1]))  # as http.client sends it
+            try:
+                status, answer, content = call_in_time(self.app, method, target, items, _requests_body(body), read)
+            except Dropped:
+                lost = RemoteDisconnected(f"Remote end closed connection without response: {DROPPED}")
+                raise ProtocolError("Connection aborted.", lost) from None
+            except TimedOut:
+                raise ReadTimeoutError(self, url, f"Read timed out. (read timeout={read:g})") from None
+            return HTTPResponse(
+                body=io.BytesIO(content),
+                headers=answer,
+                status=status,
+                version=11,
+                version_string="HTTP/1.1",
+                reason=_REASONS.get(status, ""),
+                preload_content=preload_content,
+                decode_content=decode_content,
+                original_response=_Sent(method, answer),
+                pool=self,
+                connection=response_conn,
+                retries=retries,
+                enforce_content_length=enforce_content_length,
+                request_method=method,
+                request_url=url,
+            )
+
+    return AppPool
+
+
+def app_pool(app: Wsgi, url: str, pools: dict[str, Any]) -> Any:
+    """The pool that answers ``url``'s origin from ``app``, made once per origin in ``pools``."""
+    origin = _origin(url)
+    found = pools.get(origin)
+    if found is None or found.app is not app:
+        allow_host(app, origin)
+        found = pools[origin] = _app_pool_class()(app, origin)
+    return found
+
+
 @functools.cache
 def _requests_adapter_class() -> type:
-    import requests
-    from requests.adapters import BaseAdapter
-    from requests.structures import CaseInsensitiveDict
-    from requests.utils import get_encoding_from_headers
+    from requests.adapters import HTTPAdapter
 
-    class RequestsAdapter(BaseAdapter):
-        """A ``requests`` transport adapter that hands each request to a WSGI app."""
+    class RequestsAdapter(HTTPAdapter):
+        """A ``requests`` transport adapter whose connections are a WSGI app: ``HTTPAdapter`` in
+        every other respect, so ``max_retries=Retry(...)`` and the rest work as over HTTP."""
 
-        def __init__(self, app: Wsgi) -> None:
-            super().__init__()
+        def __init__(self, app: Wsgi, **kwargs: Any) -> None:
             self.app = app
+            self._pools: dict[str, Any] = {}
+            super().__init__(**kwargs)
 
-        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:
-            body = _requests_body(request.body)
-            try:
-                status, headers, content = call_in_time(
-                    self.app, request.method, request.url, request.headers.items(), body, _read_timeout(timeout)
-                )
-            except Dropped as exc:
-                raise requests.ConnectionError(f"Connection aborted: {exc}", request=request) from None
-            except TimedOut as exc:
-                raise requests.ReadTimeout(str(exc), request=request) from None
-            response = requests.Response()
-            response.status_code = status
-            response.headers = CaseInsensitiveDict(headers)
-            response.encoding = get_encoding_from_headers(response.headers)
-            response._content = content
-            response.raw = io.BytesIO(content)
-            response.reason = _REASONS.get(status, "")
-            response.url = request.url
-            response.request = request
-            response.connection = self
-            return response
+        def get_connection_with_tls_context(
+            self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+        ) -> Any:
+            return app_pool(self.app, request.url, self._pools)
 
-        def close(self) -> None:
-            pass
+        def request_url(self, request: Any, proxies: Any) -> str:
+            return request.path_url  # never through a proxy: the app is in this process
 
     return RequestsAdapter
 
@@ -228,6 +323,13 @@ def _httpx_transport_classes() -> tuple[type, type]:
         read = (request.extensions.get("timeout") or {}).get("read")
         return float(read) if isinstance(read, int | float) else None
 
+    def _allow_once(transport: Any, request: httpx.Request) -> None:
+        """A transport given an app means to reach it under whatever host its client names."""
+        host = request.url.host
+        if host not in transport._hosts:
+            allow_host(transport.app, str(request.url))
+            transport._hosts.add(host)
+
     def _response(request: httpx.Request, status: int, headers: list[tuple[str, str]], content: bytes) -> Any:
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)
 
@@ -236,8 +338,10 @@ def _httpx_transport_classes() -> tuple[type, type]:
 
         def __init__(self, app: Wsgi) -> None:
             self.app = app
+            self._hosts: set[str] = set()
 
         def handle_request(self, request: httpx.Request) -> httpx.Response:
+            _allow_once(self, request)
             body = request.read()
             items = request.headers.multi_items()
             try:
@@ -256,8 +360,10 @@ def _httpx_transport_classes() -> tuple[type, type]:
 
         def __init__(self, app: Wsgi) -> None:
             self.app = app
+            self._hosts: set[str] = set()
 
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            _allow_once(self, request)
             body = await request.aread()
             items = request.headers.multi_items()
             timeout = _httpx_read_timeout(request)
@@ -294,9 +400,10 @@ def __getattr__(name: str) -> Any:
 class _Router:
     """Which apps answer which hosts, and the patches that send those hosts' requests to them.
 
-    The patches wrap ``requests.Session.get_adapter`` and the send methods of httpx's own
-    transports (sync and async), so sessions and clients made before or after, by any code, are
-    covered; a request for any other host goes through untouched.
+    The patches wrap the connection look-up of ``requests``' ``HTTPAdapter`` (so an adapter the
+    code mounts itself keeps its retries) and the send methods of httpx's own transports (sync and
+    async), so sessions and clients made before or after, by any code, are covered; a request for
+    any other host goes through untouched.
     """
 
     def __init__(self) -> None:
@@ -304,7 +411,7 @@ class _Router:
         self.routes: dict[tuple[str, str, int], Wsgi] = {}
         self._uses: dict[tuple[str, str, int], int] = {}  # a route stays until its last user leaves
         self._undo: list[Any] = []
-        self._adapters: dict[int, Any] = {}
+        self._pools: dict[str, Any] = {}  # origin -> the urllib3 pool that is its app
         self._httpx: dict[int, tuple[Any, Any]] = {}
         self._holds = 0  # while held, the patches stay in place with no route (a pytest session)
 
@@ -319,11 +426,8 @@ class _Router:
             return None
         return self.routes.get(self.key(url))
 
-    def adapter(self, app: Wsgi) -> Any:
-        found = self._adapters.get(id(app))
-        if found is None or found.app is not app:
-            found = self._adapters[id(app)] = _requests_adapter_class()(app)
-        return found
+    def pool(self, app: Wsgi, url: str) -> Any:
+        return app_pool(app, url, self._pools)
 
     def transports(self, app: Wsgi) -> tuple[Any, Any]:
         found = self._httpx.get(id(app))
@@ -364,19 +468,32 @@ class _Router:
     def _tidy(self) -> None:
         if not self.routes and not self._holds:
             self._unpatch()
-            self._adapters.clear()
+            self._pools.clear()
             self._httpx.clear()
 
     def _patch(self) -> None:
         router = self
         with contextlib.suppress(ImportError):
             import requests
+            from requests.adapters import HTTPAdapter
 
-            original_get_adapter = requests.Session.get_adapter
+            original_connection = HTTPAdapter.get_connection_with_tls_context
+            original_request_url = HTTPAdapter.request_url
 
-            def get_adapter(session: Any, url: str) -> Any:
-                app = router.app_for(url)
-                return router.adapter(app) if app is not None else original_get_adapter(session, url)
+            # Any HTTPAdapter, the default or one the code mounted (with its own Retry), gets the
+            # app as its connection: everything else about the request stays the adapter's.
+            def get_connection_with_tls_context(
+                adapter: Any, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+            ) -> Any:
+                app = router.app_for(request.url)
+                if app is None:
+                    return original_connection(adapter, request, verify, proxies=proxies, cert=cert)
+                return router.pool(app, request.url)
+
+            def request_url(adapter: Any, request: Any, proxies: Any) -> str:
+                if router.app_for(request.url) is None:
+                    return original_request_url(adapter, request, proxies)
+                return request.path_url
 
             original_merge = requests.Session.merge_environment_settings
 
@@ -394,9 +511,11 @@ class _Router:
                     "cert": None,
                 }
 
-            requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
+            HTTPAdapter.get_connection_with_tls_context = get_connection_with_tls_context  # type: ignore[method-assign]
+            HTTPAdapter.request_url = request_url  # type: ignore[method-assign]
             requests.Session.merge_environment_settings = merge_environment_settings  # type: ignore[method-assign]
-            self._undo.append(lambda: setattr(requests.Session, "get_adapter", original_get_adapter))
+            self._undo.append(lambda: setattr(HTTPAdapter, "get_connection_with_tls_context", original_connection))
+            self._undo.append(lambda: setattr(HTTPAdapter, "request_url", original_request_url))
             self._undo.append(lambda: setattr(requests.Session, "merge_environment_settings", original_merge))
         with contextlib.suppress(ImportError):
             import httpx

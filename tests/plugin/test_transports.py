@@ -37,7 +37,7 @@ def no_socket(monkeypatch):
 
 
 def test_explicit_adapter_and_transports(app, no_socket):
-    transports.allow_host(app, URL)
+    """Given an app, each answers under whatever host its client names (no allow_host first)."""
     session = requests.Session()
     session.mount(URL, transports.RequestsAdapter(app))
     listed = session.get(f"{URL}/api/projects/1/experiments/?limit=2", headers=PH)
@@ -255,3 +255,81 @@ def test_read_timeout_of_every_requests_form():
     assert _read_timeout(2) == 2.0 and _read_timeout((1, 3)) == 3.0 and _read_timeout((1, None)) is None
     assert _read_timeout(None) is None and _read_timeout(urllib3.Timeout(total=5)) == 5.0
     assert _read_timeout(urllib3.Timeout(connect=1, read=4)) == 4.0
+
+
+def _retry_adapter(**retry):
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    return HTTPAdapter(max_retries=Retry(backoff_factor=0, **retry))
+
+
+def test_an_adapter_the_code_mounts_keeps_its_retries(app, no_socket):
+    """Routing replaces the connection, not the adapter: a Retry on statuses or on a dropped
+    connection retries in process as over HTTP (the routed adapter used to answer the first 503)."""
+    mock = Client.in_process(app)
+    with route_to_app(app, URL):
+        session = requests.Session()
+        session.mount("http://", _retry_adapter(total=3, status_forcelist=[503]))
+        mock.add_fault(operation_id="experiments_retrieve", status=503, times=2)
+        assert session.get(f"{URL}/api/projects/1/experiments/4/", headers=PH).status_code == 200
+        mock.add_fault(operation_id="experiments_retrieve", drop_connection=True, times=1)
+        assert session.get(f"{URL}/api/projects/1/experiments/4/", headers=PH).status_code == 200
+        statuses = [e["status"] for e in mock.requests.all("GET", "experiments_retrieve")]
+        assert statuses == [503, 503, 200, None, 200]
+        mock.add_fault(operation_id="experiments_retrieve", status=503, times=5)
+        with pytest.raises(requests.exceptions.RetryError):
+            session.get(f"{URL}/api/projects/1/experiments/4/", headers=PH)
+        mock.clear_faults()
+        plain = requests.Session()  # requests' own default: no retry
+        mock.add_fault(operation_id="experiments_retrieve", drop_connection=True, times=1)
+        with pytest.raises(requests.ConnectionError, match="Connection aborted"):
+            plain.get(f"{URL}/api/projects/1/experiments/4/", headers=PH)
+
+
+def test_streamed_request_bodies_arrive_whole(app, no_socket):
+    """A generator body goes out chunked; it reached the app as no body at all (400)."""
+
+    def parts(key):
+        yield b'{"name": "Streamed",'
+        yield f' "feature_flag_key": "{key}"}}'.encode()
+
+    json_type = {**PH, "Content-Type": "application/json"}
+    with route_to_app(app, URL):
+        assert (
+            requests.post(f"{URL}/api/projects/1/experiments/", data=parts("s1"), headers=json_type).status_code == 201
+        )
+        assert (
+            httpx.post(f"{URL}/api/projects/1/experiments/", content=parts("s2"), headers=json_type).status_code == 201
+        )
+
+        async def run() -> int:
+            async def chunks():
+                for chunk in parts("s3"):
+                    yield chunk
+
+            async with httpx.AsyncClient() as client:
+                answer = await client.post(f"{URL}/api/projects/1/experiments/", content=chunks(), headers=json_type)
+            return answer.status_code
+
+        assert asyncio.run(run()) == 201
+
+
+def test_cookies_repeated_headers_and_raw_as_over_http(no_socket):
+    """Through requests, Set-Cookie reaches the session's jar, repeated headers are joined, and
+    ``response.raw`` is urllib3's response (``read(decode_content=True)``)."""
+
+    def wsgi(environ, start_response):
+        start_response(
+            "200 OK",
+            [("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/"), ("X-Dup", "x"), ("X-Dup", "y")],
+        )
+        return [environ.get("HTTP_COOKIE", "-").encode()]
+
+    with route_to_app(wsgi, "http://cookies.invalid") as url:
+        session = requests.Session()
+        first = session.get(f"{url}/")
+        assert first.cookies.get_dict() == {"a": "1", "b": "2"} and first.headers["X-Dup"] == "x, y"
+        assert session.get(f"{url}/").text == "a=1; b=2"
+        streamed = requests.get(f"{url}/", stream=True)
+        assert streamed.raw.read(decode_content=True) == b"-"
