@@ -15,6 +15,10 @@ from urllib.parse import parse_qs
 
 from mockserver.core.journal import path_matches
 
+# pytest leaves this module's frames out of a failing test's traceback (--full-trace shows them):
+# a refusal points at the test's own line.
+__tracebackhide__ = True
+
 if TYPE_CHECKING:
     from mockserver.client import Client
 
@@ -27,6 +31,8 @@ CRITERIA_TYPES: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
     ("query", Mapping, "a mapping of query parameters"),
     ("headers", Mapping, "a mapping of header names to values"),
 )
+CRITERIA = frozenset(("path", "operation_id", "status", "json", "query", "headers"))
+GLOB_STARTS = ("/", "*", "?", "[")  # a journal path starts with /: a glob starting otherwise never matches
 NEAR_MISSES = 5
 LISTED = 20
 
@@ -44,6 +50,13 @@ def check_criteria(values: Mapping[str, Any]) -> None:
     status = values.get("status")
     if isinstance(status, int) and not 100 <= status <= 599:
         raise UsageError("status", f"not an HTTP status: {status}")
+    path = values.get("path")
+    if isinstance(path, str) and not path.startswith(GLOB_STARTS):
+        raise UsageError("path", f"a path glob starts with / (or a wildcard): {path!r:.80} never matches")
+    headers = values.get("headers")
+    if isinstance(headers, Mapping):
+        for name, value in headers.items():
+            check_arg(f"headers[{name!r}]", value, str, "a header value (str)")
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,11 @@ class Expect:
 
             given = f"{path_or_operation_id!r:.80}"
             raise UsageError("path_or_operation_id", f"expected a path glob or an operationId (str), got {given}")
+        unknown = sorted(set(criteria) - CRITERIA)
+        if unknown:
+            from mockserver.errors import UsageError
+
+            raise UsageError(unknown[0], f"not a criterion; criteria are {', '.join(sorted(CRITERIA))}")
         if path_or_operation_id is not None:
             key = "path" if path_or_operation_id.startswith("/") else "operation_id"
             if criteria.get(key) is not None:

@@ -22,6 +22,7 @@ vendor brings its own, see ``VendorPlugin.control``).
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,10 @@ from urllib.parse import urlencode, urlsplit
 
 from mockserver.calls import RequestLog
 from mockserver.errors import MockServerError, RemoteServerError, UsageError, check_arg, int_id
+
+# pytest leaves this module's frames out of a failing test's traceback (--full-trace shows them):
+# a refusal points at the test's own line.
+__tracebackhide__ = True
 
 __all__ = ["Client", "MockServerError", "RemoteServerError", "UsageError"]
 
@@ -74,12 +79,14 @@ class Client:
         url: str,
         admin_token: str | None = None,
         *,
-        timeout: float = 10.0,
+        timeout: float | None = 10.0,
         transport: httpx.BaseTransport | None = None,
         fixture_dirs: Sequence[str | os.PathLike[str]] = (),
         app: Any = None,
     ) -> None:
         self.url = _base_url(url)
+        if timeout is not None:
+            check_arg("timeout", timeout, (int, float), "seconds (a number) or None")
         if admin_token is not None:
             check_arg("admin_token", admin_token, str, "the admin token (str) or None")
         self.app: Any = app  # the app object, when the server runs in this process
@@ -109,6 +116,8 @@ class Client:
         the app object through the same pipeline (token, checks, journal) as over HTTP."""
         from mockserver.transports import allow_host
 
+        if app is None or not callable(app):
+            raise UsageError("app", f"expected a WSGI app (mockserver.app.create_app(...)), got {app!r:.80}")
         allow_host(app, url)
         runtime = app.extensions.get("mockserver") if hasattr(app, "extensions") else None
         token = admin_token if admin_token is not None else getattr(runtime, "admin_token", None)
@@ -347,7 +356,14 @@ class Client:
                 if unit not in TIME_UNITS:
                     raise UsageError(unit, f"not a unit of time; use {', '.join(TIME_UNITS)}")
                 check_arg(unit, amount, (int, float), "a number")
-            delta = timedelta(**units) + (delta if isinstance(delta, timedelta) else timedelta())
+            if (delta is not None and not isinstance(delta, timedelta | int | float)) or isinstance(delta, bool):
+                raise UsageError("delta", "with units, give the rest as a timedelta or seconds (or in units)")
+            try:
+                delta = timedelta(**units) + (delta if isinstance(delta, timedelta) else timedelta(seconds=delta or 0))
+            except (OverflowError, ValueError) as exc:
+                raise UsageError(next(iter(units)), f"out of range for the clock ({exc})") from None
+        if isinstance(delta, float) and not math.isfinite(delta):
+            raise UsageError("delta", f"expected a finite number of seconds, got {delta}")
         if isinstance(delta, timedelta):
             body: dict[str, Any] = {"seconds": delta.total_seconds()}
         elif isinstance(delta, str):

@@ -138,9 +138,29 @@ def _default_seed(config: pytest.Config) -> int:
     return DEFAULT_SEED if seed is None else seed
 
 
-def _remote_url(config: pytest.Config) -> str | None:
+def _backend(config: pytest.Config) -> tuple[str | None, bool]:
+    """The server to use: a URL, or in process (else a local server). The command line beats the
+    environment, which beats the ini file; one of them naming both is a contradiction."""
+    env_flag = os.environ.get("MOCKSERVER_IN_PROCESS", "").strip().lower() in ("1", "true", "yes", "on")
+    levels = (
+        ("--mockserver-url", config.getoption("--mockserver-url"), "--mockserver-in-process",
+         config.getoption("--mockserver-in-process")),
+        ("MOCKSERVER_URL", os.environ.get("MOCKSERVER_URL"), "MOCKSERVER_IN_PROCESS", env_flag),
+        ("ini mockserver_url", config.getini("mockserver_url"), "ini mockserver_in_process",
+         config.getini("mockserver_in_process")),
+    )  # fmt: skip
+    for url_name, url, flag_name, in_process in levels:
+        if url and in_process:
+            raise pytest.UsageError(f"{url_name} and {flag_name} ask for two different servers: give one")
+        if url:
+            return str(url), False
+        if in_process:
+            return None, True
+    return None, False
+
+
+def _remote_url(config: pytest.Config, given: str | None) -> str | None:
     """The URL this worker uses, or None to start a server here."""
-    given = config.getoption("--mockserver-url") or os.environ.get("MOCKSERVER_URL") or config.getini("mockserver_url")
     if not given:
         return None
     urls = [u.strip() for u in str(given).split(",") if u.strip()]
@@ -165,10 +185,6 @@ def _switch(config: pytest.Config, name: str) -> bool:
     if env is not None:
         return env.strip().lower() in ("1", "true", "yes", "on")
     return bool(config.getini(f"mockserver_{name}"))
-
-
-def _in_process(config: pytest.Config) -> bool:
-    return _switch(config, "in_process")
 
 
 def _strict_requests(item: pytest.Item) -> bool:
@@ -200,8 +216,9 @@ class _Backends:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
-        self.remote_url = _remote_url(config)
-        self.in_process = _in_process(config)
+        given, self.in_process = _backend(config)
+        self.remote_url = _remote_url(config, given)
+        self._refused: str | None = None  # why the server at remote_url cannot be used (said once per test)
         self._app: Any = None
         self._app_client: Client | None = None
         self._live: Any = None
@@ -241,20 +258,25 @@ class _Backends:
 
     # a server somewhere else (--mockserver-url)
     def remote_client(self) -> Client:
+        __tracebackhide__ = True
+        if self._refused is not None:  # asked once: every later test fails at once, the same way
+            pytest.fail(self._refused, pytrace=False)
         if self._remote is None:
             from mockserver.client import Client, MockServerError
 
             assert self.remote_url is not None
             token = self.config.getoption("--mockserver-admin-token") or os.environ.get("MOCKSERVER_ADMIN_TOKEN")
-            client = Client(self.remote_url, token or None, fixture_dirs=self.session_dirs())
             try:
+                client = Client(self.remote_url, token or None, fixture_dirs=self.session_dirs())
                 health = client.health()
                 count, _ = client.server_errors()
             except MockServerError as exc:
                 hint = ""
                 if exc.status == 401:
                     hint = "; pass its token with --mockserver-admin-token or MOCKSERVER_ADMIN_TOKEN"
-                pytest.fail(f"--mockserver-url {self.remote_url}: {exc}{hint}", pytrace=False)
+                self._refused = f"--mockserver-url {self.remote_url}: {exc}{hint}"
+            if self._refused is not None:
+                pytest.fail(self._refused, pytrace=False)  # outside the except: no chained traceback
             self.errors_seen[id(client)] = count
             if self.config.getoption("--mockserver-coverage"):
                 client.clear_coverage()  # the report covers this session's calls, not the server's earlier ones

@@ -80,7 +80,9 @@ def advance(call: Call) -> Reply:
     try:
         delta = timedelta(seconds=body["seconds"]) if field == "seconds" else parse_duration(body["duration"])
         call.runtime.clock.advance(delta)
-    except (ValueError, OverflowError) as exc:
+    except OverflowError:  # Python's own words ("int too large to convert to C int") say nothing here
+        raise Problem("bad_request", f"{body[field]!r:.40} moves the clock beyond year 9999", attr=field) from None
+    except ValueError as exc:
         raise Problem("bad_request", str(exc), attr=field) from None
     return _clock(call)
 

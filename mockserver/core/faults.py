@@ -75,6 +75,8 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
         raise FaultError(
             "path", f"path must start with / (a glob such as /api/projects/1/experiments/*), not {body['path']!r}"
         )
+    if body.get("path") and str(body["path"]).startswith("/__admin"):
+        raise FaultError("path", "the control API (/__admin) is not subject to faults: match a vendor path")
     if "body" in body and body.get("status") is None:
         raise FaultError("body", "body needs a status to be sent with")
     if body.get("status") is None and body.get("latency_ms") is None and not body.get("drop_connection"):

@@ -166,6 +166,7 @@ def test_delete_one_and_all(make_client):
         ({"operation_id": "experiments_lisst", "status": 503}, "operation_id"),
         ({"path": "/api/*", "method": "FETCH", "status": 503}, "method"),
         ({"path": "/api/*", "status": 100}, "status"),
+        ({"path": "/__admin/health", "status": 503}, "path"),
         ({"path": "/api/*", "status": 199, "body": {}}, "status"),
         ({"path": "/api/*", "status": 200}, "body"),
         ({"path": "/api/*", "status": 302}, "body"),

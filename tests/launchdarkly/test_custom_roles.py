@@ -236,8 +236,9 @@ def test_policy_registration_is_checked(ld):
             "policy": [{"effect": "allow", "actions": ["*"], "resources": ["*"]}],
         },
     )
-    # Each vendor reads only its own grant fields: PostHog keys carry scopes, never a LaunchDarkly policy.
-    assert posthog.status_code == 201 and "policy" not in posthog.json(), posthog.text
+    # Each vendor takes only its own grant fields: a LaunchDarkly policy on a PostHog key is refused
+    # (ignored, it left the key its default of every scope).
+    assert posthog.status_code == 400 and posthog.json()["field"] == "policy", posthog.text
     listed = ld.get("/__admin/api-keys").json()["keys"]
     assert not any(k["key"] == "api-p" for k in listed)
     register(ld, "api-listed", policy=EXPERIMENTS_ONLY, service_token=True)

@@ -119,11 +119,27 @@ def test_clock(mock):
     assert mock.advance_time(60).minute == 1
     assert mock.advance_time("1d").day == 2
     assert mock.advance_time(days=1).day == 3
+    moved = mock.advance_time(60, minutes=30)  # the positional part and the units add up (60 was dropped)
+    assert (moved.day, moved.hour, moved.minute) == (3, 1, 32)
+    with pytest.raises(MockServerError, match="beyond year 9999") as far:
+        mock.advance_time(1e20)
+    assert far.value.field == "seconds"
     mock.unfreeze_time()
     with pytest.raises(TypeError):
         mock.advance_time(True)
     with pytest.raises(MockServerError, match="field duration"):
         mock.advance_time("soon")
+
+
+def test_a_grant_of_the_other_vendor_is_refused_not_ignored(mock):
+    """A role on a PostHog key gave it every scope; scopes on a LaunchDarkly key left it admin."""
+    with pytest.raises(MockServerError, match="A PostHog key takes scopes") as role:
+        mock.api_key("phx_r", role="reader")
+    assert role.value.field == "role"
+    with pytest.raises(MockServerError, match="A LaunchDarkly key takes role") as scopes:
+        mock.api_key("api-y", vendor="launchdarkly", scopes=["x"])
+    assert scopes.value.field == "scopes"
+    assert mock.api_keys() == []
 
 
 def test_api_keys(mock):
@@ -281,6 +297,18 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
         (lambda: Client("http://127.0.0.1:port"), "url"),
         (lambda: Client(8010), "url"),
         (lambda: Client("http://127.0.0.1:8010", admin_token=1234), "admin_token"),
+        (lambda: Client("http://127.0.0.1:8010", timeout="x"), "timeout"),
+        (lambda: Client.in_process(None), "app"),
+        (lambda: Client.in_process(object()), "app"),
+        (lambda: mock.advance_time("1h", minutes=30), "delta"),
+        (lambda: mock.advance_time(days=10**9), "days"),
+        (lambda: mock.advance_time(float("nan")), "delta"),
+        (lambda: mock.requests.assert_called("GET", "experiments_list", body={}), "body"),
+        (lambda: mock.requests.assert_not_called("GET", path="api/projects/1/experiments/"), "path"),
+        (
+            lambda: mock.requests.assert_not_called("GET", "experiments_list", headers={"X-Page": 1}),
+            "headers['X-Page']",
+        ),
     ]
     for call, field in cases:
         with pytest.raises(UsageError) as refused:

@@ -325,3 +325,24 @@ def test_x(mockserver, n):
             for key in env:
                 os.environ.pop(key, None)
         both.assert_outcomes(passed=4)
+
+
+def test_the_command_line_beats_the_environment(pytester: pytest.Pytester, monkeypatch):
+    """A CI-wide MOCKSERVER_URL does not override --mockserver-in-process given for one run."""
+    pytester.makepyfile("def test_x(mockserver):\n    assert mockserver.url == 'http://mockserver.invalid'\n")
+    monkeypatch.setenv("MOCKSERVER_URL", "http://127.0.0.1:1")
+    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process").assert_outcomes(passed=1)
+    monkeypatch.delenv("MOCKSERVER_URL")
+    monkeypatch.setenv("MOCKSERVER_IN_PROCESS", "1")
+    both = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process", "--mockserver-url", "http://x:1")
+    both.assert_outcomes(errors=1)
+    both.stdout.fnmatch_lines(["*--mockserver-url and --mockserver-in-process ask for two different servers*"])
+
+
+def test_a_server_that_does_not_answer_is_said_once_per_test_without_plugin_frames(pytester: pytest.Pytester):
+    pytester.makepyfile("def test_a(mockserver):\n    pass\n\ndef test_b(mockserver):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-url", "http://127.0.0.1:1")
+    result.assert_outcomes(errors=2)
+    out = result.stdout.str()
+    assert out.count("--mockserver-url http://127.0.0.1:1: GET /__admin/health: the mock server") == 2
+    assert "During handling" not in out and "pytest_plugin.py" not in out

@@ -205,9 +205,16 @@ def _custom_role(
 # -- key registration -------------------------------------------------------------------------
 
 
+GRANT_FIELDS = ("vendor", "key", "role", "policy", "service_token")
+
+
 def grant(body: Mapping[str, Any]) -> dict[str, Any]:
     """A key registration's LaunchDarkly part: its role (default admin), optionally a custom-role
     ``policy`` (its writes need an allowed action) and whether it is a ``service_token``."""
+    for name in body:
+        if name not in GRANT_FIELDS:  # PostHog scopes here would leave the default role, admin
+            fields = ", ".join(GRANT_FIELDS[2:])
+            raise Problem("bad_request", f"Unexpected field: {name!r}. A LaunchDarkly key takes {fields}.", attr=name)
     role = body.get("role", "admin")
     if role not in ROLES:
         raise Problem("bad_request", f"role must be one of: {', '.join(ROLES)}", attr="role")

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# pytest leaves this module's frames out of a failing test's traceback (--full-trace shows them):
+# a refusal points at the test's own line.
+__tracebackhide__ = True
+
 if TYPE_CHECKING:
     from mockserver.client import Client
 

@@ -83,6 +83,9 @@ def authenticate(ctx: AuthRequest) -> Identity:
 
 def grant(body: Mapping[str, Any]) -> dict[str, Any]:
     """A key registration's PostHog part: the scopes the key carries (default: all)."""
+    for name in body:
+        if name not in ("vendor", "key", "scopes"):  # a LaunchDarkly role here would grant everything
+            raise Problem("bad_request", f"Unexpected field: {name!r}. A PostHog key takes scopes.", attr=name)
     scopes = body.get("scopes", ["*"])
     if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
         raise Problem("bad_request", "scopes must be a list of strings such as 'experiment:read'", attr="scopes")

@@ -7,6 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import int_id, path_segment
 
+# pytest leaves this module's frames out of a failing test's traceback (--full-trace shows them):
+# a refusal points at the test's own line.
+__tracebackhide__ = True
+
 if TYPE_CHECKING:
     from mockserver.client import Client
 
