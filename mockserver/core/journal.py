@@ -184,6 +184,8 @@ def view(entry: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = list(out.get(key) or ())
     out["request_body"] = body_view(entry.get("request_raw"), entry.get("request_truncated", False))
     out["response_body"] = body_view(entry.get("response_raw"), entry.get("response_truncated", False))
+    out["request_body_truncated"] = bool(entry.get("request_truncated"))
+    out["response_body_truncated"] = bool(entry.get("response_truncated"))
     return out
 
 

@@ -128,6 +128,19 @@ def test_all_and_find_read_their_second_argument_as_assert_called_does(mock):
     assert twice.value.field == "operation_id"
 
 
+def test_a_body_cut_in_the_journal_is_not_judged(mock):
+    """Over 64 KiB the journal keeps the body cut: json= cannot say it was not sent (it passed)."""
+    big = {"name": "Big", "feature_flag_key": "big", "parameters": {"notes": "x" * 70_000}}
+    assert mock.client.post(f"{P}/experiments/", headers=PH, json=big).status_code == 201
+    (entry,) = mock.requests.all("POST", "experiments_create")
+    assert entry["request_body_truncated"] is True and entry["request_body"].endswith("…")
+    for check in (mock.requests.assert_not_called, mock.requests.assert_called):
+        with pytest.raises(UsageError, match="over 64 KiB") as cut:
+            check("POST", "experiments_create", json={"name": "Big"})
+        assert cut.value.field == "json"
+    mock.requests.assert_not_called("POST", "experiments_create", status=400, json={"name": "Big"})  # decided
+
+
 def test_an_unknown_operation_id_is_refused_not_silently_unmatched(mock):
     with pytest.raises(MockServerError, match="no vendor operation is called 'experiments_lst'") as refused:
         mock.requests.assert_not_called("GET", "experiments_lst")
