@@ -44,7 +44,7 @@ def live_server():
 @pytest.fixture
 def http(live_server) -> HttpClient:
     """Real HTTP on 127.0.0.1 against a shared server, reset before each test."""
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()
     return HttpClient(live_server.url, PH_KEY)
 
 
@@ -53,7 +53,7 @@ def api(request, app, live_server):
     """Both transports: each test using it runs through the test client and over loopback HTTP."""
     if request.param == "flask":
         return FlaskClient(app, PH_KEY)
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()
     return HttpClient(live_server.url, PH_KEY)
 
 

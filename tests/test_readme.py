@@ -22,7 +22,7 @@ def block_after(heading: str) -> str:
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_posthog_walkthrough(live_server):
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()
     script = block_after("### Walk-through: draft → launch → end → archive").replace(
         "http://127.0.0.1:8010", live_server.url
     )
@@ -37,7 +37,7 @@ def test_posthog_walkthrough(live_server):
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_launchdarkly_walkthrough(live_server):
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()
     script = block_after("### Walk-through: create → iteration → start → get → stop → archive").replace(
         "http://127.0.0.1:8010", live_server.url
     )
@@ -48,4 +48,4 @@ def test_launchdarkly_walkthrough(live_server):
     assert "Stop the running iteration (stopIteration) before archiving the experiment" in out
     assert '"status":"stopped"' in out and '"archivedDate"' in out
     assert "}200\n" in out and "HTTP/1.1 429" in out
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()

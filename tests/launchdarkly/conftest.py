@@ -17,7 +17,7 @@ def ld(app) -> FlaskClient:
 
 @pytest.fixture
 def ld_http(live_server) -> HttpClient:
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()
     return HttpClient(live_server.url, LD_KEY)
 
 
@@ -26,7 +26,7 @@ def ld_api(request, app, live_server):
     """Both transports: the test runs through the Flask test client and over loopback HTTP."""
     if request.param == "flask":
         return FlaskClient(app, LD_KEY)
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()
     return HttpClient(live_server.url, LD_KEY)
 
 

@@ -32,7 +32,7 @@ from tests.launchdarkly.helpers import (  # noqa: E402
 
 @pytest.fixture
 def client(live_server):
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()
     config = Configuration(host=live_server.url)
     config.api_key["ApiKey"] = TOKEN
     with ApiClient(config) as api_client:

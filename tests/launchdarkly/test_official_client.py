@@ -38,7 +38,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:POST .*iterations is deprecated:
 
 @pytest.fixture
 def client_api(live_server):
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()
     config = Configuration(host=live_server.url)
     config.api_key["ApiKey"] = TOKEN
     with ApiClient(config) as api_client:
@@ -47,7 +47,7 @@ def client_api(live_server):
 
 @pytest.fixture
 def flags_api(live_server):
-    live_server.runtime.store.reset()
+    live_server.runtime.reset()
     config = Configuration(host=live_server.url)
     config.api_key["ApiKey"] = TOKEN
     with ApiClient(config) as api_client:

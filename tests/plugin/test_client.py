@@ -174,6 +174,24 @@ def test_posthog_helpers_live_on_the_vendor_and_under_their_old_names(mock):
         mock.reject("cr-nope")
 
 
+def test_approvals_through_the_client_name_who_decides_and_expire_on_the_clock(mock):
+    mock.posthog.approval_policy("experiment.launch", users=[3], expires_after_days=2)
+    launch = (
+        requests.post(f"{mock.posthog_url}/experiments/1/launch/", headers=PH, timeout=5)
+        if mock.app is None
+        else (mock.client.post("/api/projects/1/experiments/1/launch/", headers=PH))
+    )
+    assert launch.status_code == 409
+    (change,) = mock.posthog.change_requests(state="pending")
+    with pytest.raises(MockServerError, match="not in the approver set") as refused:
+        mock.posthog.approve(change["id"], user_id=2)
+    assert refused.value.status == 400
+    mock.advance_time(days=2)
+    assert [cr["id"] for cr in mock.posthog.change_requests(state="expired")] == [change["id"]]
+    with pytest.raises(MockServerError, match="expired, not pending"):
+        mock.posthog.approve(change["id"])
+
+
 def test_launchdarkly_helpers(mock):
     rule = mock.launchdarkly.rate_limit(2, window_seconds=10)
     assert mock.rate_limits() == [rule]

@@ -341,7 +341,8 @@ def test_the_command_line_beats_the_environment(pytester: pytest.Pytester, monke
 
 def test_a_server_that_does_not_answer_is_said_once_per_test_without_plugin_frames(pytester: pytest.Pytester):
     pytester.makepyfile("def test_a(mockserver):\n    pass\n\ndef test_b(mockserver):\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-url", "http://127.0.0.1:1")
+    # -rN: the short summary repeats the message or not depending on the terminal's width.
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rN", "--mockserver-url", "http://127.0.0.1:1")
     result.assert_outcomes(errors=2)
     out = result.stdout.str()
     assert out.count("--mockserver-url http://127.0.0.1:1: GET /__admin/health: the mock server") == 2

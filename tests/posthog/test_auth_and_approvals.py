@@ -199,3 +199,77 @@ def test_holdout_gates(api):
     assert api.patch(f"{P}/experiment_holdouts/1/", json_body={"name": "x"}).status_code == 409
     assert api.delete(f"{P}/experiment_holdouts/1/").status_code == 409
     assert api.get(f"{P}/experiment_holdouts/1/").json()["name"] != "x"
+
+
+def _gated_launch(api, **policy) -> str:
+    """A launch behind a policy; the change request it opened (requested by user 1, the key's user)."""
+    exp = create(api)
+    body = {"project_id": 1, "action_key": "experiment.launch", **policy}
+    assert api.post("/__admin/posthog/approval-policies", json_body=body).status_code == 201
+    gated = api.post(f"{P}/experiments/{exp['id']}/launch/")
+    assert gated.status_code == 409, gated.text
+    assert gated.json()["change_request"]["created_by"]["id"] == 1
+    return gated.json()["change_request_id"]
+
+
+def _decide(api, cr_id: str, decision: str, **body):
+    return api.post(f"/__admin/posthog/change-requests/{cr_id}/{decision}", json_body=body)
+
+
+def test_the_requester_cannot_approve_their_own_change_unless_the_policy_allows_it(api):
+    cr_id = _gated_launch(api)
+    refused = _decide(api, cr_id, "approve", user_id=1)
+    assert refused.status_code == 400 and refused.json()["field"] == "user_id"
+    assert refused.json()["detail"] == "You cannot approve your own change request"
+    assert api.get(f"/__admin/posthog/change-requests/{cr_id}").json()["approvals"] == []
+    unnamed = _decide(api, cr_id, "approve")  # the server picks someone who is not the requester
+    assert unnamed.status_code == 200 and unnamed.json()["state"] == "applied"
+    assert unnamed.json()["approvals"][0]["created_by"]["id"] != 1
+    for policy in api.get("/__admin/posthog/approval-policies").json()["policies"]:
+        assert api.delete(f"/__admin/posthog/approval-policies/{policy['id']}").status_code == 204
+    own = _gated_launch(api, allow_self_approve=True)
+    assert _decide(api, own, "approve", user_id=1).json()["state"] == "applied"
+
+
+def test_only_the_users_a_policy_names_may_decide_and_each_votes_once(api):
+    cr_id = _gated_launch(api, quorum=2, users=[3, 4])
+    outsider = _decide(api, cr_id, "approve", user_id=2)
+    assert outsider.status_code == 400
+    assert outsider.json()["detail"] == "You are not in the approver set for this change request"
+    assert _decide(api, cr_id, "reject", user_id=5).status_code == 400  # rejecting is deciding too
+    first = _decide(api, cr_id, "approve")
+    assert first.json()["state"] == "pending" and [a["created_by"]["id"] for a in first.json()["approvals"]] == [3]
+    twice = _decide(api, cr_id, "approve", user_id=3)
+    assert twice.status_code == 409 and twice.json()["detail"] == "You have already voted on this change request"
+    assert _decide(api, cr_id, "approve", user_id=99).json()["detail"] == "no user 99"
+    done = _decide(api, cr_id, "approve", user_id=4)
+    assert done.json()["state"] == "applied" and len(done.json()["approvals"]) == 2
+
+
+def test_an_undecided_change_request_expires_on_the_mock_clock(api):
+    api.post("/__admin/clock/freeze", json_body={"at": "2031-01-01T00:00:00Z"})
+    cr_id = _gated_launch(api, expires_after_days=3)
+    listed = api.get("/__admin/posthog/change-requests?state=pending").json()["change_requests"]
+    assert [cr["id"] for cr in listed] == [cr_id]
+    assert api.post("/__admin/clock/advance", json_body={"duration": "P3D"}).status_code == 200
+    shown = api.get(f"/__admin/posthog/change-requests/{cr_id}").json()
+    assert shown["state"] == "expired" and shown["can_approve"] is False
+    assert api.get("/__admin/posthog/change-requests?state=pending").json()["change_requests"] == []
+    expired = api.get("/__admin/posthog/change-requests?state=expired").json()["change_requests"]
+    assert [cr["id"] for cr in expired] == [cr_id]
+    late = _decide(api, cr_id, "approve")
+    assert late.status_code == 409 and late.json()["detail"] == "change request is expired, not pending"
+    exp_id = shown["resource_id"]
+    assert api.get(f"{P}/experiments/{exp_id}/").json()["status"] == "draft"
+    # An expired request no longer blocks: the same change opens a new one.
+    again = api.post(f"{P}/experiments/{exp_id}/launch/")
+    assert again.status_code == 409 and again.json()["code"] == "approval_required"
+    assert again.json()["change_request_id"] != cr_id
+
+
+def test_policy_options_are_checked(api):
+    for field, value in (("allow_self_approve", "yes"), ("expires_after_days", 0), ("expires_after_days", 366)):
+        body = {"action_key": "experiment.launch", field: value}
+        refused = api.post("/__admin/posthog/approval-policies", json_body=body)
+        assert refused.status_code == 400 and refused.json()["field"] == field, refused.text
+    assert api.get("/__admin/posthog/approval-policies").json()["policies"] == []

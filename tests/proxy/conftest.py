@@ -21,10 +21,10 @@ LD = {"Authorization": LD_REAL}
 def upstream() -> Iterator[MockServer]:
     """The "vendor": another seed (so its answers differ from the proxy's own), strict about keys."""
     with MockServer(make_settings(seed=7, strict_auth=True)) as server:
-        for vendor, key in (("posthog", PH_REAL), ("launchdarkly", LD_REAL)):
-            reply = requests.post(
-                f"{server.url}/__admin/api-keys", json={"vendor": vendor, "key": key, "role": "admin"}, timeout=10
-            )
+        grants = (("posthog", PH_REAL, {"scopes": ["*"]}), ("launchdarkly", LD_REAL, {"role": "admin"}))
+        for vendor, key, grant in grants:
+            body = {"vendor": vendor, "key": key, **grant}
+            reply = requests.post(f"{server.url}/__admin/api-keys", json=body, timeout=10)
             assert reply.status_code == 201, reply.text
         yield server
 

@@ -7,13 +7,14 @@ let context = null;
 
 function approver(cr) {
   const typed = Number.parseInt($("#cr-filters").elements.user_id.value, 10);
-  if (Number.isInteger(typed) && typed > 0) return typed;
-  return cr.policy_snapshot?.users?.[0] ?? 1;
+  return Number.isInteger(typed) && typed > 0 ? typed : null; // none: the server picks the policy's approver
 }
 
 async function decide(cr, decision) {
   const reason = $("#cr-filters").elements.reason.value.trim();
-  const body = { user_id: approver(cr) };
+  const body = {};
+  const userId = approver(cr);
+  if (userId !== null) body.user_id = userId;
   if (reason) body.reason = reason;
   try {
     const after = await admin.post(`/posthog/change-requests/${encodeURIComponent(cr.id)}/${decision}`, body);

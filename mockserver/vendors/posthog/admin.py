@@ -36,11 +36,18 @@ def add_policy(call: Call) -> Reply:
         raise Problem("bad_request", "users must be a list of user ids", attr="users")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Problem("bad_request", "roles must be a list of strings", attr="roles")
+    self_approve = body.get("allow_self_approve", False)
+    expires_after_days = body.get("expires_after_days", 14)
+    if type(self_approve) is not bool:
+        raise Problem("bad_request", "allow_self_approve must be true or false", attr="allow_self_approve")
+    if type(expires_after_days) is not int or not 1 <= expires_after_days <= 365:
+        raise Problem("bad_request", "expires_after_days must be an integer from 1 to 365", attr="expires_after_days")
     if str(project_id) not in call.state["projects"]:
         raise Problem("bad_request", f"project {project_id!r} does not exist", attr="project_id")
     if len(call.state["approval_policies"]) >= MAX_POLICIES:
         raise Problem("bad_request", f"at most {MAX_POLICIES} approval policies can be set", attr="action_key")
     policy = approvals.add_policy(call.state, int(project_id), action_key, quorum, users, roles, call.now)
+    policy.update(allow_self_approve=self_approve, expires_after_days=expires_after_days)
     return Reply(201, policy)
 
 
@@ -52,11 +59,8 @@ def delete_policy(call: Call) -> Reply:
 
 def list_change_requests(call: Call) -> Reply:
     wanted = call.query.get("state")
-    rows = [
-        approvals.change_request_json(call.state, cr)
-        for cr in call.state["change_requests"].values()
-        if not wanted or cr["state"] == wanted
-    ]
+    rows = [approvals.change_request_json(call.state, cr, call.now) for cr in call.state["change_requests"].values()]
+    rows = [row for row in rows if not wanted or row["state"] == wanted]
     return Reply(200, {"change_requests": rows})
 
 
@@ -68,18 +72,20 @@ def _change_request(call: Call) -> dict[str, Any]:
 
 
 def get_change_request(call: Call) -> Reply:
-    return Reply(200, approvals.change_request_json(call.state, _change_request(call)))
+    return Reply(200, approvals.change_request_json(call.state, _change_request(call), call.now))
 
 
 def _decide(call: Call, decision: str) -> Reply:
     body = call.body or {}
     cr = _change_request(call)
+    approvals.expire(cr, call.now)
     if cr["state"] != "pending":
         raise Problem("conflict", f"change request is {cr['state']}, not pending")
-    approvals.decide(call.state, cr, decision, int(body.get("user_id", 1)), str(body.get("reason", "")), call.now)
+    user_id = approvals.approver(call.state, cr, body.get("user_id"))
+    approvals.decide(call.state, cr, decision, user_id, str(body.get("reason", "")), call.now)
     if cr["state"] == "approved":
         _apply(call, cr)
-    return Reply(200, approvals.change_request_json(call.state, cr))
+    return Reply(200, approvals.change_request_json(call.state, cr, call.now))
 
 
 def _apply(call: Call, cr: dict[str, Any]) -> None:

@@ -101,7 +101,7 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any) -> None:
             cr["team_id"] == team_id
             and cr["action_key"] == action_key
             and cr["resource_id"] == rid
-            and cr["state"] in OPEN_STATES
+            and current_state(cr, now) in OPEN_STATES
         ):
             raise _conflict(
                 state, cr, "change_request_pending", "A pending approval request already exists for this action", {}
@@ -154,23 +154,60 @@ def _conflict(state, cr, code: str, detail: str, required: dict[str, Any]) -> Pr
         "resource_type": cr["resource_type"],
         "resource_id": cr["resource_id"],
         "change_request_id": cr["id"],
-        "change_request": change_request_json(state, cr),
+        "change_request": change_request_json(state, cr, None),
         "required_approvers": required,
     }
     # The answer is a refusal, yet the change request it opened is real: its write is kept.
     return with_fields("conflict", code, detail, fields, keep_writes=code == "approval_required")
 
 
-def change_request_json(state: dict[str, Any], cr: dict[str, Any]) -> dict[str, Any]:
+def current_state(cr: dict[str, Any], now: datetime | None) -> str:
+    """Past ``expires_at`` a pending or approved request is expired: PostHog's hourly task marks it
+    so; here it is as if that task had just run (the mock clock decides)."""
+    if now is not None and cr["state"] in OPEN_STATES and datetime.fromisoformat(cr["expires_at"]) <= now:
+        return "expired"
+    return cr["state"]
+
+
+def expire(cr: dict[str, Any], now: datetime) -> None:
+    """Before a decision: record the expiry that ``current_state`` reports."""
+    if current_state(cr, now) == "expired":
+        cr.update(state="expired", updated_at=iso(now))
+
+
+def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> int:
+    """Who decides: PostHog's CanApprove (in the approver set, not the requester unless the policy
+    allows it) and one vote each. Unnamed, the first approver the policy names who is not the
+    requester (any other user when it names none)."""
+    snapshot, requester = cr["policy_snapshot"], cr["created_by_id"]
+    named = [u for u in snapshot["users"] if u != requester or snapshot["allow_self_approve"]]
+    if given is None:
+        others = named or [int(u) for u in state["users"] if int(u) != requester]
+        if not others:
+            raise Problem("bad_request", "no user but the requester could approve: give user_id", attr="user_id")
+        given = others[0]
+    if str(given) not in state["users"]:
+        raise Problem("bad_request", f"no user {given}", attr="user_id")
+    if given == requester and not snapshot["allow_self_approve"]:
+        raise Problem("bad_request", "You cannot approve your own change request", attr="user_id")
+    # Role membership is not modelled: a policy naming roles lets any other user decide.
+    if snapshot["users"] and given not in snapshot["users"] and not snapshot["roles"]:
+        raise Problem("bad_request", "You are not in the approver set for this change request", attr="user_id")
+    if any(a["created_by_id"] == given for a in cr["approvals"]):
+        raise Problem("conflict", "You have already voted on this change request", attr="user_id")
+    return given
+
+
+def change_request_json(state: dict[str, Any], cr: dict[str, Any], now: datetime | None) -> dict[str, Any]:
     out = {k: copy.deepcopy(v) for k, v in cr.items() if k not in ("team_id", "created_by_id", "applied_by_id")}
+    out["state"] = current_state(cr, now)
     out["created_by"] = serializers.user(state, cr["created_by_id"])
     out["applied_by"] = serializers.user(state, cr["applied_by_id"]) if cr["applied_by_id"] else None
     out["approvals"] = [dict(a, created_by=serializers.user(state, a["created_by_id"])) for a in cr["approvals"]]
     for approval in out["approvals"]:
         approval.pop("created_by_id", None)
-    out.update(
-        can_approve=cr["state"] == "pending", can_cancel=cr["state"] == "pending", is_requester=True, user_decision=None
-    )
+    pending = out["state"] == "pending"
+    out.update(can_approve=pending, can_cancel=pending, is_requester=True, user_decision=None)
     return out
 
 

@@ -50,15 +50,21 @@ class PostHogControl:
         project_id: int = DEFAULT_PROJECT,
         users: list[int] | None = None,
         roles: list[str] | None = None,
+        allow_self_approve: bool = False,
+        expires_after_days: int = 14,
     ) -> dict[str, Any]:
         """Gate an action (``experiment.launch``, ``experiment.update``, ``feature_flag.update``…):
-        a matching change then answers 409 and opens a change request."""
+        a matching change then answers 409 and opens a change request. ``users`` may approve (none
+        named: anyone but the requester); an undecided request expires after ``expires_after_days``
+        on the mock clock."""
         body = {
             "action_key": action_key,
             "quorum": quorum,
             "project_id": project_id,
             "users": users or [],
             "roles": roles or [],
+            "allow_self_approve": allow_self_approve,
+            "expires_after_days": expires_after_days,
         }
         return self._client._call("POST", "/__admin/posthog/approval-policies", body)
 
@@ -77,14 +83,16 @@ class PostHogControl:
     def change_request(self, change_request_id: str) -> dict[str, Any]:
         return self._client._call("GET", f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}")
 
-    def approve(self, change_request_id: str, user_id: int = 2) -> dict[str, Any]:
-        """Approve as ``user_id``; at quorum the original request is applied (state ``applied``)."""
+    def approve(self, change_request_id: str, user_id: int | None = None) -> dict[str, Any]:
+        """Approve as ``user_id`` (default: the first approver the policy names who is not the
+        requester); at quorum the original request is applied (state ``applied``)."""
         path = f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}/approve"
-        return self._client._call("POST", path, {"user_id": user_id})
+        return self._client._call("POST", path, {} if user_id is None else {"user_id": user_id})
 
-    def reject(self, change_request_id: str, user_id: int = 2, reason: str = "") -> dict[str, Any]:
+    def reject(self, change_request_id: str, user_id: int | None = None, reason: str = "") -> dict[str, Any]:
         path = f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}/reject"
-        return self._client._call("POST", path, {"user_id": user_id, "reason": reason})
+        body: dict[str, Any] = {"reason": reason} if user_id is None else {"user_id": user_id, "reason": reason}
+        return self._client._call("POST", path, body)
 
 
 def control(client: Client) -> PostHogControl:
