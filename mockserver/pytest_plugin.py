@@ -40,6 +40,7 @@ MARKER_ARGS = ("fixture", "seed", "strict_requests")
 DEFAULT_COVERAGE_PATH = "mockserver-coverage.json"
 IN_PROCESS_URL = "http://mockserver.invalid"
 _USED = pytest.StashKey[list]()
+_APP_WORLD = pytest.StashKey[Any]()  # the client mockserver_app set up for this test on its own
 _SESSION = pytest.StashKey["_Backends"]()
 _COVERAGE = pytest.StashKey[list]()  # reports of this process's servers, or of every xdist worker
 _COVERAGE_DONE = pytest.StashKey[tuple]()
@@ -405,7 +406,18 @@ def _prepare(request: pytest.FixtureRequest, backends: _Backends, client: Client
 @pytest.fixture
 def mockserver(request: pytest.FixtureRequest, _mockserver_backends: _Backends) -> Iterator[Client]:
     """The mock server, reset to its seeded state (or the marker's fixture and seed) for this test."""
-    client = _prepare(request, _mockserver_backends, _mockserver_backends.main_client())
+    backends = _mockserver_backends
+    app_world = request.node.stash.get(_APP_WORLD, None)
+    if app_world is not None:  # asked for after mockserver_app (getfixturevalue in the test's body)
+        if app_world is backends.main_client():
+            yield app_world  # one world already, prepared for this test: no second reset
+            return
+        pytest.fail(
+            "this test asked for mockserver after mockserver_app had set up a server in this process: two "
+            "separate worlds. Name both as arguments (they then share one world) or use one of them.",
+            pytrace=False,
+        )
+    client = _prepare(request, backends, backends.main_client())
     yield client
     client.fixture_dirs = _mockserver_backends.session_dirs()  # the session's client again
 
@@ -438,10 +450,12 @@ def mockserver_app(request: pytest.FixtureRequest, _mockserver_backends: _Backen
             client.close()
         return
     client = _prepare(request, backends, backends.app_client())
+    request.node.stash[_APP_WORLD] = client
     try:
         with route_to_app(client.app, client.url):
             yield client
     finally:
+        del request.node.stash[_APP_WORLD]
         client.fixture_dirs = backends.session_dirs()
 
 

@@ -120,6 +120,33 @@ def test_same_object(mockserver, mockserver_app):
     pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process").assert_outcomes(passed=2)
 
 
+def test_fixtures_asked_for_in_the_test_body_share_one_world_or_refuse(pytester: pytest.Pytester):
+    """getfixturevalue in either order: what naming both as arguments does, or a clear refusal."""
+    pytester.makepyfile(app=APP_CODE)
+    pytester.makepyfile(
+        test_late="""
+from app import count, create
+
+def test_server_first(mockserver, request):
+    assert create(mockserver.url, "first").status_code == 201
+    app = request.getfixturevalue("mockserver_app")
+    assert count(app.url) == 13  # the same world, not reset again
+
+def test_app_first(mockserver_app, request):
+    assert create(mockserver_app.url, "first").status_code == 201
+    server = request.getfixturevalue("mockserver")
+    assert count(server.url) == 13
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rN")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*_ test_app_first _*", "*asked for mockserver after mockserver_app*two separate worlds*"]
+    )
+    # In process the two are one world: both orders pass, without a reset between.
+    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process").assert_outcomes(passed=2)
+
+
 def test_in_process_mode_runs_the_mockserver_fixture_without_a_socket(pytester: pytest.Pytester):
     pytester.makepyfile(app=APP_CODE)
     pytester.makepyfile(
