@@ -89,3 +89,14 @@ def test_rule_rejections_say_why_in_the_journal(make_client):
     entries = client.get("/__admin/requests").json()["requests"]
     assert entries[-2]["validation_errors"] == ["Experiment must be ended before it can be archived."]
     assert entries[-1]["validation_errors"] == ["limit: 0 is less than the minimum of 1"]
+
+
+def test_ids_keep_counting_across_clears_and_resets_so_an_after_cursor_stays_valid(make_client):
+    client = make_client()
+    assert client.get("/api/projects/1/experiments/4/").status_code == 200
+    (seen,) = entries(client)["requests"]
+    assert client.delete("/__admin/requests").status_code == 204
+    assert client.post("/__admin/reset").status_code == 200
+    assert client.get("/api/projects/1/experiments/5/").status_code == 200
+    rows = entries(client, after=seen["id"])["requests"]
+    assert [r["path"] for r in rows] == ["/api/projects/1/experiments/5/"] and rows[0]["id"] > seen["id"]
