@@ -384,7 +384,7 @@ CORPUS: dict[str, Callable[[FlaskClient], Request]] = {
     "rejectPosthogChangeRequest": lambda c: (
         "POST",
         f"/__admin/posthog/change-requests/{_change_request(c)}/reject",
-        {"user_id": 2},
+        {"user_id": 2, "reason": "not now"},
         {},
     ),
     "ingestPosthogEvents": lambda c: (

@@ -64,10 +64,10 @@ def test_approval_policies_and_rate_limit_rules_are_capped(client, monkeypatch):
 
     monkeypatch.setattr(posthog_admin, "MAX_POLICIES", 3)
     monkeypatch.setattr(ratelimit, "MAX_RULES", 2)
-    policy = {"action_key": "experiment.launch", "quorum": 1, "project_id": 1}
-    for _ in range(3):
+    for key in ("experiment.launch", "experiment.pause", "experiment.update"):
+        policy = {"action_key": key, "quorum": 1, "project_id": 1}
         assert client.post("/__admin/posthog/approval-policies", json_body=policy).status_code == 201
-    over = client.post("/__admin/posthog/approval-policies", json_body=policy)
+    over = client.post("/__admin/posthog/approval-policies", json_body={"action_key": "feature_flag.update"})
     assert over.status_code == 400 and "at most 3" in over.json()["detail"]
     for _ in range(2):
         assert client.post("/__admin/launchdarkly/rate-limit", json_body={"limit": 50}).status_code == 201

@@ -185,10 +185,10 @@ def test_approvals_through_the_client_name_who_decides_and_expire_on_the_clock(m
     (change,) = mock.posthog.change_requests(state="pending")
     with pytest.raises(MockServerError, match="not in the approver set") as refused:
         mock.posthog.approve(change["id"], user_id=2)
-    assert refused.value.status == 400
+    assert refused.value.status == 403
     mock.advance_time(days=2)
     assert [cr["id"] for cr in mock.posthog.change_requests(state="expired")] == [change["id"]]
-    with pytest.raises(MockServerError, match="expired, not pending"):
+    with pytest.raises(MockServerError, match="Only pending change requests"):
         mock.posthog.approve(change["id"])
 
 

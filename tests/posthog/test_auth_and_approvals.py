@@ -164,10 +164,12 @@ def test_reject_closes_and_other_gates(api):
     _policy(api, "experiment.update")
     gated = api.post(f"{P}/experiments/{exp['id']}/pause/")
     assert gated.status_code == 409
-    rejected = api.post(
-        f"/__admin/posthog/change-requests/{gated.json()['change_request_id']}/reject", json_body={}, check_spec=False
-    )
-    assert rejected.json()["state"] == "rejected"
+    cr_path = f"/__admin/posthog/change-requests/{gated.json()['change_request_id']}/reject"
+    unexplained = api.post(cr_path, json_body={})
+    assert unexplained.status_code == 400 and unexplained.json()["field"] == "reason"
+    assert unexplained.json()["detail"] == "A reason is required for rejection."
+    rejected = api.post(cr_path, json_body={"reason": "not this week"})
+    assert rejected.json()["state"] == "rejected" and rejected.json()["approvals"][0]["reason"] == "not this week"
     assert api.get(f"{P}/experiments/{exp['id']}/").json()["status"] == "running"
     ship = api.post(f"{P}/experiments/{exp['id']}/ship_variant/", json_body={"variant_key": "test"})
     assert ship.status_code == 409
@@ -219,7 +221,7 @@ def _decide(api, cr_id: str, decision: str, **body):
 def test_the_requester_cannot_approve_their_own_change_unless_the_policy_allows_it(api):
     cr_id = _gated_launch(api)
     refused = _decide(api, cr_id, "approve", user_id=1)
-    assert refused.status_code == 400 and refused.json()["field"] == "user_id"
+    assert refused.status_code == 403 and refused.json()["field"] == "user_id"
     assert refused.json()["detail"] == "You cannot approve your own change request"
     assert api.get(f"/__admin/posthog/change-requests/{cr_id}").json()["approvals"] == []
     unnamed = _decide(api, cr_id, "approve")  # the server picks someone who is not the requester
@@ -234,13 +236,14 @@ def test_the_requester_cannot_approve_their_own_change_unless_the_policy_allows_
 def test_only_the_users_a_policy_names_may_decide_and_each_votes_once(api):
     cr_id = _gated_launch(api, quorum=2, users=[3, 4])
     outsider = _decide(api, cr_id, "approve", user_id=2)
-    assert outsider.status_code == 400
+    assert outsider.status_code == 403
     assert outsider.json()["detail"] == "You are not in the approver set for this change request"
-    assert _decide(api, cr_id, "reject", user_id=5).status_code == 400  # rejecting is deciding too
+    assert _decide(api, cr_id, "reject", user_id=5, reason="no").status_code == 403  # rejecting is deciding too
     first = _decide(api, cr_id, "approve")
     assert first.json()["state"] == "pending" and [a["created_by"]["id"] for a in first.json()["approvals"]] == [3]
     twice = _decide(api, cr_id, "approve", user_id=3)
-    assert twice.status_code == 409 and twice.json()["detail"] == "You have already voted on this change request"
+    assert twice.status_code == 400 and twice.json()["detail"] == "You have already voted on this change request."
+    assert _decide(api, cr_id, "reject", user_id=3, reason="changed my mind").status_code == 400
     assert _decide(api, cr_id, "approve", user_id=99).json()["detail"] == "no user 99"
     done = _decide(api, cr_id, "approve", user_id=4)
     assert done.json()["state"] == "applied" and len(done.json()["approvals"]) == 2
@@ -258,7 +261,8 @@ def test_an_undecided_change_request_expires_on_the_mock_clock(api):
     expired = api.get("/__admin/posthog/change-requests?state=expired").json()["change_requests"]
     assert [cr["id"] for cr in expired] == [cr_id]
     late = _decide(api, cr_id, "approve")
-    assert late.status_code == 409 and late.json()["detail"] == "change request is expired, not pending"
+    assert late.status_code == 403
+    assert late.json()["detail"] == "Only pending change requests can be approved (this one is expired)"
     exp_id = shown["resource_id"]
     assert api.get(f"{P}/experiments/{exp_id}/").json()["status"] == "draft"
     # An expired request no longer blocks: the same change opens a new one.
@@ -273,3 +277,13 @@ def test_policy_options_are_checked(api):
         refused = api.post("/__admin/posthog/approval-policies", json_body=body)
         assert refused.status_code == 400 and refused.json()["field"] == field, refused.text
     assert api.get("/__admin/posthog/approval-policies").json()["policies"] == []
+    # One policy per action in a project, as PostHog keeps them.
+    assert (
+        api.post("/__admin/posthog/approval-policies", json_body={"action_key": "experiment.launch"}).status_code == 201
+    )
+    twice = api.post("/__admin/posthog/approval-policies", json_body={"action_key": "experiment.launch", "quorum": 2})
+    assert twice.status_code == 400 and twice.json()["field"] == "action_key"
+    assert (
+        twice.json()["detail"] == "A policy for this action already exists. You can edit the existing policy instead."
+    )
+    assert len(api.get("/__admin/posthog/approval-policies").json()["policies"]) == 1

@@ -42,6 +42,15 @@ def add_policy(call: Call) -> Reply:
         raise Problem("bad_request", "allow_self_approve must be true or false", attr="allow_self_approve")
     if type(expires_after_days) is not int or not 1 <= expires_after_days <= 365:
         raise Problem("bad_request", "expires_after_days must be an integer from 1 to 365", attr="expires_after_days")
+    if any(
+        p["project_id"] == project_id and p["action_key"] == action_key
+        for p in call.state["approval_policies"].values()
+    ):
+        raise Problem(
+            "bad_request",
+            "A policy for this action already exists. You can edit the existing policy instead.",
+            attr="action_key",
+        )
     if str(project_id) not in call.state["projects"]:
         raise Problem("bad_request", f"project {project_id!r} does not exist", attr="project_id")
     if len(call.state["approval_policies"]) >= MAX_POLICIES:
@@ -79,8 +88,8 @@ def _decide(call: Call, decision: str) -> Reply:
     body = call.body or {}
     cr = _change_request(call)
     approvals.expire(cr, call.now)
-    if cr["state"] != "pending":
-        raise Problem("conflict", f"change request is {cr['state']}, not pending")
+    if cr["state"] != "pending":  # PostHog's CanApprove guards both decisions with this message
+        raise Problem("permission_denied", f"Only pending change requests can be approved (this one is {cr['state']})")
     user_id = approvals.approver(call.state, cr, body.get("user_id"))
     approvals.decide(call.state, cr, decision, user_id, str(body.get("reason", "")), call.now)
     if cr["state"] == "approved":

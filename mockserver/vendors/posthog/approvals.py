@@ -176,9 +176,9 @@ def expire(cr: dict[str, Any], now: datetime) -> None:
 
 
 def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> int:
-    """Who decides: PostHog's CanApprove (in the approver set, not the requester unless the policy
-    allows it) and one vote each. Unnamed, the first approver the policy names who is not the
-    requester (any other user when it names none)."""
+    """Who decides, by PostHog's CanApprove (403s): not the requester unless the policy allows it,
+    and one of the users it names. Unnamed, the first of those who is not the requester (any other
+    user when it names none: PostHog's own policies always name someone)."""
     snapshot, requester = cr["policy_snapshot"], cr["created_by_id"]
     named = [u for u in snapshot["users"] if u != requester or snapshot["allow_self_approve"]]
     if given is None:
@@ -189,12 +189,10 @@ def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> in
     if str(given) not in state["users"]:
         raise Problem("bad_request", f"no user {given}", attr="user_id")
     if given == requester and not snapshot["allow_self_approve"]:
-        raise Problem("bad_request", "You cannot approve your own change request", attr="user_id")
+        raise Problem("permission_denied", "You cannot approve your own change request", attr="user_id")
     # Role membership is not modelled: a policy naming roles lets any other user decide.
     if snapshot["users"] and given not in snapshot["users"] and not snapshot["roles"]:
-        raise Problem("bad_request", "You are not in the approver set for this change request", attr="user_id")
-    if any(a["created_by_id"] == given for a in cr["approvals"]):
-        raise Problem("conflict", "You have already voted on this change request", attr="user_id")
+        raise Problem("permission_denied", "You are not in the approver set for this change request", attr="user_id")
     return given
 
 
@@ -212,6 +210,11 @@ def change_request_json(state: dict[str, Any], cr: dict[str, Any], now: datetime
 
 
 def decide(state: dict[str, Any], cr: dict[str, Any], decision: str, user_id: int, reason: str, now) -> None:
+    """One vote, in PostHog's order of checks: a rejection names its reason, nobody votes twice."""
+    if decision == "rejected" and not reason:
+        raise Problem("bad_request", "A reason is required for rejection.", attr="reason")
+    if any(a["created_by_id"] == user_id for a in cr["approvals"]):
+        raise Problem("bad_request", "You have already voted on this change request.", attr="user_id")
     cr["approvals"].append(
         {
             "id": next_uuid(state),

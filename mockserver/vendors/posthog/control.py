@@ -89,7 +89,8 @@ class PostHogControl:
         path = f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}/approve"
         return self._client._call("POST", path, {} if user_id is None else {"user_id": user_id})
 
-    def reject(self, change_request_id: str, user_id: int | None = None, reason: str = "") -> dict[str, Any]:
+    def reject(self, change_request_id: str, user_id: int | None = None, reason: str = "Rejected") -> dict[str, Any]:
+        """Reject as ``user_id`` (chosen as for ``approve``); PostHog requires a reason."""
         path = f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}/reject"
         body: dict[str, Any] = {"reason": reason} if user_id is None else {"user_id": user_id, "reason": reason}
         return self._client._call("POST", path, body)
