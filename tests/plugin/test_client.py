@@ -152,17 +152,19 @@ def test_api_keys(mock):
         mock.api_key("k", vendor="optimizely")
 
 
+def _launch(mock):
+    """Launch experiment 1 through the vendor API, over HTTP or in process as the client is."""
+    if mock.app is None:
+        return requests.post(f"{mock.posthog_url}/experiments/1/launch/", headers=PH, timeout=5)
+    return mock.client.post("/api/projects/1/experiments/1/launch/", headers=PH)
+
+
 def test_posthog_helpers_live_on_the_vendor_and_under_their_old_names(mock):
     assert mock.posthog is mock.vendor("posthog")
     policy = mock.posthog.approval_policy("experiment.launch", quorum=1)
     assert mock.approval_policies() == [policy]  # the older top-level spelling delegates
     assert mock.approval_policy is not None and "approve" in dir(mock)
-    response = (
-        requests.post(f"{mock.posthog_url}/experiments/1/launch/", headers=PH, timeout=5)
-        if mock.app is None
-        else (mock.client.post("/api/projects/1/experiments/1/launch/", headers=PH))
-    )
-    assert response.status_code == 409
+    assert _launch(mock).status_code == 409
     (change,) = mock.posthog.change_requests(state="pending")
     assert mock.change_request(change["id"])["state"] == "pending"
     assert mock.approve(change["id"])["state"] == "applied"
@@ -176,12 +178,7 @@ def test_posthog_helpers_live_on_the_vendor_and_under_their_old_names(mock):
 
 def test_approvals_through_the_client_name_who_decides_and_expire_on_the_clock(mock):
     mock.posthog.approval_policy("experiment.launch", users=[3], expires_after_days=2)
-    launch = (
-        requests.post(f"{mock.posthog_url}/experiments/1/launch/", headers=PH, timeout=5)
-        if mock.app is None
-        else (mock.client.post("/api/projects/1/experiments/1/launch/", headers=PH))
-    )
-    assert launch.status_code == 409
+    assert _launch(mock).status_code == 409
     (change,) = mock.posthog.change_requests(state="pending")
     with pytest.raises(MockServerError, match="not in the approver set") as refused:
         mock.posthog.approve(change["id"], user_id=2)
