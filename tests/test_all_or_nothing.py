@@ -381,6 +381,12 @@ CORPUS: dict[str, Callable[[FlaskClient], Request]] = {
         {"user_id": 2},
         {},
     ),
+    "cancelPosthogChangeRequest": lambda c: (
+        "POST",
+        f"/__admin/posthog/change-requests/{_change_request(c)}/cancel",
+        {"reason": "not needed"},
+        {},
+    ),
     "rejectPosthogChangeRequest": lambda c: (
         "POST",
         f"/__admin/posthog/change-requests/{_change_request(c)}/reject",

@@ -361,3 +361,14 @@ def test_ids_as_read_back_are_taken_and_errors_survive_pickling(mock):
     refused = MockServerError("no", status=404, error="not_found", field="x")
     again = pickle.loads(pickle.dumps(refused))
     assert (str(again), again.status, again.error, again.field) == ("no", 404, "not_found", "x")
+
+
+def test_the_requester_cancels_through_the_client(mock):
+    mock.posthog.approval_policy("experiment.launch")
+    assert _launch(mock).status_code == 409
+    (change,) = mock.posthog.change_requests(state="pending")
+    canceled = mock.posthog.cancel(change["id"], reason="wrong experiment")
+    assert canceled["state"] == "rejected" and canceled["approvals"][0]["reason"] == "wrong experiment"
+    with pytest.raises(MockServerError, match="Only pending change requests can be canceled") as refused:
+        mock.posthog.cancel(change["id"])
+    assert refused.value.status == 403

@@ -287,3 +287,27 @@ def test_policy_options_are_checked(api):
         twice.json()["detail"] == "A policy for this action already exists. You can edit the existing policy instead."
     )
     assert len(api.get("/__admin/posthog/approval-policies").json()["policies"]) == 1
+
+
+def test_only_the_requester_cancels_a_pending_change_request(api):
+    cr_id = _gated_launch(api)
+    other = api.post(f"/__admin/posthog/change-requests/{cr_id}/cancel", json_body={"user_id": 2})
+    assert other.status_code == 403 and other.json()["detail"] == "You can only cancel your own change requests"
+    canceled = api.post(f"/__admin/posthog/change-requests/{cr_id}/cancel")
+    assert canceled.status_code == 200 and canceled.json()["state"] == "rejected"
+    (vote,) = canceled.json()["approvals"]
+    assert (
+        vote["created_by"]["id"] == 1 and vote["decision"] == "rejected" and vote["reason"] == "Canceled by requester"
+    )
+    again = api.post(f"/__admin/posthog/change-requests/{cr_id}/cancel")
+    assert again.status_code == 403
+    assert again.json()["detail"] == "Only pending change requests can be canceled (this one is rejected)"
+    # Canceled, it no longer blocks the change: trying again opens a new request.
+    exp_id = canceled.json()["resource_id"]
+    assert api.post(f"{P}/experiments/{exp_id}/launch/").json()["code"] == "approval_required"
+
+
+def test_an_applied_change_is_applied_by_its_requester(api):
+    cr_id = _gated_launch(api)
+    applied = _decide(api, cr_id, "approve")
+    assert applied.json()["state"] == "applied" and applied.json()["applied_by"]["id"] == 1

@@ -97,6 +97,22 @@ def _decide(call: Call, decision: str) -> Reply:
     return Reply(200, approvals.change_request_json(call.state, cr, call.now))
 
 
+def cancel(call: Call) -> Reply:
+    """The requester withdraws a pending request (PostHog's CanCancel): recorded as their rejection."""
+    body = call.body or {}
+    cr = _change_request(call)
+    approvals.expire(cr, call.now)
+    if cr["state"] != "pending":
+        raise Problem("permission_denied", f"Only pending change requests can be canceled (this one is {cr['state']})")
+    if body.get("user_id", cr["created_by_id"]) != cr["created_by_id"]:
+        raise Problem("permission_denied", "You can only cancel your own change requests", attr="user_id")
+    approvals.vote(
+        call.state, cr, "rejected", cr["created_by_id"], body.get("reason", "Canceled by requester"), call.now
+    )
+    cr["state"] = "rejected"
+    return Reply(200, approvals.change_request_json(call.state, cr, call.now))
+
+
 def _apply(call: Call, cr: dict[str, Any]) -> None:
     """Apply the original request through the pipeline, gates passed; record what it answered."""
     assert call.replay is not None, "the pipeline provides replay to control-API handlers"
@@ -104,7 +120,7 @@ def _apply(call: Call, cr: dict[str, Any]) -> None:
     now = iso(call.now)
     cr["updated_at"] = now
     if reply.status < 400:
-        cr.update(state="applied", applied_at=now, applied_by_id=1, result_data=reply.body)
+        cr.update(state="applied", applied_at=now, applied_by_id=cr["created_by_id"], result_data=reply.body)
     else:
         cr.update(state="failed", apply_error=str(reply.body)[:2000])
 
@@ -139,5 +155,6 @@ HANDLERS = {
     "getPosthogChangeRequest": get_change_request,
     "approvePosthogChangeRequest": approve,
     "rejectPosthogChangeRequest": reject,
+    "cancelPosthogChangeRequest": cancel,
     "ingestPosthogEvents": ingest_events,
 }

@@ -215,6 +215,15 @@ def decide(state: dict[str, Any], cr: dict[str, Any], decision: str, user_id: in
         raise Problem("bad_request", "A reason is required for rejection.", attr="reason")
     if any(a["created_by_id"] == user_id for a in cr["approvals"]):
         raise Problem("bad_request", "You have already voted on this change request.", attr="user_id")
+    vote(state, cr, decision, user_id, reason, now)
+    if decision == "rejected":
+        cr["state"] = "rejected"
+    elif sum(1 for a in cr["approvals"] if a["decision"] == "approved") >= cr["policy_snapshot"]["quorum"]:
+        cr["state"] = "approved"
+
+
+def vote(state: dict[str, Any], cr: dict[str, Any], decision: str, user_id: int, reason: str, now) -> None:
+    """Record a decision on the request (a cancellation is the requester's rejection)."""
     cr["approvals"].append(
         {
             "id": next_uuid(state),
@@ -225,7 +234,3 @@ def decide(state: dict[str, Any], cr: dict[str, Any], decision: str, user_id: in
         }
     )
     cr["updated_at"] = iso(now)
-    if decision == "rejected":
-        cr["state"] = "rejected"
-    elif sum(1 for a in cr["approvals"] if a["decision"] == "approved") >= cr["policy_snapshot"]["quorum"]:
-        cr["state"] = "approved"

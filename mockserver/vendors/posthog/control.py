@@ -95,6 +95,11 @@ class PostHogControl:
         body: dict[str, Any] = {"reason": reason} if user_id is None else {"user_id": user_id, "reason": reason}
         return self._client._call("POST", path, body)
 
+    def cancel(self, change_request_id: str, reason: str | None = None) -> dict[str, Any]:
+        """Withdraw a pending request as its requester (PostHog records it as their rejection)."""
+        path = f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}/cancel"
+        return self._client._call("POST", path, {} if reason is None else {"reason": reason})
+
 
 def control(client: Client) -> PostHogControl:
     return PostHogControl(client)
