@@ -155,15 +155,48 @@ def test_approve_a_change_request_from_the_inbox(console):
     expect(experiment_row(page, WEB, "Referral banner")).to_contain_text("running")
 
 
+def test_reject_needs_a_reason_and_the_requester_can_cancel(console):
+    page = console.open("state")
+    page.get_by_role("button", name="Load fixture approval-required").click()
+    expect(page.locator("#state-summary")).to_contain_text("approval-required")
+    headers = {"Authorization": "Bearer phx_console"}
+    for experiment_id in (2, 3):
+        launch = requests.post(
+            f"{console.url}/api/projects/1/experiments/{experiment_id}/launch/", headers=headers, timeout=5
+        )
+        console.expect_refusal("POST", f"/api/projects/1/experiments/{experiment_id}/launch/")
+        assert launch.status_code == 409, launch.text
+    page = console.open("approvals")
+    requests_table = page.locator("#cr-list")
+    reject = requests_table.get_by_role("button", name="Reject experiment.launch /api/projects/1/experiments/2/launch/")
+    console.admin_failures.append(("POST", "/__admin/posthog/change-requests/*/reject"))  # refused on purpose
+    reject.click()
+    expect(page.get_by_role("status")).to_contain_text("A reason is required for rejection.")
+    page.get_by_role("form", name="Change requests").get_by_label("Reason (a rejection needs one)").fill("not yet")
+    reject.click()
+    expect(page.get_by_role("status")).to_contain_text("rejected: now rejected")
+    requests_table.get_by_role(
+        "button", name="Cancel experiment.launch /api/projects/1/experiments/3/launch/ as its requester"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text("canceled: now rejected")
+    expect(requests_table).to_contain_text("No pending change requests.")
+    changes = requests.get(f"{console.url}/__admin/posthog/change-requests", timeout=5).json()["change_requests"]
+    assert sorted(cr["approvals"][0]["reason"] for cr in changes) == ["not yet", "not yet"]
+
+
 def test_policies_turn_gates_on_and_off(console):
     page = console.open("approvals")
     form = page.get_by_role("form", name="Add an approval policy")
     form.get_by_label("Action").select_option("experiment.pause")
     form.get_by_label("Quorum").fill("2")
+    form.get_by_label("Expires after (days)").fill("3")
+    form.get_by_label("Requester may approve").check()
     form.get_by_role("button", name="Add policy").click()
     expect(page.locator("#policy-list")).to_contain_text("experiment.pause")
+    expect(page.locator("#policy-list")).to_contain_text("3 days")
     policies = requests.get(f"{console.url}/__admin/posthog/approval-policies", timeout=5).json()["policies"]
     assert [(p["action_key"], p["quorum"], p["project_id"]) for p in policies] == [("experiment.pause", 2, 1)]
+    assert policies[0]["expires_after_days"] == 3 and policies[0]["allow_self_approve"] is True
     page.get_by_role("button", name="Remove policy experiment.pause in project 1").click()
     expect(page.locator("#policy-list")).to_contain_text("No policies")
 

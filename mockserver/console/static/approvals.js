@@ -1,4 +1,4 @@
-// The approvals inbox: PostHog change requests to approve or reject, and the policies that open them.
+// The approvals inbox: PostHog change requests to approve, reject or cancel, and the policies that open them.
 
 import { admin } from "./api.js";
 import { $, badge, formData, h, notify, replace, table, when } from "./dom.js";
@@ -10,16 +10,18 @@ function approver(cr) {
   return Number.isInteger(typed) && typed > 0 ? typed : null; // none: the server picks the policy's approver
 }
 
+const DONE = { approve: "approved", reject: "rejected", cancel: "canceled" };
+
 async function decide(cr, decision) {
   const reason = $("#cr-filters").elements.reason.value.trim();
   const body = {};
-  const userId = approver(cr);
+  const userId = decision === "cancel" ? null : approver(cr); // only the requester cancels: the server's default
   if (userId !== null) body.user_id = userId;
   if (reason) body.reason = reason;
   try {
     const after = await admin.post(`/posthog/change-requests/${encodeURIComponent(cr.id)}/${decision}`, body);
     const outcome = after.state === "failed" ? `failed: ${after.apply_error}` : after.state;
-    notify(`Change request ${decision === "approve" ? "approved" : "rejected"}: now ${outcome}.`, after.state === "failed" ? "error" : "ok");
+    notify(`Change request ${DONE[decision]}: now ${outcome}.`, after.state === "failed" ? "error" : "ok");
   } catch (error) {
     notify(`Could not ${decision}: ${error.message}`, "error");
   }
@@ -48,6 +50,7 @@ async function renderRequests() {
             ? [
                 h("button", { type: "button", class: "primary", onclick: () => decide(cr, "approve"), "aria-label": `Approve ${cr.action_key} ${cr.intent?.path || ""}` }, "Approve"),
                 h("button", { type: "button", class: "danger", onclick: () => decide(cr, "reject"), "aria-label": `Reject ${cr.action_key} ${cr.intent?.path || ""}` }, "Reject"),
+                h("button", { type: "button", onclick: () => decide(cr, "cancel"), "aria-label": `Cancel ${cr.action_key} ${cr.intent?.path || ""} as its requester` }, "Cancel"),
               ]
             : "—",
         ),
@@ -68,7 +71,8 @@ async function renderPolicies() {
       h("td", {}, String(p.project_id)),
       h("td", { class: "mono" }, p.action_key),
       h("td", {}, String(p.quorum)),
-      h("td", {}, p.users.length ? p.users.join(", ") : "anyone"),
+      h("td", {}, approvers(p)),
+      h("td", {}, `${p.expires_after_days} days`),
       h("td", {}, p.enabled ? badge("on", "running") : badge("off", "stopped")),
       h(
         "td",
@@ -77,7 +81,12 @@ async function renderPolicies() {
       ),
     ),
   );
-  replace($("#policy-list"), table("Approval policies", ["Project", "Action", "Quorum", "Approvers", "Enabled", ""], rows, "No policies: nothing needs approval."));
+  replace($("#policy-list"), table("Approval policies", ["Project", "Action", "Quorum", "Approvers", "Expires after", "Enabled", ""], rows, "No policies: nothing needs approval."));
+}
+
+function approvers(policy) {
+  if (!policy.users.length) return policy.allow_self_approve ? "anyone" : "anyone but the requester";
+  return `${policy.users.join(", ")}${policy.allow_self_approve ? " (the requester may approve)" : ""}`;
 }
 
 async function removePolicy(policy) {
@@ -93,7 +102,13 @@ async function removePolicy(policy) {
 async function addPolicy(event) {
   event.preventDefault();
   const values = formData(event.target);
-  const body = { project_id: Number(values.project_id), action_key: values.action_key, quorum: Number(values.quorum) };
+  const body = {
+    project_id: Number(values.project_id),
+    action_key: values.action_key,
+    quorum: Number(values.quorum),
+    expires_after_days: Number(values.expires_after_days),
+    allow_self_approve: event.target.elements.allow_self_approve.checked,
+  };
   const users = values.users.split(/[\s,]+/).filter(Boolean).map(Number);
   if (users.some((u) => !Number.isInteger(u))) {
     notify("Approvers must be user ids separated by commas.", "error");
