@@ -159,13 +159,14 @@ def test_reject_needs_a_reason_and_the_requester_can_cancel(console):
     page = console.open("state")
     page.get_by_role("button", name="Load fixture approval-required").click()
     expect(page.locator("#state-summary")).to_contain_text("approval-required")
-    headers = {"Authorization": "Bearer phx_console"}
-    for experiment_id in (2, 3):
-        launch = requests.post(
-            f"{console.url}/api/projects/1/experiments/{experiment_id}/launch/", headers=headers, timeout=5
-        )
-        console.expect_refusal("POST", f"/api/projects/1/experiments/{experiment_id}/launch/")
-        assert launch.status_code == 409, launch.text
+
+    def launch(experiment_id: int) -> None:
+        path = f"/api/projects/1/experiments/{experiment_id}/launch/"
+        console.expect_refusal("POST", path)
+        answer = requests.post(f"{console.url}{path}", headers={"Authorization": "Bearer phx_console"}, timeout=5)
+        assert answer.status_code == 409 and answer.json()["code"] == "approval_required", answer.text
+
+    launch(2)
     page = console.open("approvals")
     requests_table = page.locator("#cr-list")
     reject = requests_table.get_by_role("button", name="Reject experiment.launch /api/projects/1/experiments/2/launch/")
@@ -175,6 +176,8 @@ def test_reject_needs_a_reason_and_the_requester_can_cancel(console):
     page.get_by_role("form", name="Change requests").get_by_label("Reason (a rejection needs one)").fill("not yet")
     reject.click()
     expect(page.get_by_role("status")).to_contain_text("rejected: now rejected")
+    launch(3)  # the launch gate is free again: a new request
+    page.locator("#approvals-refresh").click()
     requests_table.get_by_role(
         "button", name="Cancel experiment.launch /api/projects/1/experiments/3/launch/ as its requester"
     ).click()

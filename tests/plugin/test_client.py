@@ -369,6 +369,6 @@ def test_the_requester_cancels_through_the_client(mock):
     (change,) = mock.posthog.change_requests(state="pending")
     canceled = mock.posthog.cancel(change["id"], reason="wrong experiment")
     assert canceled["state"] == "rejected" and canceled["approvals"][0]["reason"] == "wrong experiment"
-    with pytest.raises(MockServerError, match="Only pending change requests can be canceled") as refused:
+    with pytest.raises(MockServerError, match="You cannot cancel this change request") as refused:
         mock.posthog.cancel(change["id"])
     assert refused.value.status == 403

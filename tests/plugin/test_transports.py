@@ -194,6 +194,11 @@ def test_a_timed_out_request_never_writes_into_the_next_tests_world(app, no_sock
 
             with pytest.raises(httpx.ReadTimeout):
                 asyncio.run(late())
+        # The client gave up; on a loaded machine the request may only now reach the app. Wait for it
+        # to be there (or, later still, already answered) so the reset below meets it in its delay.
+        deadline = time.monotonic() + 5
+        while not (len(control.runtime.in_flight) or control.requests.all()) and time.monotonic() < deadline:
+            time.sleep(0.005)
         started = time.monotonic()
         if replace == "reset":
             control.reset()

@@ -198,13 +198,63 @@ def test_flag_update_gate_and_policy_conflict(api):
 def test_holdout_gates(api):
     _policy(api, "experiment_holdout.update")
     _policy(api, "experiment_holdout.delete")
-    assert api.patch(f"{P}/experiment_holdouts/1/", json_body={"name": "x"}).status_code == 409
-    assert api.delete(f"{P}/experiment_holdouts/1/").status_code == 409
-    assert api.get(f"{P}/experiment_holdouts/1/").json()["name"] != "x"
+    holdout = api.get(f"{P}/experiment_holdouts/1/").json()
+    # Only a change of the share held out is gated, as PostHog's holdout action detects it.
+    assert api.patch(f"{P}/experiment_holdouts/1/", json_body={"name": "renamed"}).status_code == 200
+    same = [{**holdout["filters"][0]}]
+    assert api.patch(f"{P}/experiment_holdouts/1/", json_body={"filters": same}).status_code == 200
+    share = holdout["filters"][0]["rollout_percentage"]
+    changed = [{"properties": [], "rollout_percentage": share + 1}]
+    gated = api.patch(f"{P}/experiment_holdouts/1/", json_body={"filters": changed})
+    assert gated.status_code == 409 and gated.json()["code"] == "approval_required"
+    assert gated.json()["resource_type"] == "experiment_holdout" and gated.json()["resource_id"] == "1"
+    assert api.get(f"{P}/experiment_holdouts/1/").json()["filters"][0]["rollout_percentage"] == share
+    # Delete is gated on PostHog's view: its 409s carry no detail, and a second one names the existing request.
+    deleting = api.delete(f"{P}/experiment_holdouts/1/")
+    assert deleting.status_code == 409 and "detail" not in deleting.json()
+    assert deleting.json()["message"] == "A change request has been created and is pending approval."
+    again = api.delete(f"{P}/experiment_holdouts/1/")
+    assert again.status_code == 409 and again.json()["code"] == "change_request_pending"
+    assert set(again.json()) == {
+        "code", "error", "resource_type", "resource_id", "change_request_id", "existing_change_request"
+    }  # fmt: skip
+    assert again.json()["existing_change_request"]["id"] == deleting.json()["change_request_id"]
+    assert api.get(f"{P}/experiment_holdouts/1/").status_code == 200
+
+
+def test_a_gate_on_an_experiment_action_holds_the_flag_and_a_post_names_no_resource(api):
+    """PostHog's experiment actions gate the write to the experiment's flag; a POST records no resource
+    id, so one open request holds that action for every experiment of the project."""
+    first, second = create(api, name="One", feature_flag_key="one"), create(api, name="Two", feature_flag_key="two")
+    _policy(api, "experiment.launch")
+    gated = api.post(f"{P}/experiments/{first['id']}/launch/")
+    body = gated.json()
+    assert body["resource_type"] == "feature_flag" and body["resource_id"] is None
+    cr = body["change_request"]
+    assert (cr["can_approve"], cr["can_cancel"], cr["is_requester"], cr["validated_at"]) == (False, False, False, None)
+    held = api.post(f"{P}/experiments/{second['id']}/launch/")
+    assert held.status_code == 409 and held.json()["code"] == "change_request_pending"
+    assert held.json()["change_request_id"] == body["change_request_id"]
+    # A variant split is a PATCH of the flag: the flag is the resource.
+    _policy(api, "experiment.update")
+    variants = {
+        "feature_flag_variants": [{"key": "control", "split_percent": 70}, {"key": "test", "split_percent": 30}]
+    }
+    split = api.patch(f"{P}/experiments/{second['id']}/", json_body={"parameters": variants})
+    assert split.status_code == 409 and split.json()["resource_id"] == str(second["feature_flag"]["id"])
+
+
+def test_a_requester_among_the_approvers_is_told_others_must_approve(api):
+    exp = create(api)
+    body = {"action_key": "experiment.launch", "users": [1, 2]}
+    assert api.post("/__admin/posthog/approval-policies", json_body=body).status_code == 201
+    gated = api.post(f"{P}/experiments/{exp['id']}/launch/").json()
+    assert gated["detail"] == "A change request has been created and is pending approval from others."
 
 
 def _gated_launch(api, **policy) -> str:
-    """A launch behind a policy; the change request it opened (requested by user 1, the key's user)."""
+    """A launch behind a policy; the change request it opened (requested by user 1, the key's user).
+    The experiment's id is the last but one segment of the request's path in its intent."""
     exp = create(api)
     body = {"project_id": 1, "action_key": "experiment.launch", **policy}
     assert api.post("/__admin/posthog/approval-policies", json_body=body).status_code == 201
@@ -262,8 +312,8 @@ def test_an_undecided_change_request_expires_on_the_mock_clock(api):
     assert [cr["id"] for cr in expired] == [cr_id]
     late = _decide(api, cr_id, "approve")
     assert late.status_code == 403
-    assert late.json()["detail"] == "Only pending change requests can be approved (this one is expired)"
-    exp_id = shown["resource_id"]
+    assert late.json()["detail"] == "Only pending change requests can be approved"
+    exp_id = shown["intent"]["path"].split("/")[-3]
     assert api.get(f"{P}/experiments/{exp_id}/").json()["status"] == "draft"
     # An expired request no longer blocks: the same change opens a new one.
     again = api.post(f"{P}/experiments/{exp_id}/launch/")
@@ -292,7 +342,7 @@ def test_policy_options_are_checked(api):
 def test_only_the_requester_cancels_a_pending_change_request(api):
     cr_id = _gated_launch(api)
     other = api.post(f"/__admin/posthog/change-requests/{cr_id}/cancel", json_body={"user_id": 2})
-    assert other.status_code == 403 and other.json()["detail"] == "You can only cancel your own change requests"
+    assert other.status_code == 403 and other.json()["detail"] == "You cannot cancel this change request"
     canceled = api.post(f"/__admin/posthog/change-requests/{cr_id}/cancel")
     assert canceled.status_code == 200 and canceled.json()["state"] == "rejected"
     (vote,) = canceled.json()["approvals"]
@@ -301,9 +351,9 @@ def test_only_the_requester_cancels_a_pending_change_request(api):
     )
     again = api.post(f"/__admin/posthog/change-requests/{cr_id}/cancel")
     assert again.status_code == 403
-    assert again.json()["detail"] == "Only pending change requests can be canceled (this one is rejected)"
+    assert again.json()["detail"] == "You cannot cancel this change request"
     # Canceled, it no longer blocks the change: trying again opens a new request.
-    exp_id = canceled.json()["resource_id"]
+    exp_id = canceled.json()["intent"]["path"].split("/")[-3]
     assert api.post(f"{P}/experiments/{exp_id}/launch/").json()["code"] == "approval_required"
 
 
@@ -311,3 +361,11 @@ def test_an_applied_change_is_applied_by_its_requester(api):
     cr_id = _gated_launch(api)
     applied = _decide(api, cr_id, "approve")
     assert applied.json()["state"] == "applied" and applied.json()["applied_by"]["id"] == 1
+
+
+def test_a_request_someone_approved_can_no_longer_be_canceled(api):
+    cr_id = _gated_launch(api, quorum=2)
+    assert _decide(api, cr_id, "approve").json()["state"] == "pending"
+    refused = api.post(f"/__admin/posthog/change-requests/{cr_id}/cancel")
+    assert refused.status_code == 403 and refused.json()["detail"] == "You cannot cancel this change request"
+    assert api.get(f"/__admin/posthog/change-requests/{cr_id}").json()["state"] == "pending"

@@ -89,7 +89,7 @@ def _decide(call: Call, decision: str) -> Reply:
     cr = _change_request(call)
     approvals.expire(cr, call.now)
     if cr["state"] != "pending":  # PostHog's CanApprove guards both decisions with this message
-        raise Problem("permission_denied", f"Only pending change requests can be approved (this one is {cr['state']})")
+        raise Problem("permission_denied", "Only pending change requests can be approved")
     user_id = approvals.approver(call.state, cr, body.get("user_id"))
     approvals.decide(call.state, cr, decision, user_id, str(body.get("reason", "")), call.now)
     if cr["state"] == "approved":
@@ -98,14 +98,15 @@ def _decide(call: Call, decision: str) -> Reply:
 
 
 def cancel(call: Call) -> Reply:
-    """The requester withdraws a pending request (PostHog's CanCancel): recorded as their rejection."""
+    """The requester withdraws a pending request nobody approved yet (PostHog's CanCancel and
+    ``can_be_canceled_by``, one message for every refusal): recorded as their rejection."""
     body = call.body or {}
     cr = _change_request(call)
     approvals.expire(cr, call.now)
-    if cr["state"] != "pending":
-        raise Problem("permission_denied", f"Only pending change requests can be canceled (this one is {cr['state']})")
-    if body.get("user_id", cr["created_by_id"]) != cr["created_by_id"]:
-        raise Problem("permission_denied", "You can only cancel your own change requests", attr="user_id")
+    requester = cr["created_by_id"]
+    approved = any(a["decision"] == "approved" for a in cr["approvals"])
+    if cr["state"] != "pending" or body.get("user_id", requester) != requester or approved:
+        raise Problem("permission_denied", "You cannot cancel this change request", attr="user_id")
     approvals.vote(
         call.state, cr, "rejected", cr["created_by_id"], body.get("reason", "Canceled by requester"), call.now
     )

@@ -18,9 +18,10 @@ from mockserver.vendors.posthog import serializers
 from mockserver.vendors.posthog.errors import with_fields
 
 ACTION_KEYS = {
-    "experiment.launch": ("experiment", "Launch an experiment"),
-    "experiment.pause": ("experiment", "Pause or resume an experiment"),
-    "experiment.update": ("experiment", "Change an experiment's variant split, or ship a winning variant"),
+    # PostHog's experiment actions are feature-flag actions on the experiment's flag: their resource is the flag.
+    "experiment.launch": ("feature_flag", "Launch an experiment"),
+    "experiment.pause": ("feature_flag", "Pause or resume an experiment"),
+    "experiment.update": ("feature_flag", "Change an experiment's variant split, or ship a winning variant"),
     "feature_flag.update": ("feature_flag", "Update a feature flag"),
     "feature_flag.enable": ("feature_flag", "Enable a feature flag"),
     "feature_flag.disable": ("feature_flag", "Disable a feature flag"),
@@ -69,12 +70,16 @@ class Gate:
     intent: dict[str, Any]
     approved: bool = False  # replaying an approved change request: every gate is open
 
-    def check(self, action_keys: list[str], resource_id: Any) -> None:
-        """Raise the 409 (or a 400 conflict) when a policy holds this change; return when it may go on."""
-        _check(self, action_keys, resource_id)
+    def check(self, action_keys: list[str], resource_id: Any, *, viewset: bool = False) -> None:
+        """Raise the 409 (or a 400 conflict) when a policy holds this change; return when it may go on.
+
+        ``resource_id`` is the object the gated write changes (PostHog records none for a POST);
+        ``viewset``: the gate sits on PostHog's view, not a serializer, which shapes its 409s.
+        """
+        _check(self, action_keys, resource_id, viewset)
 
 
-def _check(g: Gate, action_keys: list[str], resource_id: Any) -> None:
+def _check(g: Gate, action_keys: list[str], resource_id: Any, viewset: bool) -> None:
     state, team_id, now = g.state, g.team_id, g.now
     if g.approved or not action_keys:
         return
@@ -88,24 +93,29 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any) -> None:
             "This change matches multiple approval policies",
             {
                 "error": "This change matches multiple approval policies",
-                "conflicting_policies": [{"id": str(p["id"]), "name": p["action_key"]} for p in matching],
+                "conflicting_policies": [
+                    {"id": str(p["id"]), "name": f"ApprovalPolicy({p['action_key']}, Team {p['project_id']})"}
+                    for p in matching
+                ],
                 "guidance": "Split your changes into separate API calls to address each policy independently",
             },
+            with_detail=False,
         )
     policy = matching[0]
     action_key = policy["action_key"]
     resource_type = ACTION_KEYS[action_key][0]
-    rid = None if resource_id is None else str(resource_id)
+    # PostHog takes the resource from the view's object, and records none for a POST: one open
+    # request then holds that action for every object of the project.
+    rid = None if resource_id is None or g.intent["method"] == "POST" else str(resource_id)
     for cr in state["change_requests"].values():
         if (
             cr["team_id"] == team_id
             and cr["action_key"] == action_key
+            and cr["resource_type"] == resource_type
             and cr["resource_id"] == rid
             and current_state(cr, now) in OPEN_STATES
         ):
-            raise _conflict(
-                state, cr, "change_request_pending", "A pending approval request already exists for this action", {}
-            )
+            raise _pending(state, cr, viewset)
     cr_id = next_uuid(state)
     created = iso(now)
     cr = {
@@ -128,7 +138,7 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any) -> None:
         },
         "validation_status": "valid",
         "validation_errors": None,
-        "validated_at": created,
+        "validated_at": None,
         "state": "pending",
         "created_by_id": g.user_id,
         "applied_by_id": None,
@@ -142,23 +152,44 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any) -> None:
     }
     state["change_requests"][cr_id] = cr
     required = {"quorum": policy["quorum"], "users": list(policy["users"]), "roles": list(policy["roles"])}
-    raise _conflict(
-        state, cr, "approval_required", "A change request has been created and is pending approval.", required
-    )
-
-
-def _conflict(state, cr, code: str, detail: str, required: dict[str, Any]) -> Problem:
+    others = g.user_id in policy["users"] and not policy["allow_self_approve"]
+    detail = f"A change request has been created and is pending approval{' from others' if others else ''}."
     fields = {
         "status": "approval_required",
         "message": detail,
         "resource_type": cr["resource_type"],
         "resource_id": cr["resource_id"],
         "change_request_id": cr["id"],
-        "change_request": change_request_json(state, cr, None),
+        "change_request": change_request_json(state, cr, None, viewer=None),
         "required_approvers": required,
     }
     # The answer is a refusal, yet the change request it opened is real: its write is kept.
-    return with_fields("conflict", code, detail, fields, keep_writes=code == "approval_required")
+    raise with_fields("conflict", "approval_required", detail, fields, keep_writes=True, with_detail=not viewset)
+
+
+def _pending(state: dict[str, Any], cr: dict[str, Any], viewset: bool) -> Problem:
+    """The 409 for a change that already has an open request: two shapes, as PostHog answers from
+    a serializer (the experiment and flag endpoints) or from a view (holdout delete)."""
+    detail = "A pending approval request already exists for this action"
+    if viewset:
+        fields = {
+            "error": detail,
+            "resource_type": cr["resource_type"],
+            "resource_id": cr["resource_id"],
+            "change_request_id": cr["id"],
+            "existing_change_request": change_request_json(state, cr, None, viewer=None),
+        }
+        return with_fields("conflict", "change_request_pending", detail, fields, with_detail=False)
+    fields = {
+        "status": "approval_required",
+        "message": detail,
+        "resource_type": cr["resource_type"],
+        "resource_id": cr["resource_id"],
+        "change_request_id": cr["id"],
+        "change_request": change_request_json(state, cr, None, viewer=None),
+        "required_approvers": {},
+    }
+    return with_fields("conflict", "change_request_pending", detail, fields)
 
 
 def current_state(cr: dict[str, Any], now: datetime | None) -> str:
@@ -172,7 +203,7 @@ def current_state(cr: dict[str, Any], now: datetime | None) -> str:
 def expire(cr: dict[str, Any], now: datetime) -> None:
     """Before a decision: record the expiry that ``current_state`` reports."""
     if current_state(cr, now) == "expired":
-        cr.update(state="expired", updated_at=iso(now))
+        cr["state"] = "expired"  # PostHog's task saves the state alone: updated_at stays
 
 
 def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> int:
@@ -196,7 +227,11 @@ def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> in
     return given
 
 
-def change_request_json(state: dict[str, Any], cr: dict[str, Any], now: datetime | None) -> dict[str, Any]:
+def change_request_json(
+    state: dict[str, Any], cr: dict[str, Any], now: datetime | None, viewer: str | None = "approver"
+) -> dict[str, Any]:
+    """PostHog's ChangeRequestSerializer. ``viewer=None``: serialized without a request, as inside
+    a 409, where PostHog's ``can_approve``, ``can_cancel`` and ``is_requester`` are false."""
     out = {k: copy.deepcopy(v) for k, v in cr.items() if k not in ("team_id", "created_by_id", "applied_by_id")}
     out["state"] = current_state(cr, now)
     out["created_by"] = serializers.user(state, cr["created_by_id"])
@@ -204,8 +239,8 @@ def change_request_json(state: dict[str, Any], cr: dict[str, Any], now: datetime
     out["approvals"] = [dict(a, created_by=serializers.user(state, a["created_by_id"])) for a in cr["approvals"]]
     for approval in out["approvals"]:
         approval.pop("created_by_id", None)
-    pending = out["state"] == "pending"
-    out.update(can_approve=pending, can_cancel=pending, is_requester=True, user_decision=None)
+    pending = out["state"] == "pending" and viewer is not None
+    out.update(can_approve=pending, can_cancel=pending, is_requester=viewer is not None, user_decision=None)
     return out
 
 

@@ -43,8 +43,11 @@ def render(problem: Problem) -> tuple[int, Any]:
         return problem.status, {"detail": problem.detail}
     if form == "error":
         return problem.status, {"error": problem.detail}
-    if form == "fields":  # a body of named facts (approval conflicts): code and detail first
-        return problem.status, {"code": problem.code, "detail": problem.detail, **problem.extra["fields"]}
+    if form == "fields":  # a body of named facts (approval conflicts): code (and detail) first
+        head = {"code": problem.code, "detail": problem.detail}
+        if not problem.extra.get("detail", True):
+            del head["detail"]
+        return problem.status, {**head, **problem.extra["fields"]}
     if problem.kind == "validation" and problem.extra.get("location") == "path":
         # DRF answers an id that cannot be an id the same as a missing object.
         return 404, envelope("invalid_request", "not_found", "Not found.")
@@ -91,6 +94,10 @@ def error_only(status: int, detail: str) -> Problem:
     return Problem(kind_for_status(status), detail, status=status, extra={"form": "error"})
 
 
-def with_fields(kind: str, code: str, detail: str, fields: dict[str, Any], *, keep_writes: bool = False) -> Problem:
-    """A Problem whose body carries facts beside code and detail (approval conflicts)."""
-    return Problem(kind, detail, code=code, extra={"form": "fields", "fields": fields}, keep_writes=keep_writes)
+def with_fields(
+    kind: str, code: str, detail: str, fields: dict[str, Any], *, keep_writes: bool = False, with_detail: bool = True
+) -> Problem:
+    """A Problem whose body carries facts beside code and detail (approval conflicts); some of
+    PostHog's bodies carry no ``detail`` (``with_detail=False``)."""
+    extra = {"form": "fields", "fields": fields, "detail": with_detail}
+    return Problem(kind, detail, code=code, extra=extra, keep_writes=keep_writes)

@@ -460,10 +460,8 @@ def _plan_flag_sync(state, plan: _Update, gate: approvals.Gate) -> None:
     before = {v.get("key"): v.get("rollout_percentage") for v in flags.variants_of(flag)}
     after = {v.get("key"): v.get("rollout_percentage") for v in plan.new_filters["multivariate"]["variants"]}
     split_changes = "multivariate" in plan.new_filters and before != after
-    gate.check(
-        ["experiment.update", "feature_flag.update"] if split_changes else ["feature_flag.update"],
-        plan.exp["id"] if split_changes else flag["id"],
-    )
+    # The gated write is the flag's (PostHog gates FeatureFlagSerializer.update): its id is the resource.
+    gate.check(["experiment.update", "feature_flag.update"] if split_changes else ["feature_flag.update"], flag["id"])
 
 
 def _holdout_of(state, exp: dict[str, Any]) -> dict[str, Any] | None:

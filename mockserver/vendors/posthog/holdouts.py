@@ -49,9 +49,19 @@ def create(state, team_id: int, body: Any, user_id: int, now: datetime) -> dict[
     return holdout
 
 
+def _exclusion_percentage(filters: Any) -> Any:
+    """The share of users a holdout holds out: its first group's rollout percentage."""
+    if isinstance(filters, list) and filters and isinstance(filters[0], dict):
+        return filters[0].get("rollout_percentage")
+    return None
+
+
 def update(state, holdout: dict[str, Any], body: Any, gate: approvals.Gate, partial: bool) -> dict[str, Any]:
     data = inputs.HOLDOUT.parse(body, partial=partial)
-    gate.check(["experiment_holdout.update"], holdout["id"])
+    desired = _exclusion_percentage(data.get("filters"))
+    if desired is not None and desired != _exclusion_percentage(holdout["filters"]):
+        # PostHog's holdout action holds only a change of how many users are held out.
+        gate.check(["experiment_holdout.update"], holdout["id"])
     filters = data.get("filters")
     if filters and holdout["filters"] != filters:
         data["filters"] = _stamped(holdout["id"], filters)
@@ -64,7 +74,7 @@ def update(state, holdout: dict[str, Any], body: Any, gate: approvals.Gate, part
 
 
 def delete(state, holdout: dict[str, Any], gate: approvals.Gate) -> None:
-    gate.check(["experiment_holdout.delete"], holdout["id"])
+    gate.check(["experiment_holdout.delete"], holdout["id"], viewset=True)
     _rewrite_flags(state, holdout["id"], None)
     for exp in linked(state, holdout["id"]):
         exp["holdout_id"] = None
