@@ -22,6 +22,7 @@ which operations the suite called, with which documented statuses.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -203,8 +204,23 @@ def _marker_options(node: pytest.Item | pytest.FixtureRequest) -> dict[str, Any]
         unknown = set(marker.kwargs) - set(MARKER_ARGS)
         if unknown:
             raise pytest.UsageError(f"@pytest.mark.mockserver got unknown option(s): {', '.join(sorted(unknown))}")
+        _check_marker_values(node, marker.kwargs)
         options.update(marker.kwargs)
     return options
+
+
+def _check_marker_values(node: Any, kwargs: dict[str, Any]) -> None:
+    """A wrong type is the test's mistake: said with the test's name, not as a refusal of the server."""
+    seed, fixture, strict = kwargs.get("seed"), kwargs.get("fixture"), kwargs.get("strict_requests")
+    problem = None
+    if seed is not None and (type(seed) is not int or seed < 0):
+        problem = f"seed={seed!r}: a seed is a non-negative int"
+    elif fixture is not None and not isinstance(fixture, str | os.PathLike | dict):
+        problem = f"fixture={fixture!r}: a fixture is a name, a path or a state document (dict)"
+    elif strict is not None and type(strict) is not bool:
+        problem = f"strict_requests={strict!r}: True or False"
+    if problem:
+        raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.mockserver({problem})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,6 +244,7 @@ class _Backends:
         self._session_route: Any = None
         self.errors_seen: dict[int, int] = {}
         self.remote_seed = settings.seed  # a server elsewhere resets to its own seed, unless one is configured
+        self.remote_own_seed = settings.seed
 
     # the in-process app (mockserver_app; mockserver with --mockserver-in-process)
     def app(self) -> Flask:
@@ -283,6 +300,7 @@ class _Backends:
                 client.clear_coverage()  # the report covers this session's calls, not the server's earlier ones
             configured = _configured_seed(self.config)
             self.remote_seed = health["seed"] if configured is None else configured
+            self.remote_own_seed = health["seed"]  # given back when the session ends
             self._remote = client
         return self._remote
 
@@ -308,7 +326,12 @@ class _Backends:
         return [self.config.rootpath]
 
     def seed_for(self, client: Client) -> int:
-        return self.remote_seed if client is self._remote else self.settings.seed
+        """The seed tests reset to: --mockserver-seed (or the ini's) wins over an overridden
+        ``mockserver_settings``, whose seed is the default's otherwise."""
+        if client is self._remote:
+            return self.remote_seed
+        configured = _configured_seed(self.config)
+        return self.settings.seed if configured is None else configured
 
     def coverage_reports(self) -> list[dict[str, Any]]:
         """The coverage of every server this session started or used (the live server's app and the
@@ -322,6 +345,17 @@ class _Backends:
                     reports.append({"vendors": {}, "error": f"{client.url}: {exc}"})
         return reports
 
+    def _give_back_seed(self, client: Client) -> None:
+        """A server elsewhere outlives the session: a seed this session switched it to (a marker's, or
+        --mockserver-seed) would become the next session's "own seed". Reset it to the one it had."""
+        from mockserver.client import MockServerError
+
+        try:
+            if client.health()["seed"] != self.remote_own_seed:
+                client.reset(seed=self.remote_own_seed)
+        except MockServerError:
+            pass  # the server is gone or refuses: nothing to give back
+
     def close(self) -> None:
         if self.config.getoption("--mockserver-coverage"):
             self.config.stash[_COVERAGE].extend(self.coverage_reports())
@@ -329,6 +363,8 @@ class _Backends:
             from mockserver.transports import ROUTER
 
             ROUTER.remove(self._session_route)
+        if self._remote is not None:
+            self._give_back_seed(self._remote)
         for client in (self._app_client, self._live_client, self._remote):
             if client is not None:
                 client.close()
@@ -353,9 +389,18 @@ def mockserver_settings(pytestconfig: pytest.Config) -> Settings:
 
 @pytest.fixture(scope="session")
 def _mockserver_backends(pytestconfig: pytest.Config, mockserver_settings: Settings) -> Iterator[_Backends]:
+    from mockserver.core.settings import Settings
     from mockserver.transports import ROUTER
 
     backends = _Backends(pytestconfig, mockserver_settings)
+    if backends.remote_url is not None and mockserver_settings != Settings(port=0, seed=mockserver_settings.seed):
+        warnings.warn(
+            pytest.PytestWarning(
+                f"mockserver_settings is overridden, but the tests use the server at {backends.remote_url} "
+                "(--mockserver-url): its own settings apply, not these (start it with the flags you need)"
+            ),
+            stacklevel=1,
+        )
     pytestconfig.stash[_SESSION] = backends
     ROUTER.hold()  # tests route and unroute the in-process URL; the patches stay for the session
     try:
@@ -476,6 +521,16 @@ def _take_errors(backends: _Backends, client: Client) -> list[Any]:
         return []  # the test's own failure (a stopped server…) says more
     backends.errors_seen[id(client)] = count
     return [RemoteServerError(f"{row['type']}({row['message']!r}) inside the server at {client.url}") for row in rows]
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """A marker on a test that never took a mockserver fixture does nothing: say so."""
+    if item.get_closest_marker("mockserver") is not None and not item.stash.get(_USED, []):
+        item.warn(
+            pytest.PytestWarning(
+                "@pytest.mark.mockserver has no effect: this test takes neither mockserver nor mockserver_app"
+            )
+        )
 
 
 @pytest.hookimpl(wrapper=True)

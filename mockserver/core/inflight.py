@@ -35,10 +35,6 @@ class InFlight:
             self._active.add(token)
             return token, self._hurry
 
-    def __len__(self) -> int:
-        """How many requests are in progress."""
-        return len(self._active)
-
     def leave(self, token: int) -> None:
         with self._cond:
             self._active.discard(token)

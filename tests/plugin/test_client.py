@@ -192,6 +192,9 @@ def test_approvals_through_the_client_name_who_decides_and_expire_on_the_clock(m
 def test_launchdarkly_helpers(mock):
     rule = mock.launchdarkly.rate_limit(2, window_seconds=10)
     assert mock.rate_limits() == [rule]
+    per_route = mock.launchdarkly.rate_limit(5, scope="route", route="getExperiments")
+    assert (per_route["scope"], per_route["route"]) == ("route", "getExperiments")
+    assert mock.launchdarkly.rate_limit(50, scope="global")["scope"] == "global"
     mock.launchdarkly.clear_rate_limits()
     assert mock.launchdarkly.rate_limits() == []
     with pytest.raises(MockServerError, match="field limit"):

@@ -374,3 +374,72 @@ def test_a_server_that_does_not_answer_is_said_once_per_test_without_plugin_fram
     out = result.stdout.str()
     assert out.count("--mockserver-url http://127.0.0.1:1: GET /__admin/health: the mock server") == 2
     assert "During handling" not in out and "pytest_plugin.py" not in out
+
+
+def test_a_session_gives_a_server_elsewhere_its_own_seed_back(pytester: pytest.Pytester, remote: MockServer):
+    """The last test's marker seed (or --mockserver-seed) must not become the next session's "own seed"."""
+    pytester.makepyfile(
+        """
+import pytest
+
+@pytest.mark.mockserver(seed=7)
+def test_last(mockserver):
+    assert mockserver.health()["seed"] == 7
+"""
+    )
+    args = ("-p", "no:cacheprovider", "--mockserver-url", remote.url, "--mockserver-admin-token", TOKEN)
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    assert remote.runtime.store.seed == 42
+    pytester.runpytest(*args, "--mockserver-seed", "9").assert_outcomes(passed=1)  # the marker wins in its test
+    assert remote.runtime.store.seed == 42
+
+
+def test_marker_values_of_the_wrong_type_are_a_usage_error_naming_the_test(pytester: pytest.Pytester):
+    for option, said in (
+        ('seed="7"', "seed='7': a seed is a non-negative int"),
+        ("seed=True", "seed=True: a seed is a non-negative int"),
+        ("fixture=3", "fixture=3: a fixture is a name, a path or a state document (dict)"),
+        ('strict_requests="no"', "strict_requests='no': True or False"),
+    ):
+        pytester.makepyfile(f"import pytest\n\n@pytest.mark.mockserver({option})\ndef test_x(mockserver):\n    pass\n")
+        result = pytester.runpytest("-p", "no:cacheprovider")
+        assert result.ret != 0
+        assert f"test_x: @pytest.mark.mockserver({said})" in result.stdout.str() + result.stderr.str()
+
+
+def test_a_marker_on_a_test_without_the_fixture_warns(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        "import pytest\n\n@pytest.mark.mockserver(seed=7)\ndef test_forgot():\n    pass\n\n"
+        "@pytest.mark.mockserver(seed=7)\ndef test_took(mockserver_app):\n    pass\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(["*test_forgot*", "*@pytest.mark.mockserver has no effect*"])
+
+
+SETTINGS_CONFTEST = """
+import pytest
+from mockserver.core.settings import Settings
+
+@pytest.fixture(scope="session")
+def mockserver_settings():
+    return Settings(port=0, no_auth=True)
+"""
+
+
+def test_the_command_line_seed_beats_an_overridden_settings_fixture(pytester: pytest.Pytester):
+    pytester.makeconftest(SETTINGS_CONFTEST)
+    pytester.makepyfile("def test_seed(mockserver):\n    assert mockserver.health()['seed'] == 7\n")
+    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-seed", "7").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process", "--mockserver-seed", "7").assert_outcomes(
+        passed=1
+    )
+
+
+def test_overridden_settings_with_a_server_elsewhere_warn(pytester: pytest.Pytester, remote: MockServer):
+    pytester.makeconftest(SETTINGS_CONFTEST)
+    pytester.makepyfile("def test_x(mockserver):\n    pass\n")
+    args = ("-p", "no:cacheprovider", "--mockserver-url", remote.url, "--mockserver-admin-token", TOKEN)
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*mockserver_settings is overridden, but the tests use the server at*"])

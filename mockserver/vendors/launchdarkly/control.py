@@ -25,11 +25,22 @@ class LaunchDarklyControl:
         """The REST API root (``…/api/v2``); LaunchDarkly clients that want a host take the client's ``url``."""
         return f"{self._client.url}/api/v2"
 
-    def rate_limit(self, limit: int, window_seconds: int = 10, token: str | None = None) -> dict[str, Any]:
-        """Answer 429 past ``limit`` requests per ``window_seconds`` for every token (or only ``token``)."""
+    def rate_limit(
+        self,
+        limit: int,
+        window_seconds: int = 10,
+        token: str | None = None,
+        *,
+        scope: str | None = None,
+        route: str | None = None,
+    ) -> dict[str, Any]:
+        """Answer 429 past ``limit`` requests per ``window_seconds``. ``scope`` says what one budget
+        counts: ``token`` (the default: each access token, or only ``token``), ``global`` (the whole
+        account), ``route`` (each operation, or only the operationId ``route``) or ``ip``."""
         body: dict[str, Any] = {"limit": limit, "window_seconds": window_seconds}
-        if token is not None:
-            body["token"] = token
+        for name, value in (("token", token), ("scope", scope), ("route", route)):
+            if value is not None:
+                body[name] = value
         return self._client._call("POST", "/__admin/launchdarkly/rate-limit", body)
 
     def rate_limits(self) -> list[dict[str, Any]]:
