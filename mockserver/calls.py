@@ -123,7 +123,8 @@ class Expect:
         if self.path and not path_matches(self.path, entry["path"]):
             found.append(f"path {entry['path']}, not {self.path}")
         if self.status is not None and entry["status"] != self.status:
-            found.append(f"status {entry['status']}, not {self.status}")
+            why = "; ".join(entry.get("validation_errors") or []) or (entry.get("problem") or {}).get("detail")
+            found.append(f"status {entry['status']}{f' ({_short(why)})' if why else ''}, not {self.status}")
         cut = self.json is not ANY and entry.get("request_body_truncated")
         if self.json is not ANY and not cut:
             difference = subset_difference(self.json, entry.get("request_body"), "body")

@@ -277,7 +277,7 @@ class Client:
     def _find_file(self, text: str) -> Path:
         __tracebackhide__ = True
         path = Path(text).expanduser()
-        bases = [Path("/")] if path.is_absolute() else [*self.fixture_dirs, Path.cwd()]
+        bases = [Path("/")] if path.is_absolute() else list(dict.fromkeys([*self.fixture_dirs, Path.cwd()]))
         candidates = [base / path for base in bases]
         for candidate in candidates:
             if candidate.is_file():

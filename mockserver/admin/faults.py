@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mockserver.admin.operations import check_operation_id
 from mockserver.core.faults import FaultError
 from mockserver.core.problems import Problem
 from mockserver.core.vendor import Call, Reply
@@ -19,9 +20,8 @@ def _undoable(call: Call) -> None:
 def add_fault(call: Call) -> Reply:
     _undoable(call)
     body = call.body
-    known = {op for vendor in call.runtime.vendors for op in vendor.contract.raw_operations}
-    if body.get("operation_id") is not None and body["operation_id"] not in known:
-        raise Problem("bad_request", f"no vendor operation is called {body['operation_id']!r}", attr="operation_id")
+    if body.get("operation_id") is not None:
+        check_operation_id(call.runtime, body["operation_id"])
     method = body.get("method")
     if isinstance(method, str) and method.upper() not in HTTP_METHODS:
         raise Problem("bad_request", f"method must be one of {', '.join(HTTP_METHODS)}", attr="method")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockserver.core.problems import Problem
+from mockserver.admin.operations import check_operation_id
 from mockserver.core.vendor import Call, Reply
 
 
@@ -12,8 +12,8 @@ def list_requests(call: Call) -> Reply:
     journal = call.runtime.journal
     query = call.query
     wanted = query.get("operation_id")
-    if wanted and not any(wanted in vendor.contract.raw_operations for vendor in call.runtime.vendors):
-        raise Problem("bad_request", f"no vendor operation is called {wanted!r}", attr="operation_id")
+    if wanted:
+        check_operation_id(call.runtime, wanted)
     entries = journal.entries(
         method=query.get("method"),
         path=query.get("path"),

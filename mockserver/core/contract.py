@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import importlib.util
+import json
 import math
 import re
 import threading
@@ -279,12 +280,22 @@ _CODE_BY_KIND = {
 }
 
 
+def _said(error: Any) -> str:
+    """The validator's message, except that a value outside an enum names every allowed value (the
+    validator names two and counts the rest, which leaves the reader guessing)."""
+    options = getattr(error.kind, "options", None)
+    if type(error.kind).__name__ == "Enum" and isinstance(options, list) and len(options) <= 12:
+        allowed = ", ".join(json.dumps(option) for option in options)
+        return f"{json.dumps(error.instance)} is not one of {allowed}"
+    return error.message
+
+
 def _schema_problem(error: Any, location: str, prefix: list[str | int] | None = None) -> Problem:
     path = (prefix or []) + _error_path(error)
     kind_name = type(error.kind).__name__
     kind_key = kind_name[0].lower() + kind_name[1:]
     code = _CODE_BY_KIND.get(kind_key, "invalid")
-    message = error.message
+    message = _said(error)
     if code == "required":
         message = "This field is required."
     elif code == "unexpected_field":
@@ -427,7 +438,7 @@ class Contract:
             error = _first_error(prm.validator, value) if check else None
             if error is not None:
                 code = _schema_problem(error, prm.location).code or "invalid"
-                raise _param_error(prm, f"{prm.name}: {error.message}", code)
+                raise _param_error(prm, f"{prm.name}: {_said(error)}", code)
             values[prm.location][prm.name] = value
 
         parsed: Any = None

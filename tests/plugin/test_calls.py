@@ -162,7 +162,7 @@ def test_a_failure_lists_the_near_misses_first(mock):
     near = message.split("Near misses (closest first):\n", 1)[1].split("All 3 request(s)", 1)[0]
     lines = near.strip().splitlines()
     assert lines[0].strip() == "#2 POST /api/projects/1/experiments/ -> 400 (experiments_create)"
-    assert lines[1].strip() == "status 400, not 201"
+    assert lines[1].strip() == 'status 400 ("feature_flag_key: This field is required."), not 201'
     assert lines[2].strip() == "#1 POST /api/projects/1/experiments/ -> 201 (experiments_create)"
     assert lines[3].strip() == 'body.name is "Other", not "Pricing"'
     assert "#3 GET /api/projects/1/experiments/ -> 200 (experiments_list)" in message.split("All 3", 1)[1]
@@ -208,3 +208,19 @@ def test_wrong_type_in_a_query(mockserver_app):
     )
     for frame in ("calls.py", "client.py", "def _call", "def _find", "__init__", "<string>"):
         assert frame not in out, frame
+
+
+def test_an_unknown_operation_id_suggests_the_near_names_and_how_a_path_is_written(mock):
+    with pytest.raises(MockServerError, match=r"did you mean 'experiments_end_create'"):
+        mock.requests.assert_not_called("POST", "experiments_end")
+    with pytest.raises(MockServerError, match=r"\(a path glob starts with /\)"):
+        mock.requests.assert_called("GET", "api/projects/*")
+    with pytest.raises(MockServerError, match=r"did you mean 'experiments_retrieve'"):
+        mock.add_fault(operation_id="experiments_retreive", status=503)
+
+
+def test_a_near_miss_on_status_says_why_the_request_was_refused(mock):
+    assert mock.client.post(f"{P}/experiments/", json={"name": "x"}, headers=PH).status_code == 400
+    with pytest.raises(AssertionError) as failed:
+        mock.requests.assert_called("POST", "experiments_create", status=201)
+    assert "status 400 (" in str(failed.value) and "feature_flag_key" in str(failed.value)

@@ -375,3 +375,11 @@ def test_the_requester_cancels_through_the_client(mock):
     with pytest.raises(MockServerError, match="You cannot cancel this change request") as refused:
         mock.posthog.cancel(change["id"])
     assert refused.value.status == 403
+
+
+def test_a_value_outside_a_short_enum_is_refused_naming_every_allowed_value(mock):
+    with pytest.raises(MockServerError) as refused:
+        mock.posthog.change_requests(state="canceled")
+    assert '"canceled" is not one of "pending", "approved", "applied", "rejected", "failed", "expired"' in str(
+        refused.value
+    )
