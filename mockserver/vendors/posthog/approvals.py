@@ -208,8 +208,9 @@ def expire(cr: dict[str, Any], now: datetime) -> None:
 
 def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> int:
     """Who decides, by PostHog's CanApprove (403s): not the requester unless the policy allows it,
-    and one of the users it names. Unnamed, the first of those who is not the requester (any other
-    user when it names none: PostHog's own policies always name someone)."""
+    and one of the users it names. Unnamed, the first of those who is not the requester. A policy
+    naming nobody lets any other user decide here (in PostHog nobody could approve it: a mock
+    convenience, said in the README)."""
     snapshot, requester = cr["policy_snapshot"], cr["created_by_id"]
     named = [u for u in snapshot["users"] if u != requester or snapshot["allow_self_approve"]]
     if given is None:
