@@ -225,6 +225,9 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
         _check(part_schemas(runtime)[part], data[part], f"patch.{part}")
     for part in parts:
         _check_keys(part, data[part])
+    for vendor in runtime.vendors:
+        if vendor.settle is not None and vendor.name in given and isinstance(data.get(vendor.name), dict):
+            vendor.settle(data[vendor.name])
     _check_grants(runtime, data)
     for vendor in runtime.vendors:
         if vendor.verify is not None and vendor.name in data:

@@ -135,6 +135,8 @@ class Vendor:
     recording: Any = None
     # Largest number of records a table may hold (a write past it is refused in the vendor's format).
     table_limits: Mapping[str, int] = field(default_factory=dict)
+    # Brings a loaded part's bookkeeping in line with its records before it is checked (id sequences).
+    settle: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def prefixes(self) -> tuple[str, ...]:

@@ -13,8 +13,9 @@ from typing import Any
 
 from mockserver.core.contract import Contract
 
-# (field that names the record, operationId that serves it, render the body it would answer with)
-Check = tuple[str, str, Callable[[], Any]]
+# (field that names the record, operationId that serves it, render the body it would answer with);
+# no operationId: a record only the control API serves, rendered to prove it can be, not contract-checked.
+Check = tuple[str, str | None, Callable[[], Any]]
 
 
 def first_problem(contract: Contract, checks: Iterable[Check]) -> tuple[str, str] | None:
@@ -23,6 +24,8 @@ def first_problem(contract: Contract, checks: Iterable[Check]) -> tuple[str, str
             body = render()
         except Exception as exc:  # a broken record: any error at all means it cannot be served
             return field, f"cannot be served ({type(exc).__name__}: {exc})"
+        if operation_id is None:
+            continue
         problems = contract.response_problems(operation_id, 200, "application/json", body)
         if problems:
             return field, problems[0]

@@ -147,6 +147,88 @@ def test_a_state_the_server_could_not_serve_is_refused(make_client, patch, field
     assert client.get("/api/projects/1/experiments/").status_code == 200
 
 
+CR = {
+    "id": "cr-1",
+    "team_id": 1,
+    "action_key": "experiment.launch",
+    "resource_type": "feature_flag",
+    "resource_id": None,
+    "state": "pending",
+    "intent": {
+        "operation_id": "experiments_launch_create",
+        "method": "POST",
+        "path": "/api/projects/1/experiments/2/launch/",
+    },
+    "policy_snapshot": {"quorum": 1, "users": [], "roles": []},
+    "created_by_id": 1,
+    "applied_by_id": None,
+    "created_at": "2026-05-01T12:00:00+00:00",
+    "updated_at": "2026-05-01T12:00:00+00:00",
+    "expires_at": "2099-05-15T12:00:00+00:00",
+    "approvals": [],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"policy_snapshot": None}, "posthog.change_requests.cr-1.policy_snapshot"),
+        ({"state": "canceled"}, "posthog.change_requests.cr-1.state"),
+        ({"intent": {"path": "/x"}}, "posthog.change_requests.cr-1.intent.operation_id"),
+        ({"expires_at": "2099-05-15T12:00:00"}, "posthog.change_requests.cr-1"),  # no offset: cannot be compared
+        ({"expires_at": "soon"}, "posthog.change_requests.cr-1"),
+    ],
+)
+def test_a_change_request_the_approval_rules_could_not_read_is_refused(make_client, change, field):
+    client = make_client()
+    record = {k: v for k, v in {**CR, **change}.items() if v is not None or k not in change}
+    doc = {"format": FORMAT, "patch": {"posthog": {"change_requests": {"cr-1": record}}}}
+    response = client.put("/__admin/state", json_body=doc)
+    assert response.status_code == 400, response.text
+    assert response.json()["field"].endswith(field), response.json()
+    good = {"format": FORMAT, "patch": {"posthog": {"change_requests": {"cr-1": CR}}}}
+    assert client.put("/__admin/state", json_body=good).status_code == 200
+    assert client.get("/__admin/posthog/change-requests/cr-1").json()["state"] == "pending"
+
+
+def test_a_policy_written_as_the_readme_shows_gates_without_its_optional_fields(make_client):
+    """allow_self_approve and expires_after_days may be left out of a document (false and 14 days)."""
+    client = make_client()
+    policy = {
+        "id": 1,
+        "project_id": 1,
+        "action_key": "experiment.launch",
+        "quorum": 1,
+        "users": [2],
+        "roles": [],
+        "enabled": True,
+    }
+    doc = {
+        "format": FORMAT,
+        "patch": {"posthog": {"sequences": {"approval_policy": 1}, "approval_policies": {"1": policy}}},
+    }
+    assert client.put("/__admin/state", json_body=doc).status_code == 200
+    gated = client.post("/api/projects/1/experiments/2/launch/")
+    assert gated.status_code == 409 and gated.json()["change_request"]["policy_snapshot"]["allow_self_approve"] is False
+    bad = {**policy, "action_key": "experiment.explode"}
+    refused = client.put(
+        "/__admin/state", json_body={"format": FORMAT, "patch": {"posthog": {"approval_policies": {"1": bad}}}}
+    )
+    assert refused.status_code == 400 and refused.json()["field"].endswith("approval_policies.1.action_key")
+
+
+def test_a_stale_sequence_is_raised_so_a_create_never_replaces_a_record(make_client):
+    client = make_client()
+    doc = client.get("/__admin/state").json()
+    doc["data"]["posthog"]["sequences"]["experiment"] = 1
+    assert client.put("/__admin/state", json_body=doc).status_code == 200
+    before = {k: e["name"] for k, e in client.get("/__admin/state").json()["data"]["posthog"]["experiments"].items()}
+    created = client.post("/api/projects/1/experiments/", json_body={"name": "New one", "feature_flag_key": "new-one"})
+    assert created.status_code == 201 and str(created.json()["id"]) not in before
+    after = client.get("/__admin/state").json()["data"]["posthog"]["experiments"]
+    assert {k: after[k]["name"] for k in before} == before
+
+
 def test_state_schema_is_served_and_names_every_part(make_client):
     schema = make_client().get("/__admin/state/schema").json()
     assert schema["required"] == ["format"]

@@ -33,6 +33,7 @@ def build(runtime: Runtime) -> Vendor:
         no_auth_header=("Authorization", "Bearer phx_mockserver_no_auth"),
         grant=grant,
         recording=recording.PostHogLayout(),
+        settle=state.settle_sequences,
     )
 
 

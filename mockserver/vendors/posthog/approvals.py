@@ -112,7 +112,7 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any, viewset: bool) -> 
             cr["team_id"] == team_id
             and cr["action_key"] == action_key
             and cr["resource_type"] == resource_type
-            and cr["resource_id"] == rid
+            and cr.get("resource_id") == rid
             and current_state(cr, now) in OPEN_STATES
         ):
             raise _pending(state, cr, viewset)
@@ -131,7 +131,7 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any, viewset: bool) -> 
             "quorum": policy["quorum"],
             "users": list(policy["users"]),
             "roles": list(policy["roles"]),
-            "allow_self_approve": policy["allow_self_approve"],
+            "allow_self_approve": policy.get("allow_self_approve", False),
             "conditions": {},
             "bypass_org_membership_levels": [],
             "bypass_roles": [],
@@ -144,7 +144,7 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any, viewset: bool) -> 
         "applied_by_id": None,
         "created_at": created,
         "updated_at": created,
-        "expires_at": iso(now + timedelta(days=policy["expires_after_days"])),
+        "expires_at": iso(now + timedelta(days=policy.get("expires_after_days", 14))),
         "applied_at": None,
         "apply_error": "",
         "result_data": None,
@@ -152,13 +152,13 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any, viewset: bool) -> 
     }
     state["change_requests"][cr_id] = cr
     required = {"quorum": policy["quorum"], "users": list(policy["users"]), "roles": list(policy["roles"])}
-    others = g.user_id in policy["users"] and not policy["allow_self_approve"]
+    others = g.user_id in policy["users"] and not policy.get("allow_self_approve", False)
     detail = f"A change request has been created and is pending approval{' from others' if others else ''}."
     fields = {
         "status": "approval_required",
         "message": detail,
         "resource_type": cr["resource_type"],
-        "resource_id": cr["resource_id"],
+        "resource_id": cr.get("resource_id"),
         "change_request_id": cr["id"],
         "change_request": change_request_json(state, cr, None, viewer=None),
         "required_approvers": required,
@@ -175,7 +175,7 @@ def _pending(state: dict[str, Any], cr: dict[str, Any], viewset: bool) -> Proble
         fields = {
             "error": detail,
             "resource_type": cr["resource_type"],
-            "resource_id": cr["resource_id"],
+            "resource_id": cr.get("resource_id"),
             "change_request_id": cr["id"],
             "existing_change_request": change_request_json(state, cr, None, viewer=None),
         }
@@ -184,7 +184,7 @@ def _pending(state: dict[str, Any], cr: dict[str, Any], viewset: bool) -> Proble
         "status": "approval_required",
         "message": detail,
         "resource_type": cr["resource_type"],
-        "resource_id": cr["resource_id"],
+        "resource_id": cr.get("resource_id"),
         "change_request_id": cr["id"],
         "change_request": change_request_json(state, cr, None, viewer=None),
         "required_approvers": {},
@@ -212,7 +212,8 @@ def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> in
     naming nobody lets any other user decide here (in PostHog nobody could approve it: a mock
     convenience, said in the README)."""
     snapshot, requester = cr["policy_snapshot"], cr["created_by_id"]
-    named = [u for u in snapshot["users"] if u != requester or snapshot["allow_self_approve"]]
+    self_approve = snapshot.get("allow_self_approve", False)
+    named = [u for u in snapshot["users"] if u != requester or self_approve]
     if given is None:
         others = named or [int(u) for u in state["users"] if int(u) != requester]
         if not others:
@@ -220,7 +221,7 @@ def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> in
         given = others[0]
     if str(given) not in state["users"]:
         raise Problem("bad_request", f"no user {given}", attr="user_id")
-    if given == requester and not snapshot["allow_self_approve"]:
+    if given == requester and not self_approve:
         raise Problem("permission_denied", "You cannot approve your own change request", attr="user_id")
     # Role membership is not modelled: a policy naming roles lets any other user decide.
     if snapshot["users"] and given not in snapshot["users"] and not snapshot["roles"]:
@@ -234,9 +235,10 @@ def change_request_json(
     """PostHog's ChangeRequestSerializer. ``viewer=None``: serialized without a request, as inside
     a 409, where PostHog's ``can_approve``, ``can_cancel`` and ``is_requester`` are false."""
     out = {k: copy.deepcopy(v) for k, v in cr.items() if k not in ("team_id", "created_by_id", "applied_by_id")}
+    out.setdefault("resource_id", None)  # absent in a document: none, as PostHog records for a POST
     out["state"] = current_state(cr, now)
     out["created_by"] = serializers.user(state, cr["created_by_id"])
-    out["applied_by"] = serializers.user(state, cr["applied_by_id"]) if cr["applied_by_id"] else None
+    out["applied_by"] = serializers.user(state, cr.get("applied_by_id")) if cr.get("applied_by_id") else None
     out["approvals"] = [dict(a, created_by=serializers.user(state, a["created_by_id"])) for a in cr["approvals"]]
     for approval in out["approvals"]:
         approval.pop("created_by_id", None)

@@ -12,14 +12,11 @@ import copy
 from typing import Any
 
 from mockserver.upstream.observe import Observation
+from mockserver.vendors.posthog import state
 
 CLEARED = ("experiments", "flags", "holdouts", "saved_metrics", "cohorts", "timeseries_requests", "change_requests")
 SEQUENCES = {
-    "experiments": "experiment",
-    "flags": "flag",
-    "holdouts": "holdout",
-    "saved_metrics": "saved_metric",
-    "cohorts": "cohort",
+    table: state.SEQUENCES[table] for table in ("experiments", "flags", "holdouts", "saved_metrics", "cohorts")
 }
 
 EXPERIMENT_FIELDS = (

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mockserver.core.tables import BOOL, INT, STAMP, STR, id_table, part_schema
+from mockserver.vendors.posthog.approvals import ACTION_KEYS
 
 TABLES = {
     "projects": id_table(["name"], {"id": INT, "name": STR}),
@@ -69,16 +72,66 @@ TABLES = {
         {
             "id": INT,
             "project_id": INT,
-            "action_key": STR,
+            "action_key": {"enum": list(ACTION_KEYS)},
             "quorum": {"type": "integer", "minimum": 1},
             "users": {"type": "array", "items": INT},
             "roles": {"type": "array", "items": STR},
             "enabled": BOOL,
+            "allow_self_approve": BOOL,
+            "expires_after_days": {"type": "integer", "minimum": 1, "maximum": 365},
         },
     ),
+    # Every field the approval rules read is required and typed: a loaded request must be decidable.
     "change_requests": id_table(
-        ["team_id", "action_key", "state", "intent"],
-        {"id": STR, "team_id": INT, "action_key": STR, "state": STR, "intent": {"type": "object"}},
+        [
+            "team_id",
+            "action_key",
+            "resource_type",
+            "state",
+            "intent",
+            "policy_snapshot",
+            "created_by_id",
+            "created_at",
+            "updated_at",
+            "expires_at",
+            "approvals",
+        ],
+        {
+            "id": STR,
+            "team_id": INT,
+            "action_key": {"enum": list(ACTION_KEYS)},
+            "resource_type": STR,
+            "resource_id": {"type": ["string", "null"]},
+            "state": {"enum": ["pending", "approved", "applied", "rejected", "failed", "expired"]},
+            "intent": {
+                "type": "object",
+                "required": ["operation_id", "method", "path"],
+                "properties": {"operation_id": STR, "method": STR, "path": STR, "query_string": STR},
+            },
+            "policy_snapshot": {
+                "type": "object",
+                "required": ["quorum", "users", "roles"],
+                "properties": {
+                    "quorum": {"type": "integer", "minimum": 1},
+                    "users": {"type": "array", "items": INT},
+                    "roles": {"type": "array", "items": STR},
+                    "allow_self_approve": BOOL,
+                },
+            },
+            "created_by_id": INT,
+            "applied_by_id": {"type": ["integer", "null"]},
+            "created_at": STR,
+            "updated_at": STR,
+            "expires_at": STR,
+            "approvals": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "created_by_id", "decision", "reason", "created_at"],
+                    "properties": {"created_by_id": INT, "decision": {"enum": ["approved", "rejected"]}, "reason": STR},
+                },
+            },
+        },
     ),
 }
 
@@ -91,6 +144,44 @@ SCHEMA = part_schema(
         "sequences": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
     },
 )
+
+# The id sequence of each table whose records the API creates with the next id.
+SEQUENCES = {
+    "experiments": "experiment",
+    "flags": "flag",
+    "holdouts": "holdout",
+    "saved_metrics": "saved_metric",
+    "cohorts": "cohort",
+    "actions": "action",
+    "approval_policies": "approval_policy",
+    "projects": "project",
+    "users": "user",
+}
+
+
+def settle_sequences(part: dict[str, Any]) -> None:
+    """A sequence below an id its table already holds is raised to it: the next create would
+    otherwise take that id and replace the record (a document's sequences may be stale or hand-set)."""
+    sequences = part["sequences"] = dict(part.get("sequences") or {})
+
+    def at_least(sequence: str, ids: list[int]) -> None:
+        if ids and max(ids) > sequences.get(sequence, 0):
+            sequences[sequence] = max(ids)
+
+    for table, sequence in SEQUENCES.items():
+        rows = (part.get(table) or {}).values()
+        at_least(sequence, [row["id"] for row in rows if isinstance(row, dict) and type(row.get("id")) is int])
+    experiments = (part.get("experiments") or {}).values()
+    links = [
+        row["saved_metrics"]
+        for row in experiments
+        if isinstance(row, dict) and isinstance(row.get("saved_metrics"), list)
+    ]
+    at_least(
+        "saved_metric_link",
+        [link["id"] for group in links for link in group if isinstance(link, dict) and type(link.get("id")) is int],
+    )
+
 
 # Most records a table may hold: past it a create answers 400 (the README gives the memory cost).
 LIMITS = {table: 100_000 for table in TABLES if table not in ("projects", "users")} | {"projects": 1000}

@@ -8,7 +8,7 @@ from functools import cache, partial
 from typing import Any
 
 from mockserver.core.verify import Check
-from mockserver.vendors.posthog import feature_flags, listing
+from mockserver.vendors.posthog import approvals, feature_flags, listing
 from mockserver.vendors.posthog import resource_serializers as rs
 from mockserver.vendors.posthog import serializers as s
 
@@ -32,6 +32,13 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"event_definitions.{key}", "event_definitions_retrieve", partial(rs.event_definition, state, row)
     for key in state["projects"]:
         yield f"projects.{key}", "experiments_stats_retrieve", partial(_project, state, int(key), now)
+    for key, row in state["change_requests"].items():  # served by the control API: rendered, not contract-checked
+        yield f"change_requests.{key}", None, partial(_change_request, state, row, now)
+
+
+def _change_request(state: dict[str, Any], row: dict[str, Any], now: datetime) -> Any:
+    """What the control API and the gates read of a change request (its expiry compared with now)."""
+    return approvals.change_request_json(state, row, now)
 
 
 def _flag(
