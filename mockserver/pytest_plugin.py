@@ -125,6 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "and/or seed; strict_requests=False lets this test send requests the contract refuses (True: the reverse)",
     )
     config.stash[_COVERAGE] = []
+    _check_workers(config)
 
 
 def _configured_seed(config: pytest.Config) -> int | None:
@@ -161,16 +162,53 @@ def _backend(config: pytest.Config) -> tuple[str | None, bool]:
     return None, False
 
 
+def _server_urls(given: str) -> list[str]:
+    """The comma-separated URLs, refusing one server named twice (as itself or as localhost and
+    127.0.0.1): two workers resetting one server make each other's tests fail at random."""
+    from urllib.parse import urlsplit
+
+    urls = [u.strip() for u in str(given).split(",") if u.strip()]
+    seen: dict[tuple[str, str, int | None], str] = {}
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            where = (parts.scheme.lower(), "127.0.0.1" if host in ("localhost", "::1") else host, parts.port)
+        except ValueError:
+            continue  # the client says what is wrong with it
+        if where in seen:
+            raise pytest.UsageError(
+                f"--mockserver-url names one server twice ({seen[where]} and {url}); each test resets the whole "
+                "server, so every xdist worker needs a server of its own"
+            )
+        seen[where] = url
+    return urls
+
+
+def _check_workers(config: pytest.Config) -> None:
+    """Before xdist starts its workers: enough servers for them, said once as a usage error."""
+    given, _ = _backend(config)
+    workers = getattr(config.option, "numprocesses", None)
+    if not given or hasattr(config, "workerinput"):
+        return
+    urls = _server_urls(given)
+    if isinstance(workers, int) and workers > len(urls):
+        raise pytest.UsageError(
+            f"--mockserver-url: {workers} xdist workers would share {len(urls)} server(s), and each test resets the "
+            "whole server; give one URL per worker (comma-separated), or run without -n"
+        )
+
+
 def _remote_url(config: pytest.Config, given: str | None) -> str | None:
     """The URL this worker uses, or None to start a server here."""
     if not given:
         return None
-    urls = [u.strip() for u in str(given).split(",") if u.strip()]
+    urls = _server_urls(given)
     worker = getattr(config, "workerinput", None)
     if worker is None:
         return urls[0]
     index, count = int(worker["workerid"].removeprefix("gw")), int(worker["workercount"])
-    if len(urls) < count:
+    if len(urls) < count:  # -n auto: the count was only known now
         raise pytest.UsageError(
             f"--mockserver-url: {count} xdist workers would share {len(urls)} server(s), and each test resets the "
             "whole server; give one URL per worker (comma-separated), or run without -n"
@@ -525,7 +563,8 @@ def _take_errors(backends: _Backends, client: Client) -> list[Any]:
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     """A marker on a test that never took a mockserver fixture does nothing: say so."""
-    if item.get_closest_marker("mockserver") is not None and not item.stash.get(_USED, []):
+    takes = {"mockserver", "mockserver_app"} & set(getattr(item, "fixturenames", ()))
+    if item.get_closest_marker("mockserver") is not None and not takes and not item.stash.get(_USED, []):
         item.warn(
             pytest.PytestWarning(
                 "@pytest.mark.mockserver has no effect: this test takes neither mockserver nor mockserver_app"

@@ -337,8 +337,14 @@ def test_x(mockserver, n):
 """
     )
     shared = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--mockserver-url", remote.url)
-    assert shared.ret != 0
-    shared.stdout.fnmatch_lines(["*2 xdist workers would share 1 server(s)*one URL per worker*"])
+    assert shared.ret == pytest.ExitCode.USAGE_ERROR  # said once, before any worker starts
+    shared.stderr.fnmatch_lines(["*2 xdist workers would share 1 server(s)*one URL per worker*"])
+    alias = remote.url.replace("127.0.0.1", "localhost")
+    twice = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--mockserver-url", f"{remote.url},{alias}"
+    )
+    assert twice.ret == pytest.ExitCode.USAGE_ERROR
+    twice.stderr.fnmatch_lines(["*--mockserver-url names one server twice*"])
     with MockServer(make_settings(admin_token=TOKEN)) as second:
         import os
 
@@ -415,6 +421,15 @@ def test_a_marker_on_a_test_without_the_fixture_warns(pytester: pytest.Pytester)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, warnings=1)
     result.stdout.fnmatch_lines(["*test_forgot*", "*@pytest.mark.mockserver has no effect*"])
+    # A test that takes the fixture but whose set-up failed is not told it took none.
+    pytester.makepyfile(
+        test_unreachable="import pytest\n\n@pytest.mark.mockserver(seed=7)\ndef test_u(mockserver):\n    pass\n"
+    )
+    failed = pytester.runpytest(
+        "-p", "no:cacheprovider", "test_unreachable.py", "--mockserver-url", "http://127.0.0.1:1"
+    )
+    failed.assert_outcomes(errors=1)
+    assert "has no effect" not in failed.stdout.str()
 
 
 SETTINGS_CONFTEST = """
