@@ -133,17 +133,22 @@ def serve(settings: Settings) -> int:
     closes idle or stalled connections after ``channel_timeout``. SIGTERM and SIGINT stop it
     cleanly with exit status 0.
     """
+    import sqlite3
+
     from waitress import create_server
 
     from mockserver.app import create_app
     from mockserver.core.documents import SnapshotError
+    from mockserver.core.persistence import StateFile
     from mockserver.tls import files_for, serve_https
 
     try:
+        _check_port(settings)  # before the state file is opened (or converted): a failed start changes nothing
+        lock = StateFile(settings.state_file).hold() if settings.state_file else None  # noqa: F841 (held until exit)
         app = create_app(settings)
         tls_files = files_for(settings)  # made or checked before the first client comes
-    except (SnapshotError, OSError, ValueError, RegistryError) as exc:
-        print(f"mockserver: {exc}", file=sys.stderr)
+    except (SnapshotError, OSError, ValueError, RegistryError, sqlite3.Error) as exc:
+        print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
         return 2
     # Everything built so far (libraries, compiled contracts, the seeded world) lives as long as
     # the process: keep it out of the collector's full passes, which otherwise walk it all and
@@ -151,7 +156,13 @@ def serve(settings: Settings) -> int:
     gc.freeze()
     heap.settle_growth()
     if tls_files is not None:  # waitress has no TLS: cheroot serves HTTPS
-        return serve_https(app, settings, tls_files)
+        try:
+            return serve_https(app, settings, tls_files)
+        except OSError as exc:
+            print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
+            return 2
+        finally:
+            _close_state(app)
     body_cap = settings.max_body_bytes
     if settings.admin_api:
         body_cap = max(body_cap, settings.max_state_bytes)  # PUT /__admin/state takes whole exports
@@ -186,9 +197,40 @@ def serve(settings: Settings) -> int:
         pass
     finally:
         server.close()
+        _close_state(app)
     logging.getLogger("mockserver").info("mockserver stopped")
     print("mockserver stopped", flush=True)
     return 0
+
+
+def _check_port(settings: Settings) -> None:
+    """A port another process listens on is said before anything is built or opened."""
+    import socket
+
+    if not settings.port:
+        return
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        probe.bind((settings.host, settings.port))
+
+
+def _said(exc: BaseException, settings: Settings) -> str:
+    """One line for a failed start."""
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return f"cannot listen on {settings.host}:{settings.port}: the port is in use"
+    if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    if type(exc).__module__ == "sqlite3":
+        return f"state file {settings.state_file} cannot be used: {exc}"
+    return str(exc)
+
+
+def _close_state(app: Any) -> None:
+    state_file = app.extensions["mockserver"].state_file
+    if state_file is not None:
+        state_file.close()
 
 
 def _banner(app: Any, settings: Settings, port: int) -> None:
@@ -201,9 +243,10 @@ def _banner(app: Any, settings: Settings, port: int) -> None:
     else:
         token = "required" if runtime.admin_token else "none"
     lines = [
-        f"mockserver listening on {url} (seed {settings.seed})",
+        f"mockserver listening on {url} (seed {runtime.store.seed})",
         f"  vendors:  {', '.join(v.name for v in runtime.vendors)}",
         f"  fixture:  {settings.fixture or 'seeded world'}",
+        f"  state:    {settings.state_file} (its seed and clock resumed)" if settings.state_file else "",
         f"  control:  {url}/__admin (admin token {token})" if settings.admin_api else "  control:  off",
         f"  console:  {url}/__admin/ui   docs: {url}/__admin/docs" if settings.admin_api else "",
     ]
@@ -212,7 +255,7 @@ def _banner(app: Any, settings: Settings, port: int) -> None:
     logging.getLogger("mockserver").info(
         "started on %s: seed %s, fixture %s, vendors %s, admin API %s, admin token %s",
         url,
-        settings.seed,
+        runtime.store.seed,
         settings.fixture or "none",
         ",".join(v.name for v in runtime.vendors),
         "on" if settings.admin_api else "off",

@@ -252,7 +252,8 @@ def serve_https(app: object, settings: object, files: TlsFiles) -> int:
     signal.signal(signal.SIGINT, _stop)
     server.prepare()
     bound = server.bind_addr[1] if isinstance(server.bind_addr, tuple) else port
-    print(f"mockserver listening on https://{host}:{bound} (seed {getattr(settings, 'seed', '?')})", flush=True)
+    seed = app.extensions["mockserver"].store.seed  # type: ignore[attr-defined]
+    print(f"mockserver listening on https://{host}:{bound} (seed {seed})", flush=True)
     print(files.describe(), flush=True)
     try:
         server.serve()

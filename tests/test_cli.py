@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -149,3 +150,85 @@ def test_serve_on_a_busy_port_exits_2_with_one_line():
         )
     assert result.returncode == 2
     assert result.stderr.strip() == f"mockserver: cannot listen on 127.0.0.1:{port}: the port is in use"
+
+
+def _serve(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_failed_start_says_one_line_and_leaves_the_state_file_alone(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = _serve("--port", port, "--state-file", str(tmp_path / "new.sqlite"))
+        assert busy.returncode == 2 and "the port is in use" in busy.stderr
+        assert not (tmp_path / "new.sqlite").exists()  # nothing was created before the port was known busy
+        tls = _serve("--port", port, "--tls", "self-signed", "--tls-dir", str(tmp_path / "tls"))
+        assert (
+            tls.returncode == 2
+            and tls.stderr.strip() == f"mockserver: cannot listen on 127.0.0.1:{port}: the port is in use"
+        )
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "torn.sqlite").write_bytes(b"SQLite format 3\x00garbage")
+    for name, said in (("dir", "cannot be used"), ("torn.sqlite", "file is not a database")):
+        result = _serve("--port", str(free_port()), "--state-file", str(tmp_path / name))
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert said in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_one_state_file_serves_one_server_and_a_clean_stop_leaves_it_whole(tmp_path):
+    state = tmp_path / "state.sqlite"
+    port = free_port()
+    first = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state-file", str(state), "--seed", "7"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, first)
+        second = _serve("--port", str(free_port()), "--state-file", str(state))
+        assert second.returncode == 2 and "is in use by another mockserver process" in second.stderr
+        created = requests.post(
+            f"{url}/api/projects/1/experiments/",
+            json={"name": "Kept", "feature_flag_key": "kept"},
+            headers={"Authorization": "Bearer phx"},
+            timeout=10,
+        )
+        assert created.status_code == 201
+        first.send_signal(signal.SIGTERM)
+        banner = first.communicate(timeout=30)[0]
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0 and "(seed 7)" in banner
+    wal = tmp_path / "state.sqlite-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # folded into the file: the file alone is the state
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(state.read_bytes())
+    with sqlite3.connect(copy) as db:
+        assert db.execute("SELECT count(*) FROM rows").fetchone()[0] > 0
+    restarted = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state-file", str(state), "--seed", "9"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_healthy(url, restarted)
+        assert requests.get(f"{url}/__admin/health", timeout=5).json()["seed"] == 7  # the file's seed wins
+        names = [
+            e["name"]
+            for e in requests.get(
+                f"{url}/api/projects/1/experiments/?limit=100", headers={"Authorization": "Bearer phx"}, timeout=5
+            ).json()["results"]
+        ]
+        assert "Kept" in names
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        banner = restarted.communicate(timeout=30)[0]
+    assert "(seed 7)" in banner

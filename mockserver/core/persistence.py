@@ -74,10 +74,30 @@ class StateFile:
         return self._db
 
     def close(self) -> None:
+        """Fold the write-ahead log into the database file and close it: after a clean stop the file
+        alone holds the state (a copy of it is a backup). A later write opens it again."""
         with self._lock:
             if self._db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._db.close()
                 self._db = None
+
+    def hold(self) -> Any:
+        """An exclusive lock for this process's lifetime (released when the returned file is closed,
+        or the process ends): two servers writing one file would each lose the other's writes.
+        Raises OSError when another process holds it. Where flock is missing (Windows), no lock."""
+        try:
+            import fcntl
+        except ImportError:
+            return None
+        handle = open(f"{self.path}.lock", "a+")  # noqa: SIM115 (kept open: the lock lives with it)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise OSError(f"state file {self.path} is in use by another mockserver process") from None
+        return handle
 
     def _remove_stale_temporaries(self) -> None:
         """Temporary files an earlier JSON writer left behind when it was killed mid-write."""
