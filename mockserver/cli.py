@@ -23,6 +23,17 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _FLAG_STYLE = {"latency": "MIN-MAX", "now": "INSTANT", "state_file": "PATH", "fixture": "NAME|PATH"}
 
 
+def _default_text(f: Any) -> str:
+    """`` (default …)`` for --help: nothing when the help already says it or there is none to say;
+    on/off flags in the words they take."""
+    value = f.default
+    if value is MISSING or value is None or value == "" or "(default" in f.metadata["help"]:
+        return ""
+    if isinstance(value, bool):
+        value = "on" if value else "off"
+    return f" (default {value})"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
@@ -31,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     for f in setting_fields():
         flag = "--" + f.name.replace("_", "-")
         env = "MOCKSERVER_" + f.name.upper()
-        default = "" if f.default is MISSING or f.default is None else f" (default {f.default})"
+        default = _default_text(f)
         help_text = f"{f.metadata['help']}{default}; {env}"
         if f.type in ("bool", bool):
             serve.add_argument(
@@ -53,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
             nargs="?" if option.kind is bool else None,
             const="true" if option.kind is bool else None,
             default=None,
+            metavar="on|off" if option.kind is bool else None,
             help=f"{option.help}; MOCKSERVER_{option.key.upper()}",
         )
     serve.add_argument(

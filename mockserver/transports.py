@@ -214,7 +214,7 @@ def _app_pool_class() -> type:
     if int(urllib3.__version__.split(".")[0]) < 2:
         raise RuntimeError(f"in-process requests need urllib3 2 or newer; this is urllib3 {urllib3.__version__}")
 
-    class AppPool(HTTPConnectionPool):
+    class InProcessApp(HTTPConnectionPool):  # named in urllib3 errors: "InProcessApp(host=…)"
         def __init__(self, app: Wsgi, origin: str) -> None:
             parts = urlsplit(origin)
             super().__init__(parts.hostname or "localhost", parts.port, maxsize=10)
@@ -270,7 +270,7 @@ def _app_pool_class() -> type:
                 request_url=url,
             )
 
-    return AppPool
+    return InProcessApp
 
 
 def app_pool(app: Wsgi, url: str, pools: dict[str, Any]) -> Any:

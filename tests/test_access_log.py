@@ -32,6 +32,15 @@ def test_each_request_is_one_line_with_its_operation_status_and_reason(caplog):
     assert "404" in lines[3] and "Not found." in lines[3]
 
 
+def test_a_fault_is_named_once(caplog):
+    client = FlaskClient(create_app(make_settings()), PH_KEY)
+    client.post("/__admin/faults", json_body={"operation_id": "experiments_retrieve", "status": 503})
+    with caplog.at_level(logging.INFO, logger="mockserver.access"):
+        client.get("/api/projects/1/experiments/4/", check_spec=False)  # an injected status is outside the spec
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "mockserver.access"]
+    assert line.endswith("experiments_retrieve (fault 1: HTTP 503)"), line
+
+
 def test_json_log_format_and_the_start_up_banner():
     port = free_port()
     proc = subprocess.Popen(

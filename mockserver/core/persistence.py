@@ -91,6 +91,7 @@ class StateFile:
             import fcntl
         except ImportError:
             return None
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # as opening the database would
         handle = open(f"{self.path}.lock", "a+")  # noqa: SIM115 (kept open: the lock lives with it)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

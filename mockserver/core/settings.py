@@ -54,7 +54,7 @@ class Settings:
         default=None, metadata=_help("start from a named fixture (see `mockserver fixtures`) or a fixture file")
     )
     state_file: str | None = field(
-        default=None, metadata=_help("keep the state in this file: loaded at start, saved with every change")
+        default=None, metadata=_help("keep the state in this SQLite file: loaded at start, saved with every change")
     )
     journal_size: int = field(default=1000, metadata=_help("requests kept in the journal"))
     latency: tuple[int, int] | None = field(

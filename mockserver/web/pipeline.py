@@ -334,7 +334,7 @@ class Pipeline:
         headers = {"X-Mock-Fault": str(hit.rule_id)}
         if hit.status == 429:
             headers["Retry-After"] = "1"
-        ctx.log_reason = f"fault {hit.rule_id}: HTTP {hit.status}"
+        ctx.log_reason = f"HTTP {hit.status}"  # _access adds which fault
         if hit.has_body:
             return json_response(hit.status, hit.body, headers)
         problem = Problem(kind_for_status(hit.status), f"Injected fault: HTTP {hit.status}.", status=hit.status)

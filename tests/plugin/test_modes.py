@@ -368,8 +368,8 @@ def test_the_command_line_beats_the_environment(pytester: pytest.Pytester, monke
     monkeypatch.delenv("MOCKSERVER_URL")
     monkeypatch.setenv("MOCKSERVER_IN_PROCESS", "1")
     both = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-in-process", "--mockserver-url", "http://x:1")
-    both.assert_outcomes(errors=1)
-    both.stdout.fnmatch_lines(["*--mockserver-url and --mockserver-in-process ask for two different servers*"])
+    assert both.ret == pytest.ExitCode.USAGE_ERROR  # said once, before any test runs
+    both.stderr.fnmatch_lines(["*--mockserver-url and --mockserver-in-process ask for two different servers*"])
 
 
 def test_a_server_that_does_not_answer_is_said_once_per_test_without_plugin_frames(pytester: pytest.Pytester):
