@@ -140,3 +140,16 @@ def _check_text(text: str) -> None:
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise BodyError("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)") from None
+
+
+def whole_numbers(value: Any) -> Any:
+    """``value`` with every whole float (``503.0``) as the int it equals: JSON does not tell 2 from
+    2.0, and the control API's integer fields (a fault's status, a seed, a user id) must not carry a
+    float into code that formats or compares it as an int."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**63 else value
+    if isinstance(value, dict):
+        return {key: whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(item) for item in value]
+    return value

@@ -187,3 +187,17 @@ def test_reset_clears_faults(make_client):
     add(client, path=EXP, status=500)
     client.post("/__admin/reset")
     assert client.get(EXP).status_code == 200
+
+
+def test_whole_floats_are_the_ints_they_equal_and_delays_are_bounded(client):
+    """JSON does not tell 503 from 503.0: the rule fires as a 503 (a float status answered 500)."""
+    added = client.post(
+        "/__admin/faults", json_body={"operation_id": "experiments_retrieve", "status": 503.0, "times": 2.0}
+    )
+    assert added.status_code == 201 and added.json()["status"] == 503 and added.json()["times"] == 2
+    assert client.get("/api/projects/1/experiments/4/", check_spec=False).status_code == 503
+    for latency in (3_600_001, [0, 1e13]):
+        refused = client.post("/__admin/faults", json_body={"path": "/api/*", "latency_ms": latency})
+        assert refused.status_code == 400 and refused.json()["field"].startswith("latency_ms"), refused.text
+    assert client.post("/__admin/reset", json_body={"seed": 1e300}).status_code == 400
+    assert client.post("/__admin/reset", json_body={"seed": 7.0}).json()["seed"] == 7

@@ -469,3 +469,12 @@ def test_checking_a_loaded_state_makes_one_pass_per_table_not_one_per_record(mon
     monkeypatch.setattr(flag_status, "running", lambda *a: calls.append(a) or original(*a))
     documents.build(runtime, doc)
     assert len(calls) == len(doc["data"]["launchdarkly"]["projects"])  # once per project
+
+
+def test_a_whole_float_sequence_gives_int_ids(make_client):
+    client = make_client()
+    doc = {"format": FORMAT, "patch": {"posthog": {"sequences": {"approval_policy": 2.0}}}}
+    assert client.put("/__admin/state", json_body=doc).status_code == 200
+    added = client.post("/__admin/posthog/approval-policies", json_body={"action_key": "experiment.launch"}).json()
+    assert added["id"] == 3 and type(added["id"]) is int
+    assert client.delete("/__admin/posthog/approval-policies/3").status_code == 204

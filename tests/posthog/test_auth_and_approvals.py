@@ -369,3 +369,13 @@ def test_a_request_someone_approved_can_no_longer_be_canceled(api):
     refused = api.post(f"/__admin/posthog/change-requests/{cr_id}/cancel")
     assert refused.status_code == 403 and refused.json()["detail"] == "You cannot cancel this change request"
     assert api.get(f"/__admin/posthog/change-requests/{cr_id}").json()["state"] == "pending"
+
+
+def test_an_expired_request_stays_expired_when_the_clock_moves_back(api):
+    api.post("/__admin/clock/freeze", json_body={"at": "2031-01-01T00:00:00Z"})
+    cr_id = _gated_launch(api, expires_after_days=1)
+    api.post("/__admin/clock/advance", json_body={"duration": "P3D"})
+    assert _decide(api, cr_id, "approve").status_code == 403
+    api.post("/__admin/clock/advance", json_body={"duration": "-P3D"})
+    assert api.get(f"/__admin/posthog/change-requests/{cr_id}").json()["state"] == "expired"
+    assert _decide(api, cr_id, "approve").status_code == 403

@@ -89,7 +89,8 @@ def _decide(call: Call, decision: str) -> Reply:
     cr = _change_request(call)
     approvals.expire(cr, call.now)
     if cr["state"] != "pending":  # PostHog's CanApprove guards both decisions with this message
-        raise Problem("permission_denied", "Only pending change requests can be approved")
+        # An expiry found now is kept: moving the clock back later does not revive the request.
+        raise Problem("permission_denied", "Only pending change requests can be approved", keep_writes=True)
     user_id = approvals.approver(call.state, cr, body.get("user_id"))
     approvals.decide(call.state, cr, decision, user_id, str(body.get("reason", "")), call.now)
     if cr["state"] == "approved":
@@ -106,7 +107,7 @@ def cancel(call: Call) -> Reply:
     requester = cr["created_by_id"]
     approved = any(a["decision"] == "approved" for a in cr["approvals"])
     if cr["state"] != "pending" or body.get("user_id", requester) != requester or approved:
-        raise Problem("permission_denied", "You cannot cancel this change request", attr="user_id")
+        raise Problem("permission_denied", "You cannot cancel this change request", attr="user_id", keep_writes=True)
     approvals.vote(
         call.state, cr, "rejected", cr["created_by_id"], body.get("reason", "Canceled by requester"), call.now
     )

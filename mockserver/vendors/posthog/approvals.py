@@ -116,6 +116,7 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any, viewset: bool) -> 
             and current_state(cr, now) in OPEN_STATES
         ):
             raise _pending(state, cr, viewset)
+        expire(cr, now)  # an expired request no longer holds the action: recorded with the new request
     cr_id = next_uuid(state)
     created = iso(now)
     cr = {
@@ -201,8 +202,8 @@ def current_state(cr: dict[str, Any], now: datetime | None) -> str:
 
 
 def expire(cr: dict[str, Any], now: datetime) -> None:
-    """Before a decision: record the expiry that ``current_state`` reports."""
-    if current_state(cr, now) == "expired":
+    """Record the expiry that ``current_state`` reports (a write only when the state changes)."""
+    if cr["state"] in OPEN_STATES and current_state(cr, now) == "expired":
         cr["state"] = "expired"  # PostHog's task saves the state alone: updated_at stays
 
 
@@ -234,9 +235,11 @@ def change_request_json(
 ) -> dict[str, Any]:
     """PostHog's ChangeRequestSerializer. ``viewer=None``: serialized without a request, as inside
     a 409, where PostHog's ``can_approve``, ``can_cancel`` and ``is_requester`` are false."""
+    if now is not None:
+        expire(cr, now)  # seen expired is expired for good: a clock moved back later does not revive it
     out = {k: copy.deepcopy(v) for k, v in cr.items() if k not in ("team_id", "created_by_id", "applied_by_id")}
     out.setdefault("resource_id", None)  # absent in a document: none, as PostHog records for a POST
-    out["state"] = current_state(cr, now)
+    out["state"] = cr["state"]
     out["created_by"] = serializers.user(state, cr["created_by_id"])
     out["applied_by"] = serializers.user(state, cr.get("applied_by_id")) if cr.get("applied_by_id") else None
     out["approvals"] = [dict(a, created_by=serializers.user(state, a["created_by_id"])) for a in cr["approvals"]]

@@ -162,7 +162,11 @@ SEQUENCES = {
 def settle_sequences(part: dict[str, Any]) -> None:
     """A sequence below an id its table already holds is raised to it: the next create would
     otherwise take that id and replace the record (a document's sequences may be stale or hand-set)."""
-    sequences = part["sequences"] = dict(part.get("sequences") or {})
+    # JSON does not tell 2 from 2.0: a whole float would become ids like 3.0, stored under "3.0".
+    sequences = part["sequences"] = {
+        name: int(value) if isinstance(value, float) and value.is_integer() else value
+        for name, value in (part.get("sequences") or {}).items()
+    }
 
     def at_least(sequence: str, ids: list[int]) -> None:
         if ids and max(ids) > sequences.get(sequence, 0):
