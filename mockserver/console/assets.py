@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from mockserver.core.contract import load_spec
+from mockserver.core.contract import load_spec, merged_spec
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONSOLE_URL = "/__admin/ui"
@@ -105,11 +105,12 @@ def spec_index() -> dict[str, object]:
 
 
 @functools.lru_cache(maxsize=32)
-def spec_document(name: str, fmt: str, server_url: str) -> Asset | None:
-    """A bundled spec whose ``servers`` name this server, so "Try it out" and generated clients call it."""
+def spec_document(name: str, fmt: str, server_url: str, fragments: tuple[str, ...] = ()) -> Asset | None:
+    """A bundled spec whose ``servers`` name this server, so "Try it out" and generated clients call it;
+    the control API's with each vendor's part (``fragments``) merged in, as the server serves it."""
     if name not in SPECS or fmt not in ("yaml", "json"):
         return None
-    spec = copy.deepcopy(load_spec(name))
+    spec = copy.deepcopy(merged_spec(name, fragments) if name == "admin" else load_spec(name))
     spec["servers"] = [{"url": server_url, "description": "this mockserver"}]
     if fmt == "json":
         return Asset(json.dumps(spec, ensure_ascii=False, indent=1, default=str).encode(), "application/json")

@@ -50,12 +50,16 @@ def _server(call: Call) -> str:
     return call.request.base_url.split("/__admin", 1)[0]
 
 
+def _fragments(call: Call) -> tuple[str, ...]:
+    return tuple(v.admin_spec for v in call.runtime.vendors if v.admin_spec)
+
+
 def spec_yaml(call: Call) -> Reply:
-    return _send(call, assets.spec_document(call.path["name"], "yaml", _server(call)))
+    return _send(call, assets.spec_document(call.path["name"], "yaml", _server(call), _fragments(call)))
 
 
 def spec_json(call: Call) -> Reply:
-    return _send(call, assets.spec_document(call.path["name"], "json", _server(call)))
+    return _send(call, assets.spec_document(call.path["name"], "json", _server(call), _fragments(call)))
 
 
 HANDLERS = {
