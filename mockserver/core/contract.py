@@ -280,7 +280,7 @@ _CODE_BY_KIND = {
 }
 
 
-def _said(error: Any) -> str:
+def schema_message(error: Any) -> str:
     """The validator's message, except that a value outside an enum names every allowed value (the
     validator names two and counts the rest, which leaves the reader guessing)."""
     options = getattr(error.kind, "options", None)
@@ -295,7 +295,7 @@ def _schema_problem(error: Any, location: str, prefix: list[str | int] | None = 
     kind_name = type(error.kind).__name__
     kind_key = kind_name[0].lower() + kind_name[1:]
     code = _CODE_BY_KIND.get(kind_key, "invalid")
-    message = _said(error)
+    message = schema_message(error)
     if code == "required":
         message = "This field is required."
     elif code == "unexpected_field":
@@ -438,7 +438,7 @@ class Contract:
             error = _first_error(prm.validator, value) if check else None
             if error is not None:
                 code = _schema_problem(error, prm.location).code or "invalid"
-                raise _param_error(prm, f"{prm.name}: {_said(error)}", code)
+                raise _param_error(prm, f"{prm.name}: {schema_message(error)}", code)
             values[prm.location][prm.name] = value
 
         parsed: Any = None

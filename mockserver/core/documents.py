@@ -24,6 +24,7 @@ import jsonschema_rs
 import orjson
 
 from mockserver.core.clock import Clock, check_range, iso, parse_instant
+from mockserver.core.contract import schema_message
 from mockserver.core.problems import Problem
 from mockserver.core.tracked import CLOCK_ROW, active
 from mockserver.core.verify import first_problem
@@ -140,11 +141,11 @@ def _check(schema: dict[str, Any], value: Any, prefix: str = "") -> None:
     kind = error.kind
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
         path.append(kind.property)
-        raise SnapshotError(_field(path, prefix), "this field is required")
+        raise SnapshotError(_field(path, prefix), "This field is required.")
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties) and kind.unexpected:
         path.append(kind.unexpected[0])
-        raise SnapshotError(_field(path, prefix), "unknown field")
-    raise SnapshotError(_field(path, prefix) or None, error.message)
+        raise SnapshotError(_field(path, prefix), "Unknown field.")
+    raise SnapshotError(_field(path, prefix) or None, schema_message(error))
 
 
 def _check_keys(part: str, state: dict[str, Any]) -> None:

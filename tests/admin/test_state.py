@@ -54,8 +54,8 @@ def test_export_then_import_round_trips_the_whole_state(make_client):
         (lambda d: d["data"]["posthog"]["experiments"]["3"].pop("name"), "data.posthog.experiments.3.name", "required"),
         (lambda d: d["data"]["posthog"].pop("flags"), "data.posthog.flags", "required"),
         (lambda d: d.__setitem__("format", "mockserver/state@9"), "format", "mockserver/state@1"),
-        (lambda d: d.__setitem__("extra", 1), "extra", "unknown field"),
-        (lambda d: d["data"].__setitem__("mixpanel", {}), "data.mixpanel", "unknown field"),
+        (lambda d: d.__setitem__("extra", 1), "extra", "Unknown field."),
+        (lambda d: d["data"].__setitem__("mixpanel", {}), "data.mixpanel", "Unknown field."),
         (
             lambda d: d["data"]["admin"]["api_keys"].__setitem__(
                 "x", {"key": "k", "vendor": "launchdarkly", "role": "owner"}
@@ -134,6 +134,7 @@ def test_a_patch_that_breaks_the_state_is_refused(make_client):
         ({"launchdarkly": {"settings": None}}, "launchdarkly.settings.default"),
         ({"posthog": {"experiments": {"4": {"parameters": "x"}}}}, "posthog.experiments.4"),
         ({"posthog": {"experiments": {"4": {"created_at": "yesterday"}}}}, "posthog.experiments.4"),
+        ({"posthog": {"experiments": {"4": {"feature_flag_id": 99999}}}}, "posthog.experiments.4"),
     ],
 )
 def test_a_state_the_server_could_not_serve_is_refused(make_client, patch, field):

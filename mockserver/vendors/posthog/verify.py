@@ -17,7 +17,7 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
     now = datetime.now(UTC)
     live = cache(partial(feature_flags.live_experiment_ids, state))  # one pass for all flags, not one per flag
     for key, row in state["experiments"].items():
-        yield f"experiments.{key}", "experiments_retrieve", partial(s.experiment, state, row)
+        yield f"experiments.{key}", "experiments_retrieve", partial(_experiment, state, row)
     for key, row in state["holdouts"].items():
         yield f"holdouts.{key}", "experiment_holdouts_retrieve", partial(s.holdout, state, row)
     for key, row in state["saved_metrics"].items():
@@ -34,6 +34,15 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"projects.{key}", "experiments_stats_retrieve", partial(_project, state, int(key), now)
     for key, row in state["change_requests"].items():  # served by the control API: rendered, not contract-checked
         yield f"change_requests.{key}", None, partial(_change_request, state, row, now)
+
+
+def _experiment(state: dict[str, Any], row: dict[str, Any]) -> Any:
+    """An experiment names its flag by id: a missing one is said as such (its response check would
+    only say that ``feature_flag_key`` is null, a field the document never had)."""
+    flag_id = row.get("feature_flag_id")
+    if flag_id is not None and str(flag_id) not in state["flags"]:
+        raise LookupError(f"feature_flag_id {flag_id} names no flag in flags")
+    return s.experiment(state, row)
 
 
 def _change_request(state: dict[str, Any], row: dict[str, Any], now: datetime) -> Any:
