@@ -33,9 +33,11 @@ def keyed_table(required: list[str], properties: dict[str, Any] | None = None) -
 
 
 def part_schema(tables: dict[str, Any], required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
-    """A vendor's whole part of the state: its tables plus the other top-level members it needs."""
+    """A vendor's whole part of the state: its tables plus the other top-level members it needs,
+    and nothing else (a misspelt table in a patch would otherwise be kept and never read)."""
     return {
         "type": "object",
         "required": [*required, *tables],
         "properties": {**properties, **tables},
+        "additionalProperties": False,
     }

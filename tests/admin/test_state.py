@@ -479,3 +479,11 @@ def test_a_whole_float_sequence_gives_int_ids(make_client):
     added = client.post("/__admin/posthog/approval-policies", json_body={"action_key": "experiment.launch"}).json()
     assert added["id"] == 3 and type(added["id"]) is int
     assert client.delete("/__admin/posthog/approval-policies/3").status_code == 204
+
+
+def test_a_misspelt_table_is_refused_not_kept(make_client):
+    client = make_client()
+    for part, table in (("posthog", "feature_flags"), ("launchdarkly", "experimentz")):
+        refused = client.put("/__admin/state", json_body={"format": FORMAT, "patch": {part: {table: {}}}})
+        assert refused.status_code == 400 and refused.json()["field"] == f"patch.{part}.{table}", refused.text
+        assert refused.json()["detail"] == "Unknown field."

@@ -41,7 +41,19 @@ TABLES = {
 # Tables documents exported before they existed may lack; the rules treat a missing one as empty.
 OPTIONAL = ("context_kinds", "layers", "holdouts", "member_profiles")
 
-SCHEMA = part_schema(TABLES, ["seed", "sequences"], {"seed": {"type": "integer"}, "sequences": {"type": "object"}})
+SCHEMA = part_schema(
+    TABLES,
+    ["seed", "sequences"],
+    {
+        "seed": {"type": "integer"},
+        "sequences": {"type": "object"},
+        "settings": {"type": "object"},
+        "members": {"type": "array"},
+        "rate_limits": {"type": "array"},
+        "rate_windows": {"type": "object"},
+        "legacy_resets": {"type": "object"},
+    },
+)
 SCHEMA["required"] = [name for name in SCHEMA["required"] if name not in OPTIONAL]
 
 # Most records a table may hold: past it a create answers 400 (the README gives the memory cost).
