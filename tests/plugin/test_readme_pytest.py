@@ -14,7 +14,13 @@ from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLES = ROOT / "tests" / "readme_examples"
-SNIPPETS = ("example_pytest.py", "example_app_code.py", "example_module_state.py", "example_client.py")
+SNIPPETS = (
+    "example_pytest.py",
+    "example_app_code.py",
+    "example_module_state.py",
+    "example_client.py",
+    "example_transports.py",
+)
 
 
 def section() -> str:
@@ -48,3 +54,10 @@ def test_the_client_snippet_runs_against_a_server_with_a_token():
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == ["42", "0", f"{server.url}/api/projects/1"]
         assert server.runtime.faults.list()[0]["operation_id"] == "experiments_retrieve"
+
+
+def test_the_transports_snippet_runs_as_a_script():
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "example_transports.py")], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
