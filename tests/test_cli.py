@@ -179,15 +179,15 @@ def test_a_failed_start_says_one_line_and_leaves_the_state_file_alone(tmp_path):
         assert said in result.stderr and result.stderr.count("\n") == 1, result.stderr
 
 
+def _started(*args: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "mockserver", "serve", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def test_one_state_file_serves_one_server_and_a_clean_stop_leaves_it_whole(tmp_path):
     state = tmp_path / "state.sqlite"
     port = free_port()
-    first = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state-file", str(state), "--seed", "7"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    first = _started("--port", str(port), "--state-file", str(state), "--seed", "7")
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, first)
@@ -212,12 +212,7 @@ def test_one_state_file_serves_one_server_and_a_clean_stop_leaves_it_whole(tmp_p
     copy.write_bytes(state.read_bytes())
     with sqlite3.connect(copy) as db:
         assert db.execute("SELECT count(*) FROM rows").fetchone()[0] > 0
-    restarted = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state-file", str(state), "--seed", "9"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    restarted = _started("--port", str(port), "--state-file", str(state), "--seed", "9")
     try:
         wait_healthy(url, restarted)
         assert requests.get(f"{url}/__admin/health", timeout=5).json()["seed"] == 7  # the file's seed wins

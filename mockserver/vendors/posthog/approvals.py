@@ -155,7 +155,14 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any, viewset: bool) -> 
     required = {"quorum": policy["quorum"], "users": list(policy["users"]), "roles": list(policy["roles"])}
     others = g.user_id in policy["users"] and not policy.get("allow_self_approve", False)
     detail = f"A change request has been created and is pending approval{' from others' if others else ''}."
-    fields = {
+    fields = _held(state, cr, detail, required)
+    # The answer is a refusal, yet the change request it opened is real: its write is kept.
+    raise with_fields("conflict", "approval_required", detail, fields, keep_writes=True, with_detail=not viewset)
+
+
+def _held(state: dict[str, Any], cr: dict[str, Any], detail: str, required: dict[str, Any]) -> dict[str, Any]:
+    """The facts of PostHog's ApprovalRequired 409 (the change request serialized without a viewer)."""
+    return {
         "status": "approval_required",
         "message": detail,
         "resource_type": cr["resource_type"],
@@ -164,8 +171,6 @@ def _check(g: Gate, action_keys: list[str], resource_id: Any, viewset: bool) -> 
         "change_request": change_request_json(state, cr, None, viewer=None),
         "required_approvers": required,
     }
-    # The answer is a refusal, yet the change request it opened is real: its write is kept.
-    raise with_fields("conflict", "approval_required", detail, fields, keep_writes=True, with_detail=not viewset)
 
 
 def _pending(state: dict[str, Any], cr: dict[str, Any], viewset: bool) -> Problem:
@@ -181,16 +186,7 @@ def _pending(state: dict[str, Any], cr: dict[str, Any], viewset: bool) -> Proble
             "existing_change_request": change_request_json(state, cr, None, viewer=None),
         }
         return with_fields("conflict", "change_request_pending", detail, fields, with_detail=False)
-    fields = {
-        "status": "approval_required",
-        "message": detail,
-        "resource_type": cr["resource_type"],
-        "resource_id": cr.get("resource_id"),
-        "change_request_id": cr["id"],
-        "change_request": change_request_json(state, cr, None, viewer=None),
-        "required_approvers": {},
-    }
-    return with_fields("conflict", "change_request_pending", detail, fields)
+    return with_fields("conflict", "change_request_pending", detail, _held(state, cr, detail, {}))
 
 
 def current_state(cr: dict[str, Any], now: datetime | None) -> str:
