@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from mockserver.server import MockServer
@@ -20,3 +21,13 @@ def test_mockserver_takes_any_setting(tmp_path):
         listed = requests.get(server.url + "/api/projects/1/experiments/", timeout=5)
         assert listed.status_code == 200 and listed.json()["count"] == 0
     assert state.is_file()
+
+
+def test_one_state_file_is_held_by_one_server_until_it_stops(tmp_path):
+    state = str(tmp_path / "state.sqlite")
+    with MockServer(state_file=state) as first:
+        with pytest.raises(OSError, match="in use by another mockserver"):
+            MockServer(state_file=state)
+        assert first.runtime.state_file is not None
+    with MockServer(state_file=state) as again:  # let go at stop
+        assert again.url.startswith("http://127.0.0.1:")
