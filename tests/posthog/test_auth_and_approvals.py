@@ -379,3 +379,10 @@ def test_an_expired_request_stays_expired_when_the_clock_moves_back(api):
     api.post("/__admin/clock/advance", json_body={"duration": "-P3D"})
     assert api.get(f"/__admin/posthog/change-requests/{cr_id}").json()["state"] == "expired"
     assert _decide(api, cr_id, "approve").status_code == 403
+
+
+def test_approving_without_a_user_twice_meets_a_quorum_of_two(api):
+    cr_id = _gated_launch(api, quorum=2, users=[3, 4])
+    assert _decide(api, cr_id, "approve").json()["state"] == "pending"
+    done = _decide(api, cr_id, "approve").json()
+    assert done["state"] == "applied" and [a["created_by"]["id"] for a in done["approvals"]] == [3, 4]

@@ -205,16 +205,18 @@ def expire(cr: dict[str, Any], now: datetime) -> None:
 
 def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> int:
     """Who decides, by PostHog's CanApprove (403s): not the requester unless the policy allows it,
-    and one of the users it names. Unnamed, the first of those who is not the requester. A policy
+    and one of the users it names. Unnamed, the first of those who is not the requester and has not
+    voted. A policy
     naming nobody lets any other user decide here (in PostHog nobody could approve it: a mock
     convenience, said in the README)."""
     snapshot, requester = cr["policy_snapshot"], cr["created_by_id"]
     self_approve = snapshot.get("allow_self_approve", False)
     named = [u for u in snapshot["users"] if u != requester or self_approve]
-    if given is None:
-        others = named or [int(u) for u in state["users"] if int(u) != requester]
+    if given is None:  # the first who may decide and has not yet: approve() twice meets a quorum of 2
+        voted = {a["created_by_id"] for a in cr["approvals"]}
+        others = [u for u in named or [int(u) for u in state["users"] if int(u) != requester] if u not in voted]
         if not others:
-            raise Problem("bad_request", "no user but the requester could approve: give user_id", attr="user_id")
+            raise Problem("bad_request", "no user who may decide is left to vote: give user_id", attr="user_id")
         given = others[0]
     if str(given) not in state["users"]:
         raise Problem("bad_request", f"no user {given}", attr="user_id")
