@@ -221,10 +221,16 @@ def _check_port(settings: Settings) -> None:
 
     if not settings.port:
         return
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
-        probe.bind((settings.host, settings.port))
+    host = settings.host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+            probe.bind((host, settings.port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise
+        # A host the probe cannot take as given ("*", a name): waitress resolves it and says.
 
 
 def _said(exc: BaseException, settings: Settings) -> str:

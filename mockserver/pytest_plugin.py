@@ -144,7 +144,8 @@ def _default_seed(config: pytest.Config) -> int:
 def _backend(config: pytest.Config) -> tuple[str | None, bool]:
     """The server to use: a URL, or in process (else a local server). The command line beats the
     environment, which beats the ini file; one of them naming both is a contradiction."""
-    env_flag = os.environ.get("MOCKSERVER_IN_PROCESS", "").strip().lower() in ("1", "true", "yes", "on")
+    raw = os.environ.get("MOCKSERVER_IN_PROCESS", "").strip().lower()
+    env_flag = (raw in ("1", "true", "yes", "on")) if raw else None  # "0" decides too: a local server
     levels = (
         ("--mockserver-url", config.getoption("--mockserver-url"), "--mockserver-in-process",
          config.getoption("--mockserver-in-process")),
@@ -157,8 +158,8 @@ def _backend(config: pytest.Config) -> tuple[str | None, bool]:
             raise pytest.UsageError(f"{url_name} and {flag_name} ask for two different servers: give one")
         if url:
             return str(url), False
-        if in_process:
-            return None, True
+        if in_process is not None:
+            return None, bool(in_process)
     return None, False
 
 
@@ -168,12 +169,13 @@ def _server_urls(given: str) -> list[str]:
     from urllib.parse import urlsplit
 
     urls = [u.strip() for u in str(given).split(",") if u.strip()]
-    seen: dict[tuple[str, str, int | None], str] = {}
+    seen: dict[tuple[str, str, int | None, str], str] = {}
     for url in urls:
         try:
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()
-            where = (parts.scheme.lower(), "127.0.0.1" if host in ("localhost", "::1") else host, parts.port)
+            host = "127.0.0.1" if host in ("localhost", "::1") else host
+            where = (parts.scheme.lower(), host, parts.port, parts.path.rstrip("/"))  # a path: another server
         except ValueError:
             continue  # the client says what is wrong with it
         if where in seen:
@@ -189,8 +191,11 @@ def _check_workers(config: pytest.Config) -> None:
     """Before xdist starts its workers: enough servers for them, said once as a usage error."""
     given, _ = _backend(config)
     workers = getattr(config.option, "numprocesses", None)
-    if not given or hasattr(config, "workerinput"):
+    if not given or hasattr(config, "workerinput") or config.option.collectonly:
         return
+    most = getattr(config.option, "maxprocesses", None)
+    if isinstance(workers, int) and isinstance(most, int) and most > 0:
+        workers = min(workers, most)  # xdist starts no more than --maxprocesses
     urls = _server_urls(given)
     if isinstance(workers, int) and workers > len(urls):
         raise pytest.UsageError(

@@ -227,3 +227,20 @@ def test_one_state_file_serves_one_server_and_a_clean_stop_leaves_it_whole(tmp_p
         restarted.send_signal(signal.SIGTERM)
         banner = restarted.communicate(timeout=30)[0]
     assert "(seed 7)" in banner
+
+
+def test_the_port_check_leaves_hosts_it_cannot_take_to_the_server():
+    import errno
+
+    from mockserver.cli import _check_port
+    from mockserver.core.settings import Settings
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError) as busy:
+            _check_port(Settings(port=port))
+        assert busy.value.errno == errno.EADDRINUSE
+        _check_port(Settings(host="*", port=port))  # waitress's own spelling: it resolves and binds it
+    _check_port(Settings(port=0))

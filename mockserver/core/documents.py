@@ -227,7 +227,7 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
     for part in parts:
         _check_keys(part, data[part])
     for vendor in runtime.vendors:
-        if vendor.settle is not None and vendor.name in given and isinstance(data.get(vendor.name), dict):
+        if vendor.settle is not None and isinstance(data.get(vendor.name), dict):  # given, patched or seeded
             vendor.settle(data[vendor.name])
     _check_grants(runtime, data)
     for vendor in runtime.vendors:

@@ -142,14 +142,20 @@ def _check_text(text: str) -> None:
             raise BodyError("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)") from None
 
 
-def whole_numbers(value: Any) -> Any:
-    """``value`` with every whole float (``503.0``) as the int it equals: JSON does not tell 2 from
-    2.0, and the control API's integer fields (a fault's status, a seed, a user id) must not carry a
-    float into code that formats or compares it as an int."""
+def whole_numbers(body: Any) -> Any:
+    """A control-API body with each whole float among its top-level members (and in their lists of
+    plain values) as the int it equals: JSON does not tell 2 from 2.0, and those members are the
+    control API's own fields (a fault's status, a seed, a user id, a quorum), which must not carry
+    a float into code that formats or compares them as ints. Nested objects are data (a fault's
+    body, a state document's records) and are left exactly as sent."""
+    if not isinstance(body, dict):
+        return body
+    return {key: _whole(value) for key, value in body.items()}
+
+
+def _whole(value: Any) -> Any:
     if isinstance(value, float):
         return int(value) if value.is_integer() and abs(value) < 2**63 else value
-    if isinstance(value, dict):
-        return {key: whole_numbers(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [whole_numbers(item) for item in value]
+    if isinstance(value, list) and not any(isinstance(item, dict | list) for item in value):
+        return [_whole(item) for item in value]
     return value

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request, Response
 from mockserver.core.contract import parse_json
 from mockserver.core.inflight import pause
 from mockserver.core.journal import capped_headers, environ_headers
-from mockserver.core.jsonbody import BULK_BYTES, BodyError, whole_numbers
+from mockserver.core.jsonbody import BodyError, whole_numbers
 from mockserver.core.problems import MockContractViolation, Problem, kind_for_status
 from mockserver.core.runtime import Runtime
 from mockserver.core.vendor import Call, Reply
@@ -468,8 +468,7 @@ class Pipeline:
 
     def _call(self, ctx: RequestContext, route: Route) -> Reply:
         valid = ctx.valid
-        small = (ctx.request.content_length or 0) < BULK_BYTES  # a state document is checked by its schema
-        if route.surface.kind == "admin" and valid is not None and valid.has_body and small:
+        if route.surface.kind == "admin" and valid is not None and valid.has_body:
             valid = dataclasses.replace(valid, body=whole_numbers(valid.body))
         call = Call(
             self.runtime,

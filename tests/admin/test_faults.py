@@ -201,3 +201,11 @@ def test_whole_floats_are_the_ints_they_equal_and_delays_are_bounded(client):
         assert refused.status_code == 400 and refused.json()["field"].startswith("latency_ms"), refused.text
     assert client.post("/__admin/reset", json_body={"seed": 1e300}).status_code == 400
     assert client.post("/__admin/reset", json_body={"seed": 7.0}).json()["seed"] == 7
+
+
+def test_data_inside_a_control_body_is_kept_as_sent(client):
+    """Only the control API's own top-level numbers are read as ints; a fault's body is data."""
+    body = {"rollout_percentage": 50.0, "ratio": -0.0}
+    client.post("/__admin/faults", json_body={"operation_id": "experiments_retrieve", "status": 200, "body": body})
+    served = client.get("/api/projects/1/experiments/4/", check_spec=False)
+    assert b'"rollout_percentage":50.0' in served.content.replace(b" ", b"")

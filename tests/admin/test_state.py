@@ -487,3 +487,17 @@ def test_a_misspelt_table_is_refused_not_kept(make_client):
         refused = client.put("/__admin/state", json_body={"format": FORMAT, "patch": {part: {table: {}}}})
         assert refused.status_code == 400 and refused.json()["field"] == f"patch.{part}.{table}", refused.text
         assert refused.json()["detail"] == "Unknown field."
+
+
+def test_a_patch_that_adds_records_raises_the_sequence_too(make_client):
+    client = make_client()
+    state = client.get("/__admin/state").json()["data"]["posthog"]
+    top = state["sequences"]["experiment"]
+    # A merge patch drops nulls: the new record carries none.
+    record = {k: v for k, v in state["experiments"]["4"].items() if v is not None}
+    record.update(id=top + 1, name="PATCHED", start_date="2026-01-01T00:00:00Z", end_date="2026-02-01T00:00:00Z")
+    doc = {"format": FORMAT, "patch": {"posthog": {"experiments": {str(top + 1): record}}}}
+    assert client.put("/__admin/state", json_body=doc).status_code == 200
+    created = client.post("/api/projects/1/experiments/", json_body={"name": "NEW", "feature_flag_key": "new-key"})
+    assert created.json()["id"] == top + 2
+    assert client.get(f"/api/projects/1/experiments/{top + 1}/").json()["name"] == "PATCHED"

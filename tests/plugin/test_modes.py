@@ -458,3 +458,38 @@ def test_overridden_settings_with_a_server_elsewhere_warn(pytester: pytest.Pytes
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(["*mockserver_settings is overridden, but the tests use the server at*"])
+
+
+def test_mockserver_in_process_0_in_the_environment_beats_the_ini(pytester: pytest.Pytester, monkeypatch):
+    pytester.makeini("[pytest]\nmockserver_in_process = true\n")
+    pytester.makepyfile("def test_x(mockserver):\n    print('URL', mockserver.url)\n")
+    monkeypatch.setenv("MOCKSERVER_IN_PROCESS", "0")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*URL http://127.0.0.1:*"])
+    monkeypatch.delenv("MOCKSERVER_IN_PROCESS")
+    pytester.runpytest("-p", "no:cacheprovider", "-s").stdout.fnmatch_lines(["*URL http://mockserver.invalid*"])
+
+
+def test_the_worker_check_counts_the_workers_xdist_starts():
+    from mockserver.pytest_plugin import _server_urls
+
+    assert _server_urls("http://gw:8080/mock-a,http://gw:8080/mock-b") == [
+        "http://gw:8080/mock-a",
+        "http://gw:8080/mock-b",
+    ]  # one host, two servers behind their paths
+    with pytest.raises(pytest.UsageError, match="names one server twice"):
+        _server_urls("http://gw:8080/mock-a/,http://GW:8080/mock-a")
+
+
+def test_collect_only_and_maxprocesses_are_no_worker_shortage(pytester: pytest.Pytester, remote: MockServer):
+    pytester.makepyfile("def test_x(mockserver):\n    pass\n")
+    collect = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--collect-only", "-n", "2", "--mockserver-url", remote.url
+    )
+    assert collect.ret == pytest.ExitCode.OK, collect.stderr.str()
+    capped = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--maxprocesses", "1", "--mockserver-url", remote.url,
+        "--mockserver-admin-token", TOKEN,
+    )  # fmt: skip
+    capped.assert_outcomes(passed=1)

@@ -386,3 +386,14 @@ def test_approving_without_a_user_twice_meets_a_quorum_of_two(api):
     assert _decide(api, cr_id, "approve").json()["state"] == "pending"
     done = _decide(api, cr_id, "approve").json()
     assert done["state"] == "applied" and [a["created_by"]["id"] for a in done["approvals"]] == [3, 4]
+
+
+def test_checking_a_state_document_records_no_expiry_by_the_real_clock(api):
+    """A reload (a fixture, a state file, PUT /__admin/state) checks every change request against an
+    instant, but only the mock clock decides that one expired."""
+    api.post("/__admin/clock/freeze", json_body={"at": "2020-01-01T00:00:00Z"})  # long before today
+    cr_id = _gated_launch(api, expires_after_days=1)
+    doc = api.get("/__admin/state").json()
+    assert api.put("/__admin/state", json_body=doc).status_code == 200
+    assert api.get(f"/__admin/posthog/change-requests/{cr_id}").json()["state"] == "pending"
+    assert api.get("/__admin/state").json()["data"]["posthog"]["change_requests"][cr_id]["state"] == "pending"
