@@ -231,6 +231,7 @@ def test_a_gate_on_an_experiment_action_holds_the_flag_and_a_post_names_no_resou
     body = gated.json()
     assert body["resource_type"] == "feature_flag" and body["resource_id"] is None
     cr = body["change_request"]
+    assert cr["intent"]["http_method"] == "POST"
     assert (cr["can_approve"], cr["can_cancel"], cr["is_requester"], cr["validated_at"]) == (False, False, False, None)
     held = api.post(f"{P}/experiments/{second['id']}/launch/")
     assert held.status_code == 409 and held.json()["code"] == "change_request_pending"

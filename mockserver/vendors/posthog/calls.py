@@ -34,6 +34,7 @@ def gate(call: Call) -> approvals.Gate:
         "path": call.request.path,
         "query_string": call.request.query_string.decode("latin-1"),
         "body": call.body if call.valid.has_body else None,
+        "http_method": call.request.method,  # PostHog records it in every intent
     }
     return approvals.Gate(call.state, team(call), user(call), call.now, intent, call.approved)
 
