@@ -192,8 +192,7 @@ def serve(settings: Settings) -> int:
             cleanup_interval=max(1, min(30, settings.channel_timeout // 2)),
         )
     except OSError as exc:
-        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
-        print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {reason}", file=sys.stderr)
+        print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
         return 2
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -235,11 +234,11 @@ def _check_port(settings: Settings) -> None:
 
 def _said(exc: BaseException, settings: Settings) -> str:
     """One line for a failed start."""
-    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
-        return f"cannot listen on {settings.host}:{settings.port}: the port is in use"
     if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"{exc.strerror}{where}"
+        if exc.filename:  # a file: the state file, a TLS file
+            return f"{exc.strerror} ({exc.filename})"
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        return f"cannot listen on {settings.host}:{settings.port}: {reason}"
     if type(exc).__module__ == "sqlite3":
         return f"state file {settings.state_file} cannot be used: {exc}"
     return str(exc)

@@ -196,8 +196,12 @@ def _check_workers(config: pytest.Config) -> None:
     most = getattr(config.option, "maxprocesses", None)
     if isinstance(workers, int) and isinstance(most, int) and most > 0:
         workers = min(workers, most)  # xdist starts no more than --maxprocesses
-    urls = _server_urls(given)
-    if isinstance(workers, int) and workers > len(urls):
+    if isinstance(workers, int):
+        _enough_servers(workers, _server_urls(given))
+
+
+def _enough_servers(workers: int, urls: list[str]) -> None:
+    if workers > len(urls):
         raise pytest.UsageError(
             f"--mockserver-url: {workers} xdist workers would share {len(urls)} server(s), and each test resets the "
             "whole server; give one URL per worker (comma-separated), or run without -n"
@@ -213,11 +217,7 @@ def _remote_url(config: pytest.Config, given: str | None) -> str | None:
     if worker is None:
         return urls[0]
     index, count = int(worker["workerid"].removeprefix("gw")), int(worker["workercount"])
-    if len(urls) < count:  # -n auto: the count was only known now
-        raise pytest.UsageError(
-            f"--mockserver-url: {count} xdist workers would share {len(urls)} server(s), and each test resets the "
-            "whole server; give one URL per worker (comma-separated), or run without -n"
-        )
+    _enough_servers(count, urls)  # -n auto: the count was only known now
     return urls[index]
 
 
@@ -286,6 +286,7 @@ class _Backends:
         self._remote: Client | None = None
         self._session_route: Any = None
         self.errors_seen: dict[int, int] = {}
+        self.configured_seed = _configured_seed(config)  # read once: seed_for runs for every test
         self.remote_seed = settings.seed  # a server elsewhere resets to its own seed, unless one is configured
         self.remote_own_seed = settings.seed
 
@@ -341,7 +342,7 @@ class _Backends:
             self.errors_seen[id(client)] = count
             if self.config.getoption("--mockserver-coverage"):
                 client.clear_coverage()  # the report covers this session's calls, not the server's earlier ones
-            configured = _configured_seed(self.config)
+            configured = self.configured_seed
             self.remote_seed = health["seed"] if configured is None else configured
             self.remote_own_seed = health["seed"]  # given back when the session ends
             self._remote = client
@@ -373,8 +374,7 @@ class _Backends:
         ``mockserver_settings``, whose seed is the default's otherwise."""
         if client is self._remote:
             return self.remote_seed
-        configured = _configured_seed(self.config)
-        return self.settings.seed if configured is None else configured
+        return self.settings.seed if self.configured_seed is None else self.configured_seed
 
     def coverage_reports(self) -> list[dict[str, Any]]:
         """The coverage of every server this session started or used (the live server's app and the

@@ -36,12 +36,6 @@ def add_policy(call: Call) -> Reply:
         raise Problem("bad_request", "users must be a list of user ids", attr="users")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Problem("bad_request", "roles must be a list of strings", attr="roles")
-    self_approve = body.get("allow_self_approve", False)
-    expires_after_days = body.get("expires_after_days", 14)
-    if type(self_approve) is not bool:
-        raise Problem("bad_request", "allow_self_approve must be true or false", attr="allow_self_approve")
-    if type(expires_after_days) is not int or not 1 <= expires_after_days <= 365:
-        raise Problem("bad_request", "expires_after_days must be an integer from 1 to 365", attr="expires_after_days")
     if any(
         p["project_id"] == project_id and p["action_key"] == action_key
         for p in call.state["approval_policies"].values()
@@ -55,8 +49,18 @@ def add_policy(call: Call) -> Reply:
         raise Problem("bad_request", f"project {project_id!r} does not exist", attr="project_id")
     if len(call.state["approval_policies"]) >= MAX_POLICIES:
         raise Problem("bad_request", f"at most {MAX_POLICIES} approval policies can be set", attr="action_key")
-    policy = approvals.add_policy(call.state, int(project_id), action_key, quorum, users, roles, call.now)
-    policy.update(allow_self_approve=self_approve, expires_after_days=expires_after_days)
+    # allow_self_approve and expires_after_days: typed and bounded by the spec, checked before this runs.
+    policy = approvals.add_policy(
+        call.state,
+        int(project_id),
+        action_key,
+        quorum,
+        users,
+        roles,
+        call.now,
+        allow_self_approve=body.get("allow_self_approve", False),
+        expires_after_days=body.get("expires_after_days", 14),
+    )
     return Reply(201, policy)
 
 

@@ -32,7 +32,16 @@ OPEN_STATES = ("pending", "approved")
 
 
 def add_policy(
-    state: dict[str, Any], project_id: int, action_key: str, quorum: int, users: list[int], roles: list[str], now
+    state: dict[str, Any],
+    project_id: int,
+    action_key: str,
+    quorum: int,
+    users: list[int],
+    roles: list[str],
+    now,
+    *,
+    allow_self_approve: bool = False,
+    expires_after_days: int = 14,
 ) -> dict[str, Any]:
     pid = next_id(state, "approval_policy")
     policy = {
@@ -43,8 +52,8 @@ def add_policy(
         "users": users,
         "roles": roles,
         "enabled": True,
-        "allow_self_approve": False,
-        "expires_after_days": 14,
+        "allow_self_approve": allow_self_approve,
+        "expires_after_days": expires_after_days,
         "created_at": iso(now),
     }
     state["approval_policies"][str(pid)] = policy
@@ -206,9 +215,8 @@ def expire(cr: dict[str, Any], now: datetime) -> None:
 def approver(state: dict[str, Any], cr: dict[str, Any], given: int | None) -> int:
     """Who decides, by PostHog's CanApprove (403s): not the requester unless the policy allows it,
     and one of the users it names. Unnamed, the first of those who is not the requester and has not
-    voted. A policy
-    naming nobody lets any other user decide here (in PostHog nobody could approve it: a mock
-    convenience, said in the README)."""
+    voted. A policy naming nobody lets any other user decide here (in PostHog nobody could approve
+    it: a mock convenience, said in the README)."""
     snapshot, requester = cr["policy_snapshot"], cr["created_by_id"]
     self_approve = snapshot.get("allow_self_approve", False)
     named = [u for u in snapshot["users"] if u != requester or self_approve]
@@ -237,13 +245,12 @@ def change_request_json(
         expire(cr, now)  # seen expired is expired for good: a clock moved back later does not revive it
     out = {k: copy.deepcopy(v) for k, v in cr.items() if k not in ("team_id", "created_by_id", "applied_by_id")}
     out.setdefault("resource_id", None)  # absent in a document: none, as PostHog records for a POST
-    out["state"] = cr["state"]
     out["created_by"] = serializers.user(state, cr["created_by_id"])
     out["applied_by"] = serializers.user(state, cr.get("applied_by_id")) if cr.get("applied_by_id") else None
     out["approvals"] = [dict(a, created_by=serializers.user(state, a["created_by_id"])) for a in cr["approvals"]]
     for approval in out["approvals"]:
         approval.pop("created_by_id", None)
-    pending = out["state"] == "pending" and viewer is not None
+    pending = cr["state"] == "pending" and viewer is not None
     out.update(can_approve=pending, can_cancel=pending, is_requester=viewer is not None, user_decision=None)
     return out
 
