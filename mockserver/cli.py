@@ -151,13 +151,11 @@ def serve(settings: Settings) -> int:
 
     from mockserver.app import create_app
     from mockserver.core.documents import SnapshotError
-    from mockserver.core.persistence import StateFile
     from mockserver.tls import files_for, serve_https
 
     try:
         _check_port(settings)  # before the state file is opened (or converted): a failed start changes nothing
-        lock = StateFile(settings.state_file).hold() if settings.state_file else None  # noqa: F841 (held until exit)
-        app = create_app(settings)
+        app = create_app(settings)  # holds the state file (if any) until exit: one server per file
         tls_files = files_for(settings)  # made or checked before the first client comes
     except (SnapshotError, OSError, ValueError, RegistryError, sqlite3.Error) as exc:
         print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)

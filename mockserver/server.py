@@ -9,7 +9,6 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
-from mockserver.core.persistence import StateFile
 from mockserver.core.settings import Settings, build
 from mockserver.tls import files_for, server_context
 
@@ -42,13 +41,8 @@ class MockServer:
         except TypeError as exc:
             raise TypeError(f"MockServer() got an {exc}") from None
         self.settings = base
-        # One state file, one server: held from before it is read until stop() (or this object goes).
-        self._state_lock = StateFile(base.state_file).hold() if base.state_file else None
-        try:
-            self.app = create_app(base)
-        except BaseException:
-            self._release()
-            raise
+        # One state file, one server: the app holds it from before it is read until stop().
+        self.app = create_app(base)
         self.tls = files_for(base)  # HTTPS when the settings ask for it (tls, or tls_cert and tls_key)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -69,8 +63,8 @@ class MockServer:
 
     def start(self) -> MockServer:
         if self._server is None:
-            if self._state_lock is None and self.settings.state_file:  # started again after stop()
-                self._state_lock = StateFile(self.settings.state_file).hold()
+            if self.runtime.state_file is not None:  # started again after stop(): hold it again
+                self.runtime.state_file.acquire()
             context = None
             if self.tls is not None:
                 context = server_context(self.tls.cert, self.tls.key)
@@ -100,15 +94,8 @@ class MockServer:
                 self._thread.join(timeout=5)
             self._server = None
             self._thread = None
-        state_file = self.runtime.state_file
-        if state_file is not None:
-            state_file.close()
-        self._release()
-
-    def _release(self) -> None:
-        if self._state_lock is not None:
-            self._state_lock.close()
-            self._state_lock = None
+        if self.runtime.state_file is not None:
+            self.runtime.state_file.close()  # folded whole and let go; a later write takes it again
 
     def __enter__(self) -> MockServer:
         return self.start()

@@ -192,7 +192,7 @@ def test_one_state_file_serves_one_server_and_a_clean_stop_leaves_it_whole(tmp_p
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, first)
         second = _serve("--port", str(free_port()), "--state-file", str(state))
-        assert second.returncode == 2 and "is in use by another mockserver process" in second.stderr
+        assert second.returncode == 2 and "in use by another mockserver (one state file, one server)" in second.stderr
         created = requests.post(
             f"{url}/api/projects/1/experiments/",
             json={"name": "Kept", "feature_flag_key": "kept"},

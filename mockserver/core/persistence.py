@@ -60,11 +60,13 @@ class StateFile:
         self.path = Path(os.path.realpath(path))
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._held: Any = None  # the open lock file while this object holds the state file
 
     # -- opening ----------------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
+            self.acquire()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
@@ -74,31 +76,43 @@ class StateFile:
         return self._db
 
     def close(self) -> None:
-        """Fold the write-ahead log into the database file and close it: after a clean stop the file
-        alone holds the state (a copy of it is a backup). A later write opens it again."""
+        """Fold the write-ahead log into the database file, close it and let the file go: after a
+        clean stop the file alone holds the state (a copy of it is a backup). A later write opens it
+        again, taking the lock again (or failing as a second server would)."""
         with self._lock:
             if self._db is not None:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._db.close()
                 self._db = None
+            if self._held is not None:
+                self._held.close()
+                self._held = None
 
-    def hold(self) -> Any:
-        """An exclusive lock for this process's lifetime (released when the returned file is closed,
-        or the process ends): two servers writing one file would each lose the other's writes.
-        Raises OSError when another process holds it. Where flock is missing (Windows), no lock."""
+    def acquire(self) -> None:
+        """Hold the file for this object until ``close()``: two servers writing one file would each
+        lose the other's writes. Every way in (loading, the first write, a write after ``close()``)
+        takes it, so no server writes the file unlocked, however it was made.
+
+        The lock is an flock on ``PATH.lock``, which the system lets go when the process ends.
+        Raises OSError when another process (or another server in this one) holds it. Where flock
+        is missing (Windows), nothing is locked."""
+        if self._held is not None:
+            return
         try:
             import fcntl
         except ImportError:
-            return None
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)  # as opening the database would
         handle = open(f"{self.path}.lock", "a+")  # noqa: SIM115 (kept open: the lock lives with it)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise OSError(f"state file {self.path} is in use by another mockserver process") from None
-        return handle
+            raise OSError(
+                f"state file {self.path} is in use by another mockserver (one state file, one server)"
+            ) from None
+        self._held = handle
 
     def _remove_stale_temporaries(self) -> None:
         """Temporary files an earlier JSON writer left behind when it was killed mid-write."""
@@ -110,6 +124,7 @@ class StateFile:
 
     def load(self, runtime: Runtime) -> bool:
         """Install what the file holds; False when there is no file yet (it is then written whole)."""
+        self.acquire()  # before anything is read: another server may be writing it
         self._remove_stale_temporaries()
         if not self.path.is_file() or self.path.stat().st_size == 0:
             self.save_all(runtime)

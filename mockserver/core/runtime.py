@@ -63,7 +63,11 @@ class Runtime:
             self.start_fixture = doc
             self.store.baseline = lambda seed: documents.build(self, doc, seed)
         if self.state_file is not None:
-            self.state_file.load(self)
+            try:
+                self.state_file.load(self)  # holds the file from here until it is closed
+            except BaseException:
+                self.state_file.close()  # a start that fails lets the file go at once
+                raise
 
     def vendor(self, name: str) -> Vendor:
         for vendor in self.vendors:

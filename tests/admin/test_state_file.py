@@ -19,6 +19,12 @@ def client_for(path, **settings) -> FlaskClient:
     return FlaskClient(create_app(make_settings(state_file=str(path), **settings)), PH_KEY)
 
 
+def stopped(client: FlaskClient) -> FlaskClient:
+    """The server stops (its state file is folded and let go), so another may take the file."""
+    client.app.extensions["mockserver"].state_file.close()
+    return client
+
+
 def rows(path) -> dict[tuple[str, str, str], object]:
     with sqlite3.connect(path) as db:
         return {(p, t, k): json.loads(v) for p, t, k, v in db.execute("SELECT part, tbl, key, value FROM rows")}
@@ -59,15 +65,18 @@ def test_a_restart_loads_the_last_write(tmp_path):
         "/api/projects/1/experiments/", json_body={"name": "Survivor", "feature_flag_key": "sv"}
     ).json()["id"]
     client.post(f"/api/projects/1/experiments/{exp_id}/launch/")
+    stopped(client)
     restarted = client_for(path)
     got = restarted.get(f"/api/projects/1/experiments/{exp_id}/")
     assert got.status_code == 200 and got.json()["name"] == "Survivor" and got.json()["status"] == "running"
     assert restarted.get("/__admin/state").json()["data"] == client.get("/__admin/state").json()["data"]
     # the state file wins over --fixture at start; reset still goes back to the fixture
+    stopped(restarted)
     with_fixture = client_for(path, fixture="empty")
     assert with_fixture.get(f"/api/projects/1/experiments/{exp_id}/").status_code == 200
     with_fixture.post("/__admin/reset")
     assert with_fixture.get("/api/projects/1/experiments/").json()["count"] == 0
+    stopped(with_fixture)
     assert client_for(path).get("/api/projects/1/experiments/").json()["count"] == 0
 
 
@@ -126,6 +135,7 @@ def test_a_json_state_file_is_converted_once(tmp_path):
     source = client_for(tmp_path / "seed.db")
     source.post("/api/projects/1/experiments/", json_body={"name": "From JSON", "feature_flag_key": "from-json"})
     exported = source.get("/__admin/state").json()
+    stopped(source)
     path = tmp_path / "mock.json"
     path.write_text(json.dumps(exported))
     client = client_for(path)
@@ -133,7 +143,47 @@ def test_a_json_state_file_is_converted_once(tmp_path):
     assert json.loads((tmp_path / "mock.json.json-backup").read_text()) == exported
     names = [e["name"] for e in client.get("/api/projects/1/experiments/?limit=100").json()["results"]]
     assert "From JSON" in names
+    stopped(client)
     assert client_for(path).get("/__admin/state").json()["data"] == exported["data"]
+
+
+def test_one_state_file_is_held_by_one_app_however_it_was_made(tmp_path):
+    path = tmp_path / "mock.db"
+    first = client_for(path)
+    with pytest.raises(OSError, match="in use by another mockserver"):
+        create_app(make_settings(state_file=str(path)))  # no serve, no MockServer: still refused
+    stopped(first)
+    second = client_for(path)  # let go by the stop
+    assert second.post("/api/projects/1/experiments/", json_body=NEW).status_code == 201
+    # the stopped app's write after another took the file: refused (503), nothing changed in memory
+    before = first.get("/api/projects/1/experiments/").json()["count"]
+    late = first.post(
+        "/api/projects/1/experiments/", json_body={"name": "Late", "feature_flag_key": "late"}, check_spec=False
+    )
+    assert late.status_code == 503 and "in use by another mockserver" in late.json()["detail"]
+    assert first.get("/api/projects/1/experiments/").json()["count"] == before
+    first.app.extensions["mockserver"].server_errors.clear()  # reported, as a failed save is
+    stopped(second)
+    # once nobody holds it, the stopped app's next write takes the file again and is saved
+    assert (
+        first.post("/api/projects/1/experiments/", json_body={"name": "Later", "feature_flag_key": "later"}).status_code
+        == 201
+    )
+    with pytest.raises(OSError, match="in use by another mockserver"):
+        create_app(make_settings(state_file=str(path)))
+    stopped(first)
+    assert [
+        v["name"] for (_p, t, _k), v in rows(path).items() if t == "experiments" and v["name"] in ("Late", "Later")
+    ] == ["Later"]
+
+
+def test_a_failed_start_lets_the_file_go(tmp_path):
+    path = tmp_path / "mock.db"
+    path.write_bytes(persistence.SQLITE_MAGIC + b"torn")
+    with pytest.raises(Exception):  # noqa: B017 (whatever sqlite says of a torn file)
+        create_app(make_settings(state_file=str(path)))
+    path.unlink()
+    assert client_for(path).get("/__admin/health").status_code == 200
 
 
 def test_a_corrupt_state_file_is_refused_with_its_name(tmp_path):
@@ -159,6 +209,7 @@ def test_a_restart_resumes_the_seed_and_an_advanced_running_clock(tmp_path):
     assert client.post("/__admin/clock/advance", json_body={"duration": "P14D"}).status_code == 200
     seven = client.get("/__admin/state").json()["data"]
 
+    stopped(client)
     restarted = client_for(path, now=None)
     assert restarted.get("/__admin/health").json()["seed"] == 7
     now = parse_instant(restarted.get("/__admin/clock").json()["now"])
