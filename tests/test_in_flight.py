@@ -39,7 +39,7 @@ def test_settle_hurries_and_waits_only_for_requests_already_in_progress():
     worker.start()
     started = time.monotonic()
     assert flight.settle(timeout=5) is True
-    assert time.monotonic() - started < 1 and finished and finished[0] < 1
+    assert time.monotonic() - started < 3 and finished and finished[0] < 3  # not the 5 s delay
     worker.join()
     newer, newer_hurry = flight.enter()
     assert not newer_hurry.is_set()  # a request that arrives after a settle is not hurried by it
@@ -51,36 +51,45 @@ def test_settle_hurries_and_waits_only_for_requests_already_in_progress():
 
 @pytest.mark.parametrize("delay", ["fault", "latency"])
 def test_a_timed_out_request_over_http_never_writes_into_the_next_world(delay):
-    settings = make_settings(latency=(400, 400)) if delay == "latency" else make_settings()
+    # A delay far longer than any hiccup of a loaded machine: "cut short" and "waited out" cannot meet.
+    settings = make_settings(latency=(20_000, 20_000)) if delay == "latency" else make_settings()
     with MockServer(settings) as server:
         control = Client(server.url)
         if delay == "fault":
-            control.add_fault(operation_id="experiments_create", latency_ms=400)
+            control.add_fault(operation_id="experiments_create", latency_ms=20_000)
         before = len(control.state()["posthog"]["experiments"])
         with pytest.raises(requests.ReadTimeout):
             requests.post(
                 server.url + CREATE, headers=PH, json={"name": "Late", "feature_flag_key": "late"}, timeout=0.05
             )
+        deadline = time.monotonic() + 15  # the client gave up; wait for the request to be in the server
+        while not len(server.runtime.in_flight) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(server.runtime.in_flight) == 1
         started = time.monotonic()
         control.reset()
-        assert time.monotonic() - started < 0.35  # the delay was cut short, not waited out
-        time.sleep(0.6)  # past the delay: nothing more arrives
+        assert time.monotonic() - started < 10  # the delay was cut short, not waited out
+        assert len(server.runtime.in_flight) == 0  # and the request is over: nothing more arrives
         state = control.state()["posthog"]["experiments"]
         assert len(state) == before and all(e.get("name") != "Late" for e in state.values())
         assert control.requests.all() == []
 
 
 class _SlowUpstream(BaseHTTPRequestHandler):
-    """An upstream that answers a list after 1.5 s."""
+    """An upstream that answers a list when the test lets it (``release``), then says so (``answered``)."""
+
+    release = threading.Event()
+    answered = threading.Event()
 
     def do_GET(self) -> None:
-        time.sleep(1.5)
+        self.release.wait(30)
         body = b'{"count": 0, "next": null, "previous": null, "results": []}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+        self.answered.set()
 
     def log_message(self, *args: object) -> None:
         pass
@@ -96,12 +105,16 @@ def test_a_request_forwarded_upstream_is_not_waited_for_and_not_journaled_after_
         target = f"posthog=http://127.0.0.1:{upstream.server_address[1]}"
         with MockServer(make_settings(upstream=target)) as server:
             control = Client(server.url)
+            _SlowUpstream.release.clear()
+            _SlowUpstream.answered.clear()
             with pytest.raises(requests.ReadTimeout):
                 requests.get(server.url + CREATE, headers=PH, timeout=0.2)
-            started = time.monotonic()
+            # held upstream, yet not among the requests a reset waits for
+            assert len(server.runtime.in_flight) == 0
             control.reset()
-            assert time.monotonic() - started < 0.5
-            time.sleep(1.6)  # the upstream has answered by now
+            _SlowUpstream.release.set()
+            assert _SlowUpstream.answered.wait(10)
+            time.sleep(0.3)  # the mock has the answer: give it time to (wrongly) journal it
             assert control.requests.all() == []
             listed = requests.get(server.url + CREATE, headers=PH, timeout=5)  # a request after the reset is journaled
             assert listed.status_code == 200
@@ -121,8 +134,10 @@ def test_a_reset_made_while_the_store_is_held_does_not_wait_for_what_needs_the_s
         started = time.monotonic()
         with store.transaction():
             control.reset()
-        assert time.monotonic() - started < 1
-        time.sleep(0.4)
+        assert time.monotonic() - started < 2  # waiting would have taken the settle timeout (3 s)
+        deadline = time.monotonic() + 10
+        while len(app.extensions["mockserver"].in_flight) and time.monotonic() < deadline:
+            time.sleep(0.01)
     assert len(app.extensions["mockserver"].in_flight) == 0
 
 

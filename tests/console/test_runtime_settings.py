@@ -68,15 +68,15 @@ def test_changes_apply_to_the_next_request_until_a_reset():
     with MockServer(make_settings()) as server:
         keyless = HttpClient(server.url, {})
         assert keyless.get("/api/projects/1/experiments/?limit=1").status_code == 401
-        keyless.patch("/__admin/settings", json_body={"no_auth": True, "latency_ms": 150})
+        keyless.patch("/__admin/settings", json_body={"no_auth": True, "latency_ms": 1000})
         started = time.perf_counter()
         assert keyless.get("/api/projects/1/experiments/?limit=1").status_code == 200
-        assert time.perf_counter() - started >= 0.15
+        assert time.perf_counter() - started >= 1.0
         started = time.perf_counter()
         assert keyless.get("/__admin/health").status_code == 200
-        assert time.perf_counter() - started < 0.15  # the control API is never delayed
+        assert time.perf_counter() - started < 0.8  # the control API is never delayed
         keyless.post("/__admin/reset")  # back to the start-up settings, like the rest of the server
         assert keyless.get("/__admin/settings").json() == {"latency_ms": None, "no_auth": False, "strict_auth": False}
         started = time.perf_counter()
         assert keyless.get("/api/projects/1/experiments/?limit=1").status_code == 401
-        assert time.perf_counter() - started < 0.15
+        assert time.perf_counter() - started < 0.8
