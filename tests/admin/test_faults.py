@@ -107,7 +107,7 @@ def test_latency_range_is_within_bounds(make_client):
     for _ in range(3):
         started = time.perf_counter()
         client.get(EXP)
-        assert 0.03 <= time.perf_counter() - started < 0.5
+        assert 0.03 <= time.perf_counter() - started < 2  # the floor is exact; a loaded machine stretches the top
 
 
 def test_probability_is_seeded_so_a_flaky_run_replays(make_client):

@@ -73,13 +73,13 @@ def test_cors_can_be_switched_off(make_client):
 
 
 def test_latency_delays_vendor_responses_only(make_client):
-    client = make_client(latency=(80, 120))
+    client = make_client(latency=(1000, 1000))  # long enough that no hiccup passes for it
     started = time.perf_counter()
     assert client.get("/api/projects/1/experiments/4/").status_code == 200
-    assert 0.08 <= time.perf_counter() - started < 1
+    assert 1.0 <= time.perf_counter() - started < 5
     started = time.perf_counter()
     client.get("/__admin/health")
-    assert time.perf_counter() - started < 0.08
+    assert time.perf_counter() - started < 0.8
 
 
 def test_no_auth_lets_credential_less_requests_through_as_full_access(make_client):
