@@ -427,17 +427,24 @@ def _encode(value: Any) -> bytes:
     try:
         import orjson
 
-        return orjson.dumps(value)
+        encoded = orjson.dumps(value)
     except (ImportError, TypeError):
         pass
+    else:
+        # orjson writes NaN and infinities as null, which would change a value's meaning (a NaN
+        # probability read as "always"); only a body with a null can hold one, so only it is searched.
+        if b"null" not in encoded or _unencodable(value) is None:
+            return encoded
     try:
-        return json.dumps(value).encode("utf-8")
+        return json.dumps(value, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
-        raise UsageError(_unencodable(value) or "body", f"not JSON data ({exc})") from None
+        said = "NaN and infinities are not JSON numbers" if isinstance(exc, ValueError) else str(exc)
+        raise UsageError(_unencodable(value) or "body", f"not JSON data ({said})") from None
 
 
 def _unencodable(value: Any, at: str = "") -> str | None:
-    """Where in ``value`` the first value JSON cannot hold sits (``status``, ``body.items[2]``)."""
+    """Where in ``value`` the first value JSON cannot hold sits (``status``, ``body.items[2]``):
+    anything but dicts, lists, strings, numbers and None, or a float that is NaN or infinite."""
     if isinstance(value, Mapping):
         for key, item in value.items():
             found = _unencodable(item, f"{at}.{key}" if at else str(key))
@@ -450,9 +457,11 @@ def _unencodable(value: Any, at: str = "") -> str | None:
             if found is not None:
                 return found
         return None
-    if value is None or isinstance(value, str | int | float):
+    if isinstance(value, float):
+        return None if math.isfinite(value) else at or "body"
+    if value is None or isinstance(value, str | int):
         return None
-    return at or None
+    return at or "body"
 
 
 def _query_value(value: Any) -> str:

@@ -321,6 +321,11 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
         (lambda: mock.advance_time("1h", minutes=30), "delta"),
         (lambda: mock.advance_time(days=10**9), "days"),
         (lambda: mock.advance_time(float("nan")), "delta"),
+        # JSON has no NaN: sent as null it would change meaning (a NaN probability read as "always")
+        (lambda: mock.add_fault(operation_id="experiments_list", status=500, probability=float("nan")), "probability"),
+        (lambda: mock.update_settings(latency_ms=float("nan")), "latency_ms"),
+        (lambda: mock.launchdarkly.rate_limit(5, window_seconds=float("inf")), "window_seconds"),
+        (lambda: mock.add_fault(path="/x", status=500, body={"a": [None, float("-inf")]}), "body.a[1]"),
         (lambda: mock.requests.assert_called("GET", "experiments_list", body={}), "body"),
         (lambda: mock.requests.assert_not_called("GET", path="api/projects/1/experiments/"), "path"),
         (
