@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from mockserver.core.settings import Settings
 
 DEFAULT_SEED = 42
+MAX_SEED = 2**63 - 1  # what the control API's reset takes (mockserver.core.settings is imported late)
 MARKER_ARGS = ("fixture", "seed", "strict_requests")
 DEFAULT_COVERAGE_PATH = "mockserver-coverage.json"
 IN_PROCESS_URL = "http://mockserver.invalid"
@@ -125,15 +126,25 @@ def pytest_configure(config: pytest.Config) -> None:
         "and/or seed; strict_requests=False lets this test send requests the contract refuses (True: the reverse)",
     )
     config.stash[_COVERAGE] = []
+    _configured_seed(config)  # a seed the server would refuse is a usage error now, not one per test
+    _env_flag("MOCKSERVER_STRICT_REQUESTS")  # likewise a word that is neither on nor off
     _check_workers(config)
 
 
 def _configured_seed(config: pytest.Config) -> int | None:
     given = config.getoption("--mockserver-seed")
-    if given is not None:
-        return int(given)
-    ini = config.getini("mockserver_seed")
-    return int(ini) if ini not in (None, "") else None
+    name = "--mockserver-seed"
+    if given is None:
+        given, name = config.getini("mockserver_seed"), "ini mockserver_seed"
+        if given in (None, ""):
+            return None
+    try:
+        seed = int(str(given).strip())
+    except ValueError:
+        raise pytest.UsageError(f"{name}: expected an integer seed, got {given!r}") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise pytest.UsageError(f"{name}: a seed is between 0 and {MAX_SEED}, not {seed}")
+    return seed
 
 
 def _default_seed(config: pytest.Config) -> int:
@@ -144,8 +155,7 @@ def _default_seed(config: pytest.Config) -> int:
 def _backend(config: pytest.Config) -> tuple[str | None, bool]:
     """The server to use: a URL, or in process (else a local server). The command line beats the
     environment, which beats the ini file; one of them naming both is a contradiction."""
-    raw = os.environ.get("MOCKSERVER_IN_PROCESS", "").strip().lower()
-    env_flag = (raw in ("1", "true", "yes", "on")) if raw else None  # "0" decides too: a local server
+    env_flag = _env_flag("MOCKSERVER_IN_PROCESS")  # "0" decides too: a local server
     levels = (
         ("--mockserver-url", config.getoption("--mockserver-url"), "--mockserver-in-process",
          config.getoption("--mockserver-in-process")),
@@ -226,10 +236,23 @@ def _switch(config: pytest.Config, name: str) -> bool:
     given = config.getoption(f"--mockserver-{name.replace('_', '-')}")
     if given is not None:
         return bool(given)
-    env = os.environ.get(f"MOCKSERVER_{name.upper()}")
+    env = _env_flag(f"MOCKSERVER_{name.upper()}")
     if env is not None:
-        return env.strip().lower() in ("1", "true", "yes", "on")
+        return env
     return bool(config.getini(f"mockserver_{name}"))
+
+
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _env_flag(name: str) -> bool | None:
+    """An on/off environment variable; unset or empty is None, a word that is neither is refused."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw not in _ON + _OFF:
+        raise pytest.UsageError(f"{name}={os.environ[name]!r}: use one of {', '.join(_ON + _OFF)}")
+    return raw in _ON
 
 
 def _strict_requests(item: pytest.Item) -> bool:
@@ -242,11 +265,15 @@ def _marker_options(node: pytest.Item | pytest.FixtureRequest) -> dict[str, Any]
         node = node.node  # type: ignore[assignment]
     options: dict[str, Any] = {}
     for marker in reversed(list(node.iter_markers("mockserver"))):  # closest marker wins
+        where = node.nodeid
         if marker.args:
-            raise pytest.UsageError("@pytest.mark.mockserver takes keywords only: fixture=..., seed=...")
+            raise pytest.UsageError(f"{where}: @pytest.mark.mockserver takes keywords only: fixture=..., seed=...")
         unknown = set(marker.kwargs) - set(MARKER_ARGS)
         if unknown:
-            raise pytest.UsageError(f"@pytest.mark.mockserver got unknown option(s): {', '.join(sorted(unknown))}")
+            raise pytest.UsageError(
+                f"{where}: @pytest.mark.mockserver got unknown option(s): {', '.join(sorted(unknown))} "
+                f"(it takes {', '.join(MARKER_ARGS)})"
+            )
         _check_marker_values(node, marker.kwargs)
         options.update(marker.kwargs)
     return options
@@ -256,10 +283,12 @@ def _check_marker_values(node: Any, kwargs: dict[str, Any]) -> None:
     """A wrong type is the test's mistake: said with the test's name, not as a refusal of the server."""
     seed, fixture, strict = kwargs.get("seed"), kwargs.get("fixture"), kwargs.get("strict_requests")
     problem = None
-    if seed is not None and (type(seed) is not int or seed < 0):
-        problem = f"seed={seed!r}: a seed is a non-negative int"
+    if seed is not None and (type(seed) is not int or not 0 <= seed <= MAX_SEED):
+        problem = f"seed={seed!r}: a seed is an int between 0 and {MAX_SEED}"
     elif fixture is not None and not isinstance(fixture, str | os.PathLike | dict):
         problem = f"fixture={fixture!r}: a fixture is a name, a path or a state document (dict)"
+    elif isinstance(fixture, str) and not fixture.strip():
+        problem = "fixture='': name a fixture (or leave fixture out for the seeded world)"
     elif strict is not None and type(strict) is not bool:
         problem = f"strict_requests={strict!r}: True or False"
     if problem:

@@ -98,7 +98,11 @@ def test_bad_settings_exit_with_a_message():
 
 @pytest.mark.parametrize(
     ("variable", "raw", "words"),
-    [("MOCKSERVER_LOG_LEVEL", "bogus", "log level"), ("MOCKSERVER_STRICT_AUTH", "maybe", "MOCKSERVER_STRICT_AUTH")],
+    [
+        ("MOCKSERVER_LOG_LEVEL", "bogus", "log level"),
+        ("MOCKSERVER_STRICT_AUTH", "maybe", "MOCKSERVER_STRICT_AUTH"),
+        ("MOCKSERVER_SEED", "-1", "seed must be between 0 and 9223372036854775807"),
+    ],
 )
 def test_bad_variables_exit_with_a_one_line_message(variable, raw, words):
     env = {**os.environ, variable: raw}

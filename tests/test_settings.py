@@ -72,6 +72,8 @@ def test_settings_take_the_cli_strings_or_refuse_at_construction():
         ({"threads": "many"}, "threads: must be an integer"),
         ({"now": 5}, "now must be datetime"),
         ({"now": "tomorrow"}, "now"),
+        ({"seed": -1}, "seed must be between 0 and 9223372036854775807, not -1"),  # what a reset takes
+        ({"seed": "18446744073709551616"}, "seed must be between 0 and 9223372036854775807"),
     ):
         with pytest.raises(ValueError, match=words):
             Settings(**kwargs)

@@ -26,6 +26,7 @@ import orjson
 from mockserver.core.clock import Clock, check_range, iso, parse_instant
 from mockserver.core.contract import schema_message
 from mockserver.core.problems import Problem
+from mockserver.core.settings import MAX_SEED
 from mockserver.core.tracked import CLOCK_ROW, active
 from mockserver.core.verify import first_problem
 
@@ -84,7 +85,7 @@ def document_schema(runtime: Runtime) -> dict[str, Any]:
         "properties": {
             "format": {"const": FORMAT},
             "description": _STR,
-            "seed": _INT,
+            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
             "clock": {
                 "type": "object",
                 "additionalProperties": False,

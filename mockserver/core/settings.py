@@ -134,6 +134,8 @@ class Settings:
             )
         if self.log_format not in LOG_FORMATS:
             raise ValueError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
+        if not 0 <= self.seed <= MAX_SEED:  # what /__admin/reset takes: a start seed must be one too
+            raise ValueError(f"seed must be between 0 and {MAX_SEED}, not {self.seed}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, not {self.port}")
         for name in ("max_body_bytes", "max_state_bytes", "journal_size", "threads", "connection_limit"):
@@ -197,6 +199,7 @@ _TEXT = {
     "tls_key",
     "tls_dir",
 }
+MAX_SEED = 2**63 - 1  # seeds are 64-bit signed integers in every spec that takes one
 _INTS = {"port", "seed", "max_body_bytes", "max_state_bytes", "journal_size", "threads", "connection_limit"}
 _INTS |= {"channel_timeout"}
 _BOOLS = {"request_validation", "strict_auth", "no_auth", "cors_credentials", "admin_api", "upstream_fallback"}

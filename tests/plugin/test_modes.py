@@ -402,15 +402,47 @@ def test_last(mockserver):
 
 def test_marker_values_of_the_wrong_type_are_a_usage_error_naming_the_test(pytester: pytest.Pytester):
     for option, said in (
-        ('seed="7"', "seed='7': a seed is a non-negative int"),
-        ("seed=True", "seed=True: a seed is a non-negative int"),
+        ('seed="7"', "seed='7': a seed is an int between 0 and 9223372036854775807"),
+        ("seed=True", "seed=True: a seed is an int between 0 and 9223372036854775807"),
+        ("seed=-1", "seed=-1: a seed is an int between 0 and 9223372036854775807"),
+        ("seed=2**63", "seed=9223372036854775808: a seed is an int between 0 and 9223372036854775807"),
         ("fixture=3", "fixture=3: a fixture is a name, a path or a state document (dict)"),
+        ('fixture=""', "fixture='': name a fixture (or leave fixture out for the seeded world)"),
         ('strict_requests="no"', "strict_requests='no': True or False"),
     ):
         pytester.makepyfile(f"import pytest\n\n@pytest.mark.mockserver({option})\ndef test_x(mockserver):\n    pass\n")
         result = pytester.runpytest("-p", "no:cacheprovider")
         assert result.ret != 0
         assert f"test_x: @pytest.mark.mockserver({said})" in result.stdout.str() + result.stderr.str()
+
+
+def test_an_unknown_marker_option_is_a_usage_error_naming_the_test(pytester: pytest.Pytester):
+    pytester.makepyfile('import pytest\n\n@pytest.mark.mockserver(fixtur="empty")\ndef test_x(mockserver):\n    pass\n')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret != 0
+    said = "test_x: @pytest.mark.mockserver got unknown option(s): fixtur (it takes fixture, seed, strict_requests)"
+    assert said in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "env", "said"),
+    [
+        (["--mockserver-seed", "-1"], "", {}, "--mockserver-seed: a seed is between 0 and 9223372036854775807, not -1"),
+        ([], "mockserver_seed = abc", {}, "ini mockserver_seed: expected an integer seed, got 'abc'"),
+        ([], "mockserver_seed = 18446744073709551616", {}, "ini mockserver_seed: a seed is between 0 and"),
+        ([], "", {"MOCKSERVER_IN_PROCESS": "maybe"}, "MOCKSERVER_IN_PROCESS='maybe': use one of 1, true, yes, on"),
+        ([], "", {"MOCKSERVER_STRICT_REQUESTS": "sure"}, "MOCKSERVER_STRICT_REQUESTS='sure': use one of"),
+    ],
+)
+def test_a_bad_seed_or_switch_is_one_usage_error_before_any_test(pytester, monkeypatch, args, ini, env, said):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if ini:
+        pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile("def test_x(mockserver):\n    pass\n\ndef test_y(mockserver):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert said in result.stderr.str(), result.stderr.str()[-1000:]
 
 
 def test_a_marker_on_a_test_without_the_fixture_warns(pytester: pytest.Pytester):
