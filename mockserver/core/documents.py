@@ -240,9 +240,11 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
 
 
 def install(runtime: Runtime, doc: dict[str, Any], seed: int | None = None) -> None:
-    """Build then swap in; the clock follows the document's ``clock`` when it has one.
+    """Build then swap in; the clock follows the document's ``clock`` when it has one, and the
+    server's seed its ``seed``: the world in place is that seed's, so health, exports and later
+    resets say and use it (an export loaded back is the same document, as a state file resumes).
 
-    Inside a transaction the clock's move is undone with the rest when the request fails.
+    Inside a transaction the clock's move and the seed's are undone with the rest when the request fails.
     """
     data = build(runtime, doc, seed)
     with runtime.store.lock:
@@ -250,6 +252,11 @@ def install(runtime: Runtime, doc: dict[str, Any], seed: int | None = None) -> N
         tx = active()
         if tx is not None:
             tx.log(runtime.clock.restorer(), CLOCK_ROW)
+        if isinstance(doc.get("seed"), int):
+            if tx is not None:
+                old = runtime.store.seed
+                tx.log(lambda: setattr(runtime.store, "seed", old), None)
+            runtime.store.seed = doc["seed"]
         if "clock" in doc:
             frozen = doc["clock"].get("frozen_at")
             if frozen is None:

@@ -136,8 +136,6 @@ class StateFile:
             install(runtime, doc)
         except SnapshotError as exc:
             raise SnapshotError(exc.field, f"{exc.detail} (in state file {self.path})") from None
-        if isinstance(doc.get("seed"), int):
-            runtime.store.seed = doc["seed"]  # the file records the seed the server was on: resume it
         if head != SQLITE_MAGIC:
             self._convert(runtime)
         return True

@@ -250,6 +250,43 @@ def test_reset_returns_to_the_seed_and_can_switch_seed(make_client):
     assert bad.status_code == 400 and bad.json()["field"] == "seed"
 
 
+def test_a_document_s_seed_becomes_the_server_s_so_an_export_loads_back_as_itself(make_client):
+    client = make_client()
+    client.post("/__admin/reset", json_body={"seed": 7})
+    seven = client.get("/__admin/state").json()
+    client.post("/__admin/reset", json_body={"seed": 42})
+    loaded = client.put("/__admin/state", json_body=seven)
+    assert loaded.status_code == 200 and loaded.json()["seed"] == 7
+    assert client.get("/__admin/health").json()["seed"] == 7
+    assert client.get("/__admin/state").json() == seven  # the same document, seed included
+    client.post("/api/projects/1/experiments/", json_body={"name": "Gone", "feature_flag_key": "gone"})
+    client.post("/__admin/reset")  # later resets use it, as after a reset to seed 7
+    assert client.get("/__admin/state").json()["data"] == seven["data"]
+    # A document without a seed leaves the server's; one that is refused changes nothing.
+    client.post("/__admin/reset", json_body={"seed": 42})
+    assert client.put("/__admin/state", json_body={"format": FORMAT}).json()["seed"] == 42
+    bad = client.put("/__admin/state", json_body={"format": FORMAT, "seed": 7, "data": {"posthog": []}})
+    assert bad.status_code == 400 and client.get("/__admin/health").json()["seed"] == 42
+    negative = client.put("/__admin/state", json_body={"format": FORMAT, "seed": -1})
+    assert negative.status_code == 400 and negative.json()["field"] == "seed"
+
+
+def test_a_load_that_fails_after_installing_puts_the_seed_back(make_client, monkeypatch):
+    from mockserver.admin import state as admin_state
+
+    client = make_client()
+    seven = {"format": FORMAT, "seed": 7}
+
+    def failing_summary(call, doc, name=None):
+        raise RuntimeError("after the install")
+
+    monkeypatch.setattr(admin_state, "_summary", failing_summary)
+    assert client.put("/__admin/state", json_body=seven, check_spec=False).status_code == 500
+    client.app.extensions["mockserver"].server_errors.clear()
+    monkeypatch.undo()
+    assert client.get("/__admin/health").json()["seed"] == 42
+
+
 # ---------------------------------------------------------------------------------------------
 # fixtures/
 
