@@ -264,6 +264,16 @@ def explain(expect: Expect, entries: list[dict[str, Any]], found: int, wanted: s
     return "\n".join(lines)
 
 
+def _dropped_note(dropped: int, capacity: Any) -> str:
+    """What a full journal means for an assertion, and the way out."""
+    if not dropped:
+        return ""
+    return (
+        f"\nThe journal dropped {dropped} older request(s) since the last reset (it keeps {capacity}): raise "
+        "--journal-size, or clear it (requests.clear()) before the calls that are asserted on."
+    )
+
+
 class ContractRefused(AssertionError):
     """Requests the vendor's contract refuses were sent, whatever the code under test did with the 400."""
 
@@ -295,7 +305,11 @@ class RequestLog:
 
     def _entries(self, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         __tracebackhide__ = True
-        return self._client._call("GET", "/__admin/requests", params=dict(filters or {}))["requests"]
+        return self._listing(filters)["requests"]
+
+    def _listing(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        __tracebackhide__ = True
+        return self._client._call("GET", "/__admin/requests", params=dict(filters or {}))
 
     def all(
         self,
@@ -350,10 +364,18 @@ class RequestLog:
             if times < 0:
                 raise UsageError("times", f"cannot be negative: {times}")
         expect = Expect.of(method, path_or_operation_id, **criteria)
-        found = self._find(expect)
+        listing = self._listing(expect.server_filters())
+        found = [entry for entry in listing["requests"] if expect.matches(entry)]
+        dropped = listing.get("dropped") or 0
+        wanted = "at least once" if times is None else f"{times} time(s)"
         if (times is None and not found) or (times is not None and len(found) != times):
-            wanted = "at least once" if times is None else f"{times} time(s)"
-            raise AssertionError(explain(expect, self._entries(), len(found), wanted))
+            message = explain(expect, self._entries(), len(found), wanted)
+            raise AssertionError(message + _dropped_note(dropped, listing.get("capacity")))
+        if times is not None and dropped:  # the count (or the absence) cannot be told: calls may be lost
+            raise AssertionError(
+                f"cannot tell whether {expect.describe()} was called {wanted}: {len(found)} matching call(s) are "
+                "in the journal, but older requests are gone." + _dropped_note(dropped, listing.get("capacity"))
+            )
         return found
 
     def assert_called_once(

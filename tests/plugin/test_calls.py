@@ -141,6 +141,26 @@ def test_a_body_cut_in_the_journal_is_not_judged(mock):
     mock.requests.assert_not_called("POST", "experiments_create", status=400, json={"name": "Big"})  # decided
 
 
+def test_a_full_journal_cannot_prove_a_count_or_an_absence():
+    """Past --journal-size the oldest entries go: assert_not_called would pass for a call that was
+    made, and a count would come out low, so both say they cannot tell (and how to fix it)."""
+    mock = Client.in_process(create_app(make_settings(journal_size=3)))
+    for exp in range(1, 6):
+        assert mock.client.get(f"{P}/experiments/{exp}/", headers=PH).status_code == 200
+    with pytest.raises(AssertionError, match="cannot tell whether") as absent:
+        mock.requests.assert_not_called("GET", f"{P}/experiments/1/")
+    assert "dropped 2 older request(s)" in str(absent.value) and "--journal-size" in str(absent.value)
+    with pytest.raises(AssertionError, match="cannot tell whether"):
+        mock.requests.assert_called("GET", "experiments_retrieve", times=3)
+    with pytest.raises(AssertionError, match="dropped 2 older request") as missing:  # a failure says it too
+        mock.requests.assert_called("GET", f"{P}/experiments/1/")
+    assert "called 0 time(s)" in str(missing.value)
+    assert len(mock.requests.assert_called("GET", f"{P}/experiments/5/")) == 1  # at least once: still proven
+    mock.requests.clear()
+    mock.requests.assert_not_called("GET", "experiments_retrieve")  # nothing dropped since: decided
+    mock.close()
+
+
 def test_an_unknown_operation_id_is_refused_not_silently_unmatched(mock):
     with pytest.raises(MockServerError, match="no vendor operation is called 'experiments_lst'") as refused:
         mock.requests.assert_not_called("GET", "experiments_lst")
