@@ -152,6 +152,7 @@ def serve(settings: Settings) -> int:
     from mockserver.app import create_app
     from mockserver.core.documents import SnapshotError
     from mockserver.tls import files_for, serve_https
+    from mockserver.web import oversize
 
     try:
         _check_port(settings)  # before the state file is opened (or converted): a failed start changes nothing
@@ -192,6 +193,7 @@ def serve(settings: Settings) -> int:
     except OSError as exc:
         print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
         return 2
+    oversize.install(server)  # a body over the cap is refused unread, in the API's own JSON error
 
     def _stop(signum: int, _frame: Any) -> None:
         raise SystemExit(0)

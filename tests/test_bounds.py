@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from mockserver.core import journal as journal_module
 from mockserver.core.faults import MAX_RULES
 from mockserver.web import nearest
 from tests.conftest import PH_KEY, make_settings
-from tests.speccheck import FlaskClient
+from tests.speccheck import FlaskClient, HttpClient
 from tests.test_cli import free_port, wait_healthy
 
 
@@ -149,6 +150,34 @@ def test_a_body_over_the_cap_is_refused_before_it_is_read(served):
     started = time.monotonic()
     answer = _raw(port, head + b"{")  # 300 MiB announced, 1 byte sent: the answer comes at once
     assert answer.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 5
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"Content-Type: application/json" in head and b"Connection: close" in head
+    assert json.loads(body) == {
+        "type": "invalid_request",
+        "code": "request_too_large",
+        "detail": "Request body exceeds the limit of 2048 bytes.",
+        "attr": None,
+    }
+
+
+def test_a_body_refused_unread_gets_the_api_s_own_413(served):
+    """Past the largest cap (the state's) waitress refuses a body unread; the answer is still the
+    vendor's or the control API's JSON error, naming the cap of that route, and journaled."""
+    _port, url = served
+    vendor = HttpClient(url, {"Authorization": "Bearer phx_x"})
+    for size in (3000, 5000):  # refused by the app / unread by the server: one answer
+        refused = vendor.post("/api/projects/1/experiments/", data=b" " * size, content_type="application/json")
+        assert refused.status_code == 413
+        assert refused.json()["detail"] == "Request body exceeds the limit of 2048 bytes."
+    admin = HttpClient(url)
+    over = admin.put("/__admin/state", data=b" " * 5000, content_type="application/json")
+    assert over.status_code == 413 and over.json() == {
+        "error": "request_entity_too_large",
+        "detail": "Request body exceeds the limit of 4096 bytes.",  # the state's cap, not the vendors'
+        "field": None,
+    }
+    journaled = admin.get("/__admin/requests").json()["requests"]
+    assert [(e["operation_id"], e["status"]) for e in journaled] == [("experiments_create", 413)] * 2
 
 
 def test_dozens_of_slow_clients_do_not_stop_the_server(served):

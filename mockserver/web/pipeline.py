@@ -132,7 +132,8 @@ class Pipeline:
         except Problem as problem:
             response = self.problem_response(ctx, problem)
         except HTTPException as exc:  # raised by werkzeug while reading the request
-            response = self.problem_response(ctx, _http_problem(exc, self.runtime.settings.max_body_bytes))
+            cap = ctx.request.max_content_length or self.runtime.settings.max_body_bytes  # the route's own
+            response = self.problem_response(ctx, _http_problem(exc, cap))
         except Exception as exc:  # a bug in the mock: a 500 reported to the test, never a 4xx
             self.runtime.record_server_error(exc)
             log.exception("unhandled error in %s %s", ctx.request.method, ctx.request.path)
