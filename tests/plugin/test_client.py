@@ -183,6 +183,8 @@ def test_approvals_through_the_client_name_who_decides_and_expire_on_the_clock(m
     with pytest.raises(MockServerError, match="not in the approver set") as refused:
         mock.posthog.approve(change["id"], user_id=2)
     assert refused.value.status == 403
+    with pytest.raises(MockServerError, match="A reason is required for rejection"):  # None: left out
+        mock.posthog.reject(change["id"], user_id=3, reason=None)
     mock.advance_time(days=2)
     assert [cr["id"] for cr in mock.posthog.change_requests(state="expired")] == [change["id"]]
     with pytest.raises(MockServerError, match="Only pending change requests"):
@@ -194,6 +196,8 @@ def test_launchdarkly_helpers(mock):
     assert mock.rate_limits() == [rule]
     per_route = mock.launchdarkly.rate_limit(5, scope="route", route="getExperiments")
     assert (per_route["scope"], per_route["route"]) == ("route", "getExperiments")
+    implied = mock.launchdarkly.rate_limit(7, route="getExperiments")  # a route alone means scope="route"
+    assert (implied["scope"], implied["route"]) == ("route", "getExperiments")
     assert mock.launchdarkly.rate_limit(50, scope="global")["scope"] == "global"
     mock.launchdarkly.clear_rate_limits()
     assert mock.launchdarkly.rate_limits() == []

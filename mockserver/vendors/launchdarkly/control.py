@@ -36,7 +36,10 @@ class LaunchDarklyControl:
     ) -> dict[str, Any]:
         """Answer 429 past ``limit`` requests per ``window_seconds``. ``scope`` says what one budget
         counts: ``token`` (the default: each access token, or only ``token``), ``global`` (the whole
-        account), ``route`` (each operation, or only the operationId ``route``) or ``ip``."""
+        account), ``route`` (each operation, or only the operationId ``route``; a ``route`` alone
+        implies it) or ``ip``."""
+        if route is not None and scope is None:
+            scope = "route"
         body: dict[str, Any] = {"limit": limit, "window_seconds": window_seconds}
         for name, value in (("token", token), ("scope", scope), ("route", route)):
             if value is not None:

@@ -89,10 +89,13 @@ class PostHogControl:
         path = f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}/approve"
         return self._client._call("POST", path, {} if user_id is None else {"user_id": user_id})
 
-    def reject(self, change_request_id: str, user_id: int | None = None, reason: str = "Rejected") -> dict[str, Any]:
-        """Reject as ``user_id`` (chosen as for ``approve``); PostHog requires a reason."""
+    def reject(
+        self, change_request_id: str, user_id: int | None = None, reason: str | None = "Rejected"
+    ) -> dict[str, Any]:
+        """Reject as ``user_id`` (chosen as for ``approve``); PostHog requires a reason (``None``
+        leaves it out, to see PostHog's refusal)."""
         path = f"/__admin/posthog/change-requests/{path_segment('id', change_request_id)}/reject"
-        body: dict[str, Any] = {"reason": reason} if user_id is None else {"user_id": user_id, "reason": reason}
+        body = {key: value for key, value in (("user_id", user_id), ("reason", reason)) if value is not None}
         return self._client._call("POST", path, body)
 
     def cancel(self, change_request_id: str, reason: str | None = None) -> dict[str, Any]:
