@@ -20,11 +20,11 @@ def _undoable(call: Call) -> None:
 def add_fault(call: Call) -> Reply:
     _undoable(call)
     body = call.body
-    if body.get("operation_id") is not None:
-        check_operation_id(call.runtime, body["operation_id"])
     method = body.get("method")
     if isinstance(method, str) and method.upper() not in HTTP_METHODS:
         raise Problem("bad_request", f"method must be one of {', '.join(HTTP_METHODS)}", attr="method")
+    if body.get("operation_id") is not None:
+        check_operation_id(call.runtime, body["operation_id"], method if isinstance(method, str) else None)
     try:
         rule = call.runtime.faults.add(body)
     except FaultError as exc:

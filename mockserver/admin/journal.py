@@ -13,7 +13,7 @@ def list_requests(call: Call) -> Reply:
     query = call.query
     wanted = query.get("operation_id")
     if wanted:
-        check_operation_id(call.runtime, wanted)
+        check_operation_id(call.runtime, wanted, query.get("method"))
     entries = journal.entries(
         method=query.get("method"),
         path=query.get("path"),

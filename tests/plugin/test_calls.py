@@ -167,6 +167,18 @@ def test_an_unknown_operation_id_is_refused_not_silently_unmatched(mock):
     assert refused.value.field == "operation_id"
 
 
+def test_a_method_the_operation_is_not_served_by_is_refused_not_silently_unmatched(mock):
+    for method in ("POST", "FETCH"):
+        with pytest.raises(MockServerError, match=f"a {method} request never matches it") as refused:
+            mock.requests.assert_not_called(method, "experiments_list")
+        assert refused.value.field == "method" and "experiments_list is GET /api/" in str(refused.value)
+    with pytest.raises(MockServerError, match="a POST request never matches it") as fault:
+        mock.add_fault(method="POST", operation_id="experiments_list", status=500)
+    assert fault.value.field == "method" and mock.faults() == []
+    mock.requests.assert_not_called("HEAD", "experiments_list")  # a GET route answers HEAD too
+    mock.requests.assert_not_called("get", "experiments_list")
+
+
 def test_a_failure_lists_the_near_misses_first(mock):
     c = mock.client
     c.post(f"{P}/experiments/", headers=PH, json={"name": "Other", "feature_flag_key": "other"})
