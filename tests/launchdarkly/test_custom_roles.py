@@ -42,12 +42,17 @@ def test_sdk_and_mobile_keys_are_refused_in_every_mode(strict):
         register(client, "api-any")
         env = client.get(f"/api/v2/projects/{PROJECT}/environments/{ENV}", headers={"Authorization": "api-any"})
     keys = env.json()
+    for token, what in (("sdk-", "an SDK key"), ("mob-", "a mobile key")):  # registering one is refused
+        refused_key = client.post("/__admin/api-keys", json_body={"vendor": "launchdarkly", "key": f"{token}x"})
+        assert refused_key.status_code == 400 and refused_key.json()["field"] == "key"
+        assert refused_key.json()["detail"].startswith(f"{what} ({token}...) never opens LaunchDarkly's REST API")
     for token, what in (
         (keys["apiKey"], "SDK key"),
         (keys["mobileKey"], "mobile key"),
         (keys["_id"], "client-side ID"),
     ):
-        register(client, token)  # even a registered one
+        if what == "client-side ID":
+            register(client, token)  # even a registered one
         message = refused(client.get(BASE, headers={"Authorization": token}), 401)
         assert message.startswith("Invalid access token") and what in message
     assert "SDK key" in refused(client.get(BASE, headers={"Authorization": "sdk-made-up"}), 401)

@@ -215,6 +215,15 @@ def grant(body: Mapping[str, Any]) -> dict[str, Any]:
         if name not in GRANT_FIELDS:  # PostHog scopes here would leave the default role, admin
             fields = ", ".join(GRANT_FIELDS[2:])
             raise Problem("bad_request", f"Unexpected field: {name!r}. A LaunchDarkly key takes {fields}.", attr=name)
+    key = body.get("key")
+    for prefix, what in SDK_PREFIXES.items():
+        if isinstance(key, str) and key.startswith(prefix):  # it would be registered and still answer 401
+            raise Problem(
+                "bad_request",
+                f"{what} ({prefix}...) never opens LaunchDarkly's REST API, registered or not; register a "
+                "personal or service access token (api-...)",
+                attr="key",
+            )
     role = body.get("role", "admin")
     if role not in ROLES:
         raise Problem("bad_request", f"role must be one of: {', '.join(ROLES)}", attr="role")
