@@ -283,10 +283,22 @@ _CODE_BY_KIND = {
 def schema_message(error: Any) -> str:
     """The validator's message, except that a value outside an enum names every allowed value (the
     validator names two and counts the rest, which leaves the reader guessing)."""
+    kind = type(error.kind).__name__
     options = getattr(error.kind, "options", None)
-    if type(error.kind).__name__ == "Enum" and isinstance(options, list) and len(options) <= 12:
+    if kind == "Enum" and isinstance(options, list) and len(options) <= 12:
         allowed = ", ".join(json.dumps(option) for option in options)
         return f"{json.dumps(error.instance)} is not one of {allowed}"
+    if kind in ("OneOfNotValid", "AnyOf"):
+        # "not valid under any of the schemas listed": the one alternative of the value's own type
+        # says what is wrong with it (3600001 is greater than the maximum of 3600000).
+        here = list(error.instance_path)
+        fitting = [
+            errors
+            for errors in getattr(error.kind, "context", None) or []
+            if errors and not any(type(e.kind).__name__ == "Type" and list(e.instance_path) == here for e in errors)
+        ]
+        if len(fitting) == 1 and list(fitting[0][0].instance_path) == here:  # about this value, not a member
+            return schema_message(fitting[0][0])
     return error.message
 
 

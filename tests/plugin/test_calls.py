@@ -256,3 +256,16 @@ def test_a_near_miss_on_status_says_why_the_request_was_refused(mock):
     with pytest.raises(AssertionError) as failed:
         mock.requests.assert_called("POST", "experiments_create", status=201)
     assert "status 400 (" in str(failed.value) and "feature_flag_key" in str(failed.value)
+
+
+def test_an_out_of_range_number_in_an_either_or_field_says_its_range(mock):
+    """latency_ms is a number or a [min, max] pair: a bad number is told its bound, not "not valid
+    under any of the schemas listed in the 'oneOf' keyword"."""
+    for call, said in (
+        (lambda: mock.add_fault(operation_id="experiments_list", latency_ms=3_600_001), "greater than the maximum"),
+        (lambda: mock.update_settings(latency_ms=-1), "-1 is less than the minimum of 0"),
+        (lambda: mock.update_settings(latency_ms=[1]), "has less than 2 items"),
+    ):
+        with pytest.raises(MockServerError, match=said) as refused:
+            call()
+        assert refused.value.field == "latency_ms" and "oneOf" not in str(refused.value)
