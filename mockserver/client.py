@@ -260,6 +260,8 @@ class Client:
             return self._call("PUT", "/__admin/state", dict(source))
         check_arg("source", source, (str, os.PathLike), "a fixture name, a file path or a state document (dict)")
         text = os.fspath(source)
+        if not text.strip():
+            raise UsageError("source", "empty: give a fixture name, a file path or a state document (dict)")
         if isinstance(source, str) and FIXTURE_NAME.match(text):
             return self._call("POST", f"/__admin/fixtures/{text}/load")
         path = self._find_file(text)

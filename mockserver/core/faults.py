@@ -46,7 +46,7 @@ MAX_RULES = 200
 class FaultError(ValueError):
     """A rule that cannot work; ``field`` names the culprit."""
 
-    def __init__(self, field: str, detail: str) -> None:
+    def __init__(self, field: str | None, detail: str) -> None:
         super().__init__(detail)
         self.field = field
         self.detail = detail
@@ -168,7 +168,7 @@ class Faults:
         rule = parse_rule(body)
         with self._lock:
             if len(self._rules) >= MAX_RULES:
-                raise FaultError("path", f"at most {MAX_RULES} fault rules can be set; delete some first")
+                raise FaultError(None, f"at most {MAX_RULES} fault rules can be set; delete some first")
             rule.update(id=self._next_id, fired=0)
             self._next_id += 1
             self._rules.append(rule)

@@ -108,7 +108,7 @@ def test_unusable_documents_exit_2(tmp_path: Path, capsys, content: str, message
 
 def test_usage_errors_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["drift", "nobody", str(tmp_path)]) == 2
-    assert "unknown vendor 'nobody'" in capsys.readouterr().err
+    assert "unknown vendor 'nobody'; vendors are: launchdarkly, posthog\n" in capsys.readouterr().err
     assert main(["drift", "posthog", str(tmp_path / "nope.yaml")]) == 2
     assert main(["drift", "posthog", "ftp://127.0.0.1/spec.yaml"]) == 2
     with pytest.raises(SystemExit) as exc:

@@ -298,6 +298,8 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
     cases = [
         (lambda: mock.load(123), "source"),
         (lambda: mock.load(None), "source"),
+        (lambda: mock.load(""), "source"),
+        (lambda: mock.load("  "), "source"),
         (lambda: mock.delete_fault("abc"), "fault_id"),
         (lambda: mock.add_fault(path="/x", status={1, 2}), "status"),
         (lambda: mock.add_fault(path="/x", status=500, body={"a": [1, object()]}), "body.a[1]"),
