@@ -538,3 +538,11 @@ def test_a_patch_that_adds_records_raises_the_sequence_too(make_client):
     created = client.post("/api/projects/1/experiments/", json_body={"name": "NEW", "feature_flag_key": "new-key"})
     assert created.json()["id"] == top + 2
     assert client.get(f"/api/projects/1/experiments/{top + 1}/").json()["name"] == "PATCHED"
+
+
+def test_a_state_with_a_null_that_the_api_accepted_exports_and_imports_back(make_client):
+    client = make_client()
+    assert client.patch("/api/projects/1/experiments/7/", json_body={"deleted": None}).status_code == 200
+    exported = client.get("/__admin/state").json()
+    assert exported["data"]["posthog"]["experiments"]["7"]["deleted"] is None
+    assert client.put("/__admin/state", json_body=exported).status_code == 200

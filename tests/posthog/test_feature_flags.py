@@ -579,3 +579,15 @@ def test_remembered_flag_reads_follow_every_write(api):
         assert api.post("/__admin/clock/advance", json_body={"seconds": -60}).status_code == 200
     assert launched["launched_last_30d"] == stats["launched_last_30d"] + 1
     assert launched["active_experiments"] == stats["active_experiments"] + 1
+
+
+def test_a_null_has_encrypted_payloads_is_kept_and_served_everywhere_the_flag_shows(api):
+    """PostHog's column is nullable: a PATCH may set null, and the experiments that embed the flag
+    (minimal serializer) answer it as null too, never a contract violation."""
+    flag_id = api.get(f"{P}/experiments/").json()["results"][0]["feature_flag"]["id"]
+    patched = api.patch(f"{P}/feature_flags/{flag_id}/", json_body={"has_encrypted_payloads": None})
+    assert patched.status_code == 200 and patched.json()["has_encrypted_payloads"] is None
+    listed = api.get(f"{P}/experiments/?limit=100")
+    assert listed.status_code == 200
+    embedded = [e["feature_flag"] for e in listed.json()["results"] if e["feature_flag"]["id"] == flag_id]
+    assert embedded and embedded[0]["has_encrypted_payloads"] is None

@@ -41,7 +41,7 @@ TABLES = {
             "start_date": STAMP,
             "end_date": STAMP,
             "archived": BOOL,
-            "deleted": BOOL,
+            "deleted": {"type": ["boolean", "null"]},  # nullable in PostHog (a PATCH may set null)
             "metrics": {"type": ["array", "null"]},
             "metrics_secondary": {"type": ["array", "null"]},
             "created_at": STR,
