@@ -194,6 +194,19 @@ def _post_with(ld, metric: str) -> dict:
     return experiment_post(ld, "again", metrics=(metric,))
 
 
+def test_a_metric_of_a_deleted_group_that_experiments_measured_keeps_their_reads_working(ld):
+    """Deleting the group keeps it for the experiments that measured it; deleting one of its metrics
+    afterwards must keep that metric for them too (it made every experiment read a 500)."""
+    from tests.launchdarkly.helpers import BETA
+
+    groups = f"/api/v2/projects/{PROJECT}/metric-groups"
+    assert ld.delete(f"{groups}/checkout-funnel", headers=BETA).status_code == 204
+    assert ld.delete(f"{M}/pricing-page-viewed").status_code == 204
+    error(ld.get(f"{M}/pricing-page-viewed"), 404)
+    assert ld.get(f"/api/v2/projects/{PROJECT}/environments/production/experiments").status_code == 200
+    assert ld.get(f"/api/v2/projects/{PROJECT}/experiments").status_code == 200
+
+
 def test_deleting_an_unused_metric_removes_it(ld):
     ld.post(M, json_body=CUSTOM)
     runtime = runtime_of(ld)

@@ -327,7 +327,13 @@ def delete(state: dict[str, Any], project_key: str, key: str) -> None:
         if f.get("projectKey") == project_key
         for i in f["experiments"]["items"]
     )
-    if users or legacy:
+    # A deleted group kept for the experiments that measured it still lists this metric: they read it.
+    kept_in_deleted_group = any(
+        g.get("_deleted") and any(i["key"] == key for i in g["metrics"])
+        for k, g in state["metric_groups"].items()
+        if k.startswith(f"{project_key}/")
+    )
+    if users or legacy or kept_in_deleted_group:
         row["_deleted"] = True
     else:
         del state["metrics"][m.scoped(project_key, key)]
