@@ -150,13 +150,20 @@ def _check(schema: dict[str, Any], value: Any, prefix: str = "") -> None:
 
 
 def _check_keys(part: str, state: dict[str, Any]) -> None:
-    """Tables are keyed by str(id); a mismatch would make the record unreachable."""
+    """Tables are keyed by str(id), or by a path of keys ending in the record's ``key``
+    (``project/environment/key``); a mismatch would make the record unreachable, or reached under
+    another name."""
     for table, rows in state.items():
         if not isinstance(rows, dict):
             continue
         for key, row in rows.items():
-            if isinstance(row, dict) and "id" in row and str(row["id"]) != key:
-                raise SnapshotError(f"{part}.{table}.{key}.id", f"record stored under {key!r} has id {row['id']!r}")
+            if not isinstance(row, dict):
+                continue
+            if "id" in row:
+                if str(row["id"]) != key:
+                    raise SnapshotError(f"{part}.{table}.{key}.id", f"record stored under {key!r} has id {row['id']!r}")
+            elif isinstance(row.get("key"), str) and key != row["key"] and not key.endswith("/" + row["key"]):
+                raise SnapshotError(f"{part}.{table}.{key}.key", f"record stored under {key!r} has key {row['key']!r}")
 
 
 def _check_grants(runtime: Runtime, data: dict[str, Any]) -> None:

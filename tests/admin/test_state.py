@@ -58,7 +58,7 @@ def test_export_then_import_round_trips_the_whole_state(make_client):
         (lambda d: d["data"].__setitem__("mixpanel", {}), "data.mixpanel", "Unknown field."),
         (
             lambda d: d["data"]["admin"]["api_keys"].__setitem__(
-                "x", {"key": "k", "vendor": "launchdarkly", "role": "owner"}
+                "x", {"key": "x", "vendor": "launchdarkly", "role": "owner"}
             ),
             "data.admin.api_keys.x.role",
             "role must be one of",
@@ -146,6 +146,63 @@ def test_a_state_the_server_could_not_serve_is_refused(make_client, patch, field
     assert response.json()["field"] == field
     assert client.get("/__admin/state").json() == before
     assert client.get("/api/projects/1/experiments/").status_code == 200
+
+
+LD = {"Authorization": "api-state-tests"}
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        # Members every LaunchDarkly request reads (rate limits and their counting windows)
+        ({"launchdarkly": {"rate_windows": {"token|api-state-tests": "x"}}}, "rate_windows.token|api-state-tests"),
+        ({"launchdarkly": {"rate_windows": {"token|a": {"count": 1}}}}, "rate_windows.token|a.start"),
+        ({"launchdarkly": {"rate_limits": [{"id": 1}]}}, "rate_limits.0.limit"),
+        (
+            {"launchdarkly": {"rate_limits": [{"id": 1, "limit": "x", "window_seconds": 10, "scope": "token"}]}},
+            "rate_limits.0.limit",
+        ),
+        # Record fields the rules read
+        (
+            {"posthog": {"flags": {"7": {"filters": {"multivariate": {"variants": [None]}}}}}},
+            "flags.7.filters.multivariate.variants.0",
+        ),
+        (
+            {"posthog": {"experiments": {"8": {"saved_metrics": [{"saved_metric": {}}]}}}},
+            "saved_metrics.0.saved_metric",
+        ),
+        ({"launchdarkly": {"metrics": {"default/page-load-ms": {"randomizationUnits": 5}}}}, "randomizationUnits"),
+        ({"launchdarkly": {"metrics": {"default/pricing-page-viewed": {"urls": [{"kind": []}]}}}}, "urls.0.kind"),
+        # A record reached under another key than its own
+        ({"launchdarkly": {"flags": {"default/free-shipping-threshold": {"key": "x"}}}}, "free-shipping-threshold.key"),
+        (
+            {"launchdarkly": {"experiments": {"default/production/checkout-button-test": {"key": "x"}}}},
+            "checkout-button-test.key",
+        ),
+    ],
+)
+def test_what_every_request_or_rule_reads_is_typed_in_a_state_document(make_client, patch, field):
+    """Each of these was accepted and then made the requests that read it answer 500."""
+    client = make_client()
+    before = client.get("/__admin/state").json()
+    response = client.put("/__admin/state", json_body={"format": FORMAT, "patch": patch})
+    assert response.status_code == 400 and response.json()["field"].endswith(field), response.text
+    assert client.get("/__admin/state").json() == before
+    assert client.get("/api/v2/flags/default", headers=LD).status_code == 200
+
+
+def test_rate_limit_members_left_out_or_nulled_are_empty(make_client):
+    client = make_client()
+    for patch in ({"rate_windows": None}, {"rate_limits": None}):
+        assert (
+            client.put("/__admin/state", json_body={"format": FORMAT, "patch": {"launchdarkly": patch}}).status_code
+            == 200
+        )
+        assert client.get("/api/v2/flags/default", headers=LD).status_code == 200
+    part = client.get("/__admin/state").json()["data"]["launchdarkly"]
+    del part["rate_limits"], part["rate_windows"]
+    assert client.put("/__admin/state", json_body={"format": FORMAT, "data": {"launchdarkly": part}}).status_code == 200
+    assert client.get("/api/v2/flags/default", headers=LD).status_code == 200
 
 
 CR = {

@@ -36,6 +36,7 @@ def build(runtime: Runtime) -> Vendor:
         authenticate=authenticate,
         seed=seed.seed,
         state_schema=state.SCHEMA,
+        settle=state.settle,
         tables=tuple(state.TABLES),
         table_limits=state.LIMITS,
         admin_handlers=admin.HANDLERS,

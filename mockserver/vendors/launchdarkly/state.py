@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mockserver.core.tables import BOOL, INT, STR, keyed_table, part_schema
+from mockserver.vendors.launchdarkly.ratelimit import SCOPES
 
 TABLES = {
     "projects": keyed_table(["environments"], {"environments": {"type": "object"}}),
@@ -21,7 +24,14 @@ TABLES = {
             "_version": INT,
         },
     ),
-    "metrics": keyed_table(["kind"], {"kind": STR}),
+    "metrics": keyed_table(
+        ["kind"],
+        {
+            "kind": STR,
+            "randomizationUnits": {"type": "array", "items": STR},
+            "urls": {"type": "array", "items": {"type": "object", "properties": {"kind": STR}}},
+        },
+    ),
     "metric_groups": keyed_table(["kind", "metrics"], {"kind": STR, "metrics": {"type": "array"}}),
     "experiments": keyed_table(
         ["projectKey", "environmentKey", "iterations"],
@@ -41,6 +51,31 @@ TABLES = {
 # Tables documents exported before they existed may lack; the rules treat a missing one as empty.
 OPTIONAL = ("context_kinds", "layers", "holdouts", "member_profiles")
 
+# Rate-limit rules and counting windows are read on every request: typed as the counting reads them.
+RATE_LIMITS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["id", "limit", "window_seconds", "scope"],
+        "properties": {
+            "id": INT,
+            "limit": {"type": "integer", "minimum": 1},
+            "window_seconds": {"type": "integer", "minimum": 1},
+            "scope": {"enum": list(SCOPES)},
+            "token": {"type": "string", "minLength": 1},
+            "route": {"type": "string", "minLength": 1},
+        },
+    },
+}
+RATE_WINDOWS = {
+    "type": "object",
+    "additionalProperties": {
+        "type": "object",
+        "required": ["start", "count"],
+        "properties": {"start": INT, "count": {"type": "integer", "minimum": 0}},
+    },
+}
+
 SCHEMA = part_schema(
     TABLES,
     ["seed", "sequences"],
@@ -49,12 +84,19 @@ SCHEMA = part_schema(
         "sequences": {"type": "object"},
         "settings": {"type": "object"},
         "members": {"type": "array"},
-        "rate_limits": {"type": "array"},
-        "rate_windows": {"type": "object"},
+        "rate_limits": RATE_LIMITS,
+        "rate_windows": RATE_WINDOWS,
         "legacy_resets": {"type": "object"},
     },
 )
 SCHEMA["required"] = [name for name in SCHEMA["required"] if name not in OPTIONAL]
+
+
+def settle(part: dict[str, Any]) -> None:
+    """Members a document may leave out (or a patch may null) that every request reads: empty."""
+    part.setdefault("rate_limits", [])
+    part.setdefault("rate_windows", {})
+
 
 # Most records a table may hold: past it a create answers 400 (the README gives the memory cost).
 LIMITS = {table: 100_000 for table in TABLES} | {"projects": 1000}

@@ -7,12 +7,24 @@ from typing import Any
 from mockserver.core.tables import BOOL, INT, STAMP, STR, id_table, part_schema
 from mockserver.vendors.posthog.approvals import ACTION_KEYS
 
+# What the flag rules read of a flag's filters: release groups and variants are objects.
+FLAG_FILTERS = {
+    "type": "object",
+    "properties": {
+        "groups": {"type": ["array", "null"], "items": {"type": "object"}},
+        "multivariate": {
+            "type": ["object", "null"],
+            "properties": {"variants": {"type": ["array", "null"], "items": {"type": "object"}}},
+        },
+    },
+}
+
 TABLES = {
     "projects": id_table(["name"], {"id": INT, "name": STR}),
     "users": id_table(["email"], {"id": INT, "email": STR}),
     "flags": id_table(
         ["team_id", "key", "filters", "active", "deleted"],
-        {"id": INT, "team_id": INT, "key": STR, "filters": {"type": "object"}, "active": BOOL, "deleted": BOOL},
+        {"id": INT, "team_id": INT, "key": STR, "filters": FLAG_FILTERS, "active": BOOL, "deleted": BOOL},
     ),
     "holdouts": id_table(
         ["team_id", "name", "filters"], {"id": INT, "team_id": INT, "name": STR, "filters": {"type": "array"}}
@@ -44,6 +56,11 @@ TABLES = {
             "deleted": {"type": ["boolean", "null"]},  # nullable in PostHog (a PATCH may set null)
             "metrics": {"type": ["array", "null"]},
             "metrics_secondary": {"type": ["array", "null"]},
+            # links to saved metrics: each names its saved metric by id (the rules look it up)
+            "saved_metrics": {
+                "type": ["array", "null"],
+                "items": {"type": "object", "required": ["saved_metric"], "properties": {"saved_metric": INT}},
+            },
             "created_at": STR,
         },
     ),
@@ -79,6 +96,8 @@ TABLES = {
             "enabled": BOOL,
             "allow_self_approve": BOOL,
             "expires_after_days": {"type": "integer", "minimum": 1, "maximum": 365},
+            "created_at": STR,
+            "updated_at": STR,
         },
     ),
     # Every field the approval rules read is required and typed: a loaded request must be decidable.
