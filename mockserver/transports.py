@@ -24,6 +24,7 @@ import io
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -150,7 +151,10 @@ def call_wsgi(
         close = getattr(result, "close", None)
         if close is not None:
             close()
-    return answer[0], answer[1], content
+    # What the server adds to every answer over HTTP (waitress: the real time, its ident).
+    sent = {name.lower() for name, _value in answer[1]}
+    extra = [(n, v) for n, v in (("Date", formatdate(usegmt=True)), ("Server", "mockserver")) if n.lower() not in sent]
+    return answer[0], [*answer[1], *extra], content
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -340,3 +341,9 @@ def test_cookies_repeated_headers_and_raw_as_over_http(no_socket):
         assert session.get(f"{url}/").text == "a=1; b=2"
         streamed = requests.get(f"{url}/", stream=True)
         assert streamed.raw.read(decode_content=True) == b"-"
+        # as a server adds them: the real time, and the server's name
+        from email.utils import parsedate_to_datetime
+
+        for answer in (first, httpx.get(f"{url}/")):
+            sent = parsedate_to_datetime(answer.headers["Date"])
+            assert abs((sent - datetime.now(UTC)).total_seconds()) < 60 and answer.headers["Server"] == "mockserver"
