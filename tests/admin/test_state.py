@@ -191,6 +191,20 @@ def test_what_every_request_or_rule_reads_is_typed_in_a_state_document(make_clie
     assert client.get("/api/v2/flags/default", headers=LD).status_code == 200
 
 
+def test_an_export_with_api_keys_rate_limits_and_policies_imports_back_as_itself(make_client):
+    client = make_client()
+    client.post(
+        "/__admin/api-keys", json_body={"vendor": "posthog", "key": "phx_scoped", "scopes": ["experiment:read"]}
+    )
+    client.post("/__admin/api-keys", json_body={"vendor": "launchdarkly", "key": "api-reader", "role": "reader"})
+    client.post("/__admin/launchdarkly/rate-limit", json_body={"limit": 1000, "window_seconds": 10})
+    client.post("/__admin/posthog/approval-policies", json_body={"action_key": "experiment.launch", "quorum": 1})
+    assert client.get("/api/v2/flags/default", headers=LD).status_code == 200  # a counting window
+    exported = client.get("/__admin/state").json()
+    assert client.put("/__admin/state", json_body=exported).status_code == 200
+    assert client.get("/__admin/state").json() == exported
+
+
 def test_rate_limit_members_left_out_or_nulled_are_empty(make_client):
     client = make_client()
     for patch in ({"rate_windows": None}, {"rate_limits": None}):
