@@ -173,6 +173,11 @@ LD = {"Authorization": "api-state-tests"}
         ),
         ({"launchdarkly": {"metrics": {"default/page-load-ms": {"randomizationUnits": 5}}}}, "randomizationUnits"),
         ({"launchdarkly": {"metrics": {"default/pricing-page-viewed": {"urls": [{"kind": []}]}}}}, "urls.0.kind"),
+        # A flag without settings for one of its project's environments
+        (
+            {"launchdarkly": {"flags": {"default/recommendations-widget": {"environments": {"test": None}}}}},
+            "recommendations-widget.environments",
+        ),
         # A record reached under another key than its own
         ({"launchdarkly": {"flags": {"default/free-shipping-threshold": {"key": "x"}}}}, "free-shipping-threshold.key"),
         (

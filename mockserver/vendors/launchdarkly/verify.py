@@ -33,6 +33,7 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"flags.{key}", "getFeatureFlag", partial(serializers.flag, state, row, None, expand=serializers.EXPANDS)
         yield f"flags.{key}", "getFeatureFlags", partial(_flag_listed, state, row)
         yield f"flags.{key}", "getFeatureFlagStatusAcrossEnvironments", partial(_flag_status, state, row, running)
+        yield f"flags.{key}.environments", None, partial(_every_environment, state, row)
     for key in state["projects"]:
         yield f"settings.{key}", "getExperimentationSettings", partial(settings.rep, state, key)
         yield f"projects.{key}", "getExperimentationSettings", partial(_listed, state, key)
@@ -40,6 +41,16 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"projects.{key}", "getProject", partial(projects.project_rep, state, key, ["environments"])
         yield f"context_kinds.{key}", "getContextKindsByProjectKey", partial(context_kinds.collection, state, key)
     yield from _workflow(state)
+
+
+def _every_environment(state: dict[str, Any], flag: dict[str, Any]) -> None:
+    """A flag has settings in every environment of its project (patches and evaluations read them)."""
+    project = state["projects"].get(flag["projectKey"])
+    if project is None:
+        raise ValueError(f"the flag's project {flag['projectKey']!r} does not exist")
+    missing = sorted(set(project["environments"]) - set(flag["environments"]))
+    if missing:
+        raise ValueError(f"the flag has no settings for environment(s) {', '.join(map(repr, missing))}")
 
 
 def _workflow(state: dict[str, Any]) -> Iterator[Check]:
