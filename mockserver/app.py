@@ -94,8 +94,8 @@ def _admin(runtime: Runtime) -> tuple[Surface, dict[str, Any]]:
     for vendor in runtime.vendors:
         handlers.update({op: (handler, vendor.name) for op, handler in vendor.admin_handlers.items()})
     if not runtime.settings.admin_api:  # --admin-api off: only health stays (orchestrators poll it)
-        contract = Contract("admin", _only(contract.spec, admin.OPEN))
-        handlers = {op: h for op, h in handlers.items() if op in admin.OPEN}
+        contract = Contract("admin", _only(contract.spec, admin.WITHOUT_ADMIN_API))
+        handlers = {op: h for op, h in handlers.items() if op in admin.WITHOUT_ADMIN_API}
     return Surface("admin", "admin", (ADMIN_PREFIX,), contract, render_admin), handlers
 
 

@@ -166,17 +166,17 @@ def serve(settings: Settings) -> int:
     # show up as pauses of tens of ms under load; and so is what the state grows by later.
     gc.freeze()
     heap.settle_growth()
+    body_cap = settings.max_body_bytes
+    if settings.admin_api:
+        body_cap = max(body_cap, settings.max_state_bytes)  # PUT /__admin/state takes whole exports
     if tls_files is not None:  # waitress has no TLS: cheroot serves HTTPS
         try:
-            return serve_https(app, settings, tls_files)
-        except OSError as exc:
+            return serve_https(app, settings, tls_files, body_cap, lambda port: _banner(app, settings, port, "https"))
+        except (OSError, ValueError) as exc:  # a busy port, a host that is no address
             print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
             return 2
         finally:
             _close_state(app)
-    body_cap = settings.max_body_bytes
-    if settings.admin_api:
-        body_cap = max(body_cap, settings.max_state_bytes)  # PUT /__admin/state takes whole exports
     try:
         server = create_server(
             app,
@@ -186,11 +186,12 @@ def serve(settings: Settings) -> int:
             ident="mockserver",
             clear_untrusted_proxy_headers=True,
             max_request_body_size=body_cap,
-            connection_limit=settings.connection_limit,
+            # waitress counts its listening socket and its wake-up pipe among the connections
+            connection_limit=settings.connection_limit + 2,
             channel_timeout=settings.channel_timeout,
             cleanup_interval=max(1, min(30, settings.channel_timeout // 2)),
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # a busy port, a host that is no address ("Invalid host/port")
         print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
         return 2
     oversize.install(server)  # a body over the cap is refused unread, in the API's own JSON error
@@ -239,6 +240,8 @@ def _said(exc: BaseException, settings: Settings) -> str:
             return f"{exc.strerror} ({exc.filename})"
         reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
         return f"cannot listen on {settings.host}:{settings.port}: {reason}"
+    if isinstance(exc, ValueError) and "Invalid host/port" in str(exc):  # waitress's word for it
+        return f"cannot listen on {settings.host}:{settings.port}: not an address or a name this machine resolves"
     if type(exc).__module__ == "sqlite3":
         return f"state file {settings.state_file} cannot be used: {exc}"
     return str(exc)
@@ -250,11 +253,11 @@ def _close_state(app: Any) -> None:
         state_file.close()
 
 
-def _banner(app: Any, settings: Settings, port: int) -> None:
-    """What is running where: printed (stdout) and logged at INFO."""
+def _banner(app: Any, settings: Settings, port: int, scheme: str = "http") -> None:
+    """What is running where: printed (stdout) and logged at INFO; HTTP and HTTPS alike."""
     runtime = app.extensions["mockserver"]
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-    url = f"http://{shown}:{port}"
+    url = f"{scheme}://{shown}:{port}"
     if runtime.admin_token_generated:
         token = f"generated: {runtime.admin_token}"
     else:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from mockserver.web.guard import is_ip
 
 if TYPE_CHECKING:  # imported where certificates are read or made: plain HTTP never loads cryptography
+    from collections.abc import Callable
+
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -230,11 +232,14 @@ def files_for(settings: object) -> TlsFiles | None:
     return None
 
 
-def serve_https(app: object, settings: object, files: TlsFiles) -> int:
+def serve_https(app: object, settings: object, files: TlsFiles, body_cap: int, banner: Callable[[int], None]) -> int:
     """`mockserver serve` with TLS: cheroot's thread pool and its builtin (stdlib ssl) adapter.
 
     waitress, the plain-HTTP server, has no TLS of its own; cheroot is a maintained pure-Python
-    WSGI server whose adapter wraps each accepted connection with the stdlib's ssl module.
+    WSGI server whose adapter wraps each accepted connection with the stdlib's ssl module. It
+    takes the same body cap (refused in cheroot's own words) and closes a connection idle or
+    stalled for ``--channel-timeout``; it has no connection limit. ``banner`` prints what runs
+    where, as for HTTP (the admin token included).
     """
     import signal
 
@@ -242,7 +247,14 @@ def serve_https(app: object, settings: object, files: TlsFiles) -> int:
     from cheroot.ssl.builtin import BuiltinSSLAdapter
 
     host, port = getattr(settings, "host", "127.0.0.1"), getattr(settings, "port", 8010)
-    server = wsgi.Server((host, port), app, numthreads=getattr(settings, "threads", 8), server_name="mockserver")
+    server = wsgi.Server(
+        (host, port),
+        app,
+        numthreads=getattr(settings, "threads", 8),
+        server_name="mockserver",
+        timeout=getattr(settings, "channel_timeout", 10),
+    )
+    server.max_request_body_size = body_cap
     server.ssl_adapter = BuiltinSSLAdapter(str(files.cert), str(files.key))
 
     def _stop(signum: int, _frame: object) -> None:
@@ -252,8 +264,7 @@ def serve_https(app: object, settings: object, files: TlsFiles) -> int:
     signal.signal(signal.SIGINT, _stop)
     server.prepare()
     bound = server.bind_addr[1] if isinstance(server.bind_addr, tuple) else port
-    seed = app.extensions["mockserver"].store.seed  # type: ignore[attr-defined]
-    print(f"mockserver listening on https://{host}:{bound} (seed {seed})", flush=True)
+    banner(bound)
     print(files.describe(), flush=True)
     try:
         server.serve()

@@ -183,6 +183,61 @@ def test_a_failed_start_says_one_line_and_leaves_the_state_file_alone(tmp_path):
         assert said in result.stderr and result.stderr.count("\n") == 1, result.stderr
 
 
+def test_a_host_that_is_no_address_exits_2_with_one_line():
+    bad = _serve("--host", "256.1.1.1", "--port", str(free_port()))
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.count("\n") == 1, bad.stderr
+    assert "cannot listen on 256.1.1.1:" in bad.stderr and "not an address" in bad.stderr
+    empty = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MOCKSERVER_HOST": ""},
+    )
+    assert empty.returncode == 2 and "host must be an address or a name, not empty" in empty.stderr
+
+
+def test_the_connection_limit_counts_client_connections_only():
+    """waitress counts its own listening socket and wake-up pipe: --connection-limit 1 served nothing."""
+    port = free_port()
+    proc = _started("--port", str(port), "--connection-limit", "1")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc)
+        with requests.Session() as session:  # one keep-alive connection, used again and again
+            assert all(session.get(f"{url}/__admin/health", timeout=5).ok for _ in range(3))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_https_prints_the_same_banner_and_closes_stalled_connections(tmp_path):
+    import ssl
+
+    port = free_port()
+    proc = _started(
+        "--port", str(port), "--tls", "self-signed", "--tls-dir", str(tmp_path), "--admin-token", "tk",
+        "--channel-timeout", "2",
+    )  # fmt: skip
+    try:
+        lines = []
+        while proc.stdout is not None and not any("trust this CA" in line for line in lines):
+            lines.append(proc.stdout.readline())
+        banner = "".join(lines)
+        assert f"mockserver listening on https://127.0.0.1:{port} (seed 42)" in banner
+        assert f"control:  https://127.0.0.1:{port}/__admin (admin token required)" in banner
+        context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        raw = socket.create_connection(("127.0.0.1", port), timeout=15)
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+            started = time.monotonic()
+            answer = tls.recv(100)
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 8  # not cheroot's 10 s
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def _started(*args: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "mockserver", "serve", *args]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -27,3 +27,6 @@ SETTLES = frozenset({"reset", "putState", "loadFixture"})
 # Operations any caller may use, token or not: Docker's HEALTHCHECK has no token, and a browser
 # must load the console before it can ask for one.
 OPEN = frozenset({"health"}) | console.OPEN
+# With --admin-api off only health stays (orchestrators poll it); the console and docs go too,
+# since every call they make would be a 404.
+WITHOUT_ADMIN_API = frozenset({"health"})

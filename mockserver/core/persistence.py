@@ -152,6 +152,10 @@ class StateFile:
     def _convert(self, runtime: Runtime) -> None:
         """A JSON state file becomes a database once; the JSON stays beside it as ``<name>.json-backup``."""
         backup = self.path.with_name(self.path.name + ".json-backup")
+        number = 1
+        while backup.exists():  # an earlier conversion's backup is kept: never overwritten
+            backup = self.path.with_name(f"{self.path.name}.json-backup.{number}")
+            number += 1
         os.replace(self.path, backup)
         self.save_all(runtime)
 

@@ -127,6 +127,10 @@ class Settings:
                 except ValueError as exc:
                     raise ValueError(f"{f.name}: {exc}") from None
             _check_type(f.name, getattr(self, f.name))
+        if isinstance(self.admin_token, str) and not self.admin_token.strip():
+            # An empty token (an unset compose variable: MOCKSERVER_ADMIN_TOKEN=) is no token given:
+            # as an empty value it could never be sent, and the control API would lock everyone out.
+            self.admin_token = None
         if self.response_validation not in RESPONSE_VALIDATION_MODES:
             raise ValueError(
                 f"response_validation must be one of {', '.join(RESPONSE_VALIDATION_MODES)}, "
@@ -134,6 +138,8 @@ class Settings:
             )
         if self.log_format not in LOG_FORMATS:
             raise ValueError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
+        if not self.host.strip():
+            raise ValueError("host must be an address or a name, not empty")
         if not 0 <= self.seed <= MAX_SEED:  # what /__admin/reset takes: a start seed must be one too
             raise ValueError(f"seed must be between 0 and {MAX_SEED}, not {self.seed}")
         if not 0 <= self.port <= 65535:

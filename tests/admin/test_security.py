@@ -224,11 +224,21 @@ def test_binding_beyond_loopback_generates_and_prints_a_token_unless_told_none()
     assert create_app(make_settings()).extensions["mockserver"].admin_token is None  # loopback: no token
 
 
+def test_an_empty_admin_token_is_no_token_given():
+    """MOCKSERVER_ADMIN_TOKEN= (an unset compose variable) would lock the control API: no client
+    can send an empty token. It is taken as not given: none on loopback, generated elsewhere."""
+    assert create_app(make_settings(admin_token="")).extensions["mockserver"].admin_token is None
+    off_loopback = create_app(make_settings(host="0.0.0.0", admin_token="  ")).extensions["mockserver"]
+    assert off_loopback.admin_token and off_loopback.admin_token_generated
+
+
 def test_the_control_api_can_be_switched_off(own_server):
     srv, _client = own_server(admin_api=False)
     assert requests.get(f"{srv.url}/__admin/health", timeout=5).ok
     for method, path in (("GET", "/__admin/state"), ("POST", "/__admin/reset"), ("GET", "/__admin/requests")):
         assert requests.request(method, srv.url + path, timeout=5).status_code == 404
+    for path in ("/__admin/ui", "/__admin/docs", "/__admin/specs", "/"):  # every call they make would 404
+        assert requests.get(srv.url + path, timeout=5, allow_redirects=False).status_code == 404
     assert requests.get(f"{srv.url}/api/projects/1/experiments/", headers={"Authorization": "Bearer x"}, timeout=5).ok
 
 

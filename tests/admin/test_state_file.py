@@ -186,6 +186,16 @@ def test_a_failed_start_lets_the_file_go(tmp_path):
     assert client_for(path).get("/__admin/health").status_code == 200
 
 
+def test_a_second_conversion_keeps_the_first_backup(tmp_path):
+    path = tmp_path / "mock.json"
+    earlier = tmp_path / "mock.json.json-backup"
+    earlier.write_text('{"earlier": "backup"}')
+    path.write_text(json.dumps({"format": documents.FORMAT}))
+    stopped(client_for(path))
+    assert earlier.read_text() == '{"earlier": "backup"}'  # never overwritten
+    assert json.loads((tmp_path / "mock.json.json-backup.1").read_text()) == {"format": documents.FORMAT}
+
+
 def test_a_corrupt_state_file_is_refused_with_its_name(tmp_path):
     path = tmp_path / "mock.json"
     path.write_text('{"format": "mockserver/state@1", "data": {"posthog": []}}')

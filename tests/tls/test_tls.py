@@ -104,7 +104,8 @@ def _serve(*flags: str) -> tuple[subprocess.Popen[str], str, list[str]]:
         lines.append(line)
         found = re.search(r"listening on (https?://\S+)", line)
         if found:
-            lines.append(proc.stdout.readline())  # the certificate line follows
+            while "SHA-256" not in lines[-1]:  # the banner, then the certificate line
+                lines.append(proc.stdout.readline())
             return proc, found.group(1), lines
     proc.kill()
     raise AssertionError(f"server did not start: {lines} {proc.stderr.read() if proc.stderr else ''}")
