@@ -14,6 +14,7 @@ import http.client
 import re
 import ssl
 import time
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -203,7 +204,7 @@ class Forwarder:
                 conn.putheader("Content-Length", str(len(body)))
             conn.endheaders(body if body else None)
             response = conn.getresponse()
-            data = self._read(conn, response, deadline)
+            data = self._decoded(self._read(conn, response, deadline), response.getheader("Content-Encoding"))
             reply_headers = response_headers(list(response.getheaders()))
             return Reply(
                 status=response.status,
@@ -223,6 +224,25 @@ class Forwarder:
             raise UpstreamError(f"{upstream.name} upstream failed: {exc.__class__.__name__}: {exc}", 502) from None
         finally:
             conn.close()
+
+    def _decoded(self, data: bytes, encoding: str | None) -> bytes:
+        """The body as sent uncompressed: an upstream may compress although asked for ``identity``;
+        its ``Content-Encoding`` is dropped (the body is checked and answered as JSON), so the bytes
+        must be decoded here, within the same size bound. An encoding there is no decoder for is a 502."""
+        coding = (encoding or "identity").strip().lower()
+        if coding in ("", "identity"):
+            return data
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            raise UpstreamError(f"upstream answered in {coding!r}, which was not asked for and cannot be read", 502)
+        wbits = 16 + zlib.MAX_WBITS if coding != "deflate" else zlib.MAX_WBITS
+        try:
+            inflater = zlib.decompressobj(wbits)
+            out = inflater.decompress(data, self.max_bytes + 1)
+        except zlib.error as exc:
+            raise UpstreamError(f"upstream answered a {coding} body that does not decode: {exc}", 502) from None
+        if len(out) > self.max_bytes:
+            raise UpstreamError(f"upstream answer is larger than {self.max_bytes} bytes once decoded", 502)
+        return out
 
     def _read(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, deadline: float) -> bytes:
         chunks: list[bytes] = []

@@ -173,11 +173,6 @@ LD = {"Authorization": "api-state-tests"}
         ),
         ({"launchdarkly": {"metrics": {"default/page-load-ms": {"randomizationUnits": 5}}}}, "randomizationUnits"),
         ({"launchdarkly": {"metrics": {"default/pricing-page-viewed": {"urls": [{"kind": []}]}}}}, "urls.0.kind"),
-        # A flag without settings for one of its project's environments
-        (
-            {"launchdarkly": {"flags": {"default/recommendations-widget": {"environments": {"test": None}}}}},
-            "recommendations-widget.environments",
-        ),
         # A record reached under another key than its own
         ({"launchdarkly": {"flags": {"default/free-shipping-threshold": {"key": "x"}}}}, "free-shipping-threshold.key"),
         (
@@ -208,6 +203,17 @@ def test_an_export_with_api_keys_rate_limits_and_policies_imports_back_as_itself
     exported = client.get("/__admin/state").json()
     assert client.put("/__admin/state", json_body=exported).status_code == 200
     assert client.get("/__admin/state").json() == exported
+
+
+def test_a_flag_without_settings_for_an_environment_gets_a_new_flag_s_there(make_client):
+    """A recorded fixture holds only the environments that were fetched; its PATCH answered 500."""
+    client = make_client()
+    flag = {"launchdarkly": {"flags": {"default/recommendations-widget": {"environments": {"test": None}}}}}
+    assert client.put("/__admin/state", json_body={"format": FORMAT, "patch": flag}).status_code == 200
+    test_env = client.get("/__admin/state").json()["data"]["launchdarkly"]["flags"]["default/recommendations-widget"]
+    assert test_env["environments"]["test"]["on"] is False
+    patch = [{"op": "replace", "path": "/description", "value": "d"}]
+    assert client.patch("/api/v2/flags/default/recommendations-widget", json_body=patch, headers=LD).status_code == 200
 
 
 def test_rate_limit_members_left_out_or_nulled_are_empty(make_client):

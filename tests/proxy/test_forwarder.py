@@ -44,7 +44,15 @@ class Echo(BaseHTTPRequestHandler):
         if self.path.startswith("/slow"):
             time.sleep(3)
         payload = b"x" * (2 * 1024 * 1024) if self.path.startswith("/huge") else json.dumps(record).encode()
+        encoding = None
+        if self.path.startswith(("/gzip", "/bomb", "/brotli")):  # compressed although identity was asked for
+            import gzip
+
+            encoding = "br" if self.path.startswith("/brotli") else "gzip"
+            payload = gzip.compress(b"0" * (4 * 1024 * 1024) if self.path.startswith("/bomb") else payload)
         self.send_response(200)
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Connection", "keep-alive, X-Hop")
@@ -281,3 +289,16 @@ def test_flags_and_environment_variables_fill_the_settings() -> None:
         env_overrides({"MOCKSERVER_UPSTREAM_TIMEOUT": "soon"})
     with pytest.raises(ValueError, match="upstream_timeout"):
         make_settings(upstream="posthog=https://ph.example.test", upstream_timeout=0)
+
+
+def test_a_body_compressed_against_the_request_is_decoded_within_the_bound(echo: str) -> None:
+    """Asked for identity, an upstream may still gzip: the body comes back readable (the header goes),
+    a decoded body over the size bound is refused, and an encoding with no decoder is a 502."""
+    forwarder = Forwarder(parse_upstreams(f"posthog={echo}"), max_bytes=1024 * 1024)
+    reply = forwarder.forward("posthog", "GET", "/gzip", "", [], b"")
+    assert json.loads(reply.body)["path"] == "/gzip"
+    assert not any(k.lower() == "content-encoding" for k, _v in reply.headers)
+    for path, said in (("/bomb", "larger than 1048576 bytes once decoded"), ("/brotli", "'br'")):
+        with pytest.raises(UpstreamError, match=said) as refused:
+            forwarder.forward("posthog", "GET", path, "", [], b"")
+        assert refused.value.status == 502

@@ -210,6 +210,33 @@ def _environment(state: dict[str, Any], project_key: str, flag_key: str, env_key
     }
 
 
+def fill_environments(part: dict[str, Any]) -> None:
+    """A flag with no settings for an environment of its project gets those a new flag gets there
+    (off): a recorded fixture holds only the environments that were fetched, and every flag has
+    settings in every environment. What changes is copied first: a document's records are shared."""
+    flags, projects = part.get("flags"), part.get("projects")
+    if not isinstance(flags, dict) or not isinstance(projects, dict):
+        return
+    copied = False
+    for key, flag in list(flags.items()):
+        if not isinstance(flag, dict) or not isinstance(flag.get("environments"), dict):
+            continue
+        project = projects.get(flag.get("projectKey"))
+        wanted = project.get("environments") if isinstance(project, dict) else None
+        missing = [env for env in wanted if env not in flag["environments"]] if isinstance(wanted, dict) else []
+        if not missing:
+            continue
+        if not copied:
+            part["flags"] = flags = dict(flags)
+            part["sequences"] = dict(part.get("sequences") or {})
+            copied = True
+        flag = flags[key] = {**flag, "environments": dict(flag["environments"])}
+        variations = flag.get("variations") or [{}]
+        defaults = flag.get("defaults") or {"onVariation": 0, "offVariation": len(variations) - 1}
+        for env in missing:
+            flag["environments"][env] = _environment(part, flag["projectKey"], flag["key"], env, False, defaults)
+
+
 def _cloned_targeting(state: dict[str, Any], source: dict[str, Any], config: dict[str, Any], env_key: str) -> None:
     """Copy a source flag's targeting into a new flag's environment, with fresh rule and clause ids."""
     theirs = copy.deepcopy(source["environments"].get(env_key) or {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.core.tables import BOOL, INT, STR, keyed_table, part_schema
+from mockserver.vendors.launchdarkly import flags
 from mockserver.vendors.launchdarkly.ratelimit import SCOPES
 
 TABLES = {
@@ -93,9 +94,11 @@ SCHEMA["required"] = [name for name in SCHEMA["required"] if name not in OPTIONA
 
 
 def settle(part: dict[str, Any]) -> None:
-    """Members a document may leave out (or a patch may null) that every request reads: empty."""
+    """What a document may leave out (or a patch may null) that requests read: no rate-limit rules
+    or windows; a flag's settings in an environment of its project (those of a new flag, off)."""
     part.setdefault("rate_limits", [])
     part.setdefault("rate_windows", {})
+    flags.fill_environments(part)
 
 
 # Most records a table may hold: past it a create answers 400 (the README gives the memory cost).
