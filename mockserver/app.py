@@ -14,7 +14,7 @@ from mockserver import admin
 from mockserver.core.contract import Contract, shared_contract
 from mockserver.core.runtime import Runtime
 from mockserver.core.settings import Settings
-from mockserver.web.cors import CorsPolicy
+from mockserver.web.cors import CorsPolicy, exact_origin
 from mockserver.web.drop import DropConnection
 from mockserver.web.guard import AdminGuard, HostGuard
 from mockserver.web.pipeline import Pipeline
@@ -109,4 +109,4 @@ def _only(spec: dict[str, Any], operations: frozenset[str]) -> dict[str, Any]:
 
 
 def _origins(text: str) -> frozenset[str]:
-    return frozenset(o.strip().lower().rstrip("/") for o in text.split(",") if o.strip())
+    return frozenset(exact_origin(o.strip(), "--admin-origins origin") for o in text.split(",") if o.strip())

@@ -36,15 +36,21 @@ def parse_origins(text: str) -> tuple[str, ...] | str:
         if word == "local":
             out.append(word)
             continue
-        parts = urlsplit(word)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"CORS origin {word!r} needs a scheme and a host, e.g. http://{word.split('/')[0] or 'localhost:3000'}"
-            )
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise ValueError(f"CORS origin {word!r} must be scheme://host[:port] with no path")
-        out.append(f"{parts.scheme}://{parts.netloc}".lower())
+        out.append(exact_origin(word, "CORS origin"))
     return tuple(out)
+
+
+def exact_origin(word: str, what: str) -> str:
+    """``scheme://host[:port]`` as a browser sends it in ``Origin``, lower-cased; a ValueError for
+    anything else (``localhost:5173`` would be accepted and never match)."""
+    parts = urlsplit(word)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"{what} {word!r} needs a scheme and a host, e.g. http://{word.split('/')[0] or 'localhost:3000'}"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{what} {word!r} must be scheme://host[:port] with no path")
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 @dataclass

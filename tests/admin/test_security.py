@@ -224,6 +224,12 @@ def test_binding_beyond_loopback_generates_and_prints_a_token_unless_told_none()
     assert create_app(make_settings()).extensions["mockserver"].admin_token is None  # loopback: no token
 
 
+@pytest.mark.parametrize("given", ["localhost:5173", "http://localhost:5173/app"])
+def test_an_admin_origin_that_no_browser_sends_is_refused_at_start(given):
+    with pytest.raises(ValueError, match="--admin-origins origin"):
+        create_app(make_settings(admin_origins=given))
+
+
 def test_an_empty_admin_token_is_no_token_given():
     """MOCKSERVER_ADMIN_TOKEN= (an unset compose variable) would lock the control API: no client
     can send an empty token. It is taken as not given: none on loopback, generated elsewhere."""
