@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import gc
 import json
@@ -87,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:
     """Flags win over MOCKSERVER_* variables; both go through the same parsing."""
-    values: dict[str, Any] = env_overrides(environ)
+    flagged = [f.name for f in setting_fields() if getattr(args, f.name, None) is not None]
+    flagged += [o.key for o in options() if getattr(args, "option__" + o.key, None) is not None]
+    values: dict[str, Any] = env_overrides(environ, flagged)
     vendor_values: dict[str, Any] = dict(values.pop("options", {}))
     for f in setting_fields():
         given = getattr(args, f.name, None)
@@ -211,7 +214,8 @@ def serve(settings: Settings) -> int:
         server.close()
         _close_state(app)
     logging.getLogger("mockserver").info("mockserver stopped")
-    print("mockserver stopped", flush=True)
+    with contextlib.suppress(BrokenPipeError):  # a reader (`| head`) may have gone first
+        print("mockserver stopped", flush=True)
     return 0
 
 

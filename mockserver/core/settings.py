@@ -10,6 +10,7 @@ them; a value of the wrong type is refused at construction with a message naming
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -278,13 +279,17 @@ def setting_fields() -> list[Any]:
     return [f for f in fields(Settings) if f.metadata.get("cli", True)]
 
 
-def env_overrides(environ: dict[str, str] | None = None) -> dict[str, object]:
-    """Settings named by MOCKSERVER_<FIELD> variables, e.g. MOCKSERVER_PORT=8011 (vendor options too)."""
+def env_overrides(environ: dict[str, str] | None = None, flagged: Iterable[str] = ()) -> dict[str, object]:
+    """Settings named by MOCKSERVER_<FIELD> variables, e.g. MOCKSERVER_PORT=8011 (vendor options too).
+
+    ``flagged``: settings a command-line flag gives; their variables are not read at all, so a
+    flag wins over a variable even when the variable's value is unusable."""
     environ = dict(os.environ if environ is None else environ)
+    skipped = set(flagged)
     out: dict[str, object] = {}
     for f in fields(Settings):
         key = "MOCKSERVER_" + f.name.upper()
-        if key in environ and f.metadata.get("env", True):
+        if key in environ and f.metadata.get("env", True) and f.name not in skipped:
             try:
                 out[f.name] = coerce(f.name, environ[key])
             except ValueError as exc:
@@ -292,7 +297,7 @@ def env_overrides(environ: dict[str, str] | None = None) -> dict[str, object]:
     vendor_values: dict[str, object] = {}
     for option in options():
         key = "MOCKSERVER_" + option.key.upper()
-        if key in environ:
+        if key in environ and option.key not in skipped:
             try:
                 vendor_values[option.key] = option.parse(environ[key])
             except ValueError as exc:

@@ -49,3 +49,16 @@ def test_switches(flag, var, field):
 def test_bad_values_are_refused(environ):
     with pytest.raises(ValueError):
         settings_from(_parser().parse_args(["serve"]), environ)
+
+
+def test_a_flag_wins_even_over_an_unusable_variable():
+    """MOCKSERVER_PORT=abc beside --port 8011: the variable is not read at all (it stopped the start)."""
+    for var, raw, flag, value, field, expected in (
+        ("MOCKSERVER_PORT", "abc", "--port", "8011", "port", 8011),
+        ("MOCKSERVER_PORT", "", "--port", "8011", "port", 8011),
+        ("MOCKSERVER_LATENCY", "fast", "--latency", "5", "latency", (5, 5)),
+    ):
+        chosen = settings_from(_parser().parse_args(["serve", flag, value]), {var: raw})
+        assert getattr(chosen, field) == expected
+        with pytest.raises(ValueError, match=var):  # without the flag the variable is read, and refused
+            settings_from(_parser().parse_args(["serve"]), {var: raw})
