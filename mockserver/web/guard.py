@@ -56,10 +56,12 @@ class HostGuard:
         names = {host_name(h) for h in allowed_hosts.split(",") if h.strip()}
         return cls(host_name(bound_host) if bound_host else "", frozenset(names))
 
-    def why_refused(self, host_header: str | None) -> str | None:
+    def why_refused(self, host_header: str | None, malformed: bool = False) -> str | None:
         if "*" in self.extra:
             return None
         name = host_name(host_header or "")
+        if malformed:
+            return "the request's Host header is not a host name or address (with an optional port)"
         if not name:
             return "the request has no Host header"
         if name in LOOPBACK_NAMES or name == self.bound or name in self.extra:

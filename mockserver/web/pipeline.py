@@ -246,7 +246,10 @@ class Pipeline:
 
     def guard(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         request = ctx.request
-        refused = self.hosts.why_refused(request.host)
+        # The header as sent: without one (HTTP/1.0), the server's own name stands in for it, which
+        # is no name to allow; werkzeug reads a malformed one as empty.
+        sent = request.environ.get("HTTP_HOST")
+        refused = self.hosts.why_refused(request.host if sent else None, malformed=bool(sent) and not request.host)
         if refused is not None:
             ctx.log_reason = refused
             raise Problem("permission_denied", refused)

@@ -5,6 +5,7 @@ Every test here talks to a real server over loopback HTTP with the headers a bro
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -134,6 +135,28 @@ def test_a_rebinding_host_name_is_refused(server, path):
     assert "--allowed-hosts evil.example" in response.text
     reset = requests.post(f"{server.url}/__admin/reset", headers={"Host": f"evil.example:{port}"}, timeout=5)
     assert reset.status_code == 403 and state(server.url) == before
+
+
+def test_a_missing_or_malformed_host_is_said_as_such(server):
+    """Not "allow waitress.invalid" (the server's stand-in name for a request without Host), not
+    "no Host header" for one that is there but malformed."""
+    import socket
+
+    def status_line_and_detail(request: bytes) -> tuple[bytes, str]:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        return head.split(b"\r\n")[0], json.loads(body)["detail"]
+
+    line, detail = status_line_and_detail(b"GET /__admin/state HTTP/1.0\r\n\r\n")
+    assert b" 403 " in line and detail == "the request has no Host header"
+    port = server.port
+    malformed = f"GET /__admin/state HTTP/1.1\r\nHost: localhost:{port}@evil.example\r\nConnection: close\r\n\r\n"
+    line, detail = status_line_and_detail(malformed.encode())
+    assert b" 403 " in line and detail.startswith("the request's Host header is not a host name or address")
 
 
 def test_allowed_hosts_admit_a_name(own_server):
