@@ -11,7 +11,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING
 from typing import Any
 
@@ -174,7 +175,9 @@ def serve(settings: Settings) -> int:
         body_cap = max(body_cap, settings.max_state_bytes)  # PUT /__admin/state takes whole exports
     if tls_files is not None:  # waitress has no TLS: cheroot serves HTTPS
         try:
-            return serve_https(app, settings, tls_files, body_cap, lambda port: _banner(app, settings, port, "https"))
+            return serve_https(
+                app, settings, tls_files, body_cap, lambda port: _banner(app, settings, port, "https"), _say(settings)
+            )
         except (OSError, ValueError) as exc:  # a busy port, a host that is no address
             print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
             return 2
@@ -214,9 +217,23 @@ def serve(settings: Settings) -> int:
         server.close()
         _close_state(app)
     logging.getLogger("mockserver").info("mockserver stopped")
-    with contextlib.suppress(BrokenPipeError):  # a reader (`| head`) may have gone first
-        print("mockserver stopped", flush=True)
+    _say(settings)("mockserver stopped")
     return 0
+
+
+def _say(settings: Settings) -> Callable[..., None]:
+    """What serve prints on stdout: text lines, or one JSON object per line with
+    ``--log-format json`` (a log shipper reading the container's output meets no plain text)."""
+
+    def say(message: str, **fields: Any) -> None:
+        if settings.log_format == "json":
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime())
+            record = {"time": stamp, "level": "INFO", "logger": "mockserver", "message": message, **fields}
+            message = json.dumps(record, ensure_ascii=False)
+        with contextlib.suppress(BrokenPipeError):  # a reader (`| head`) may have gone first
+            print(message, flush=True)
+
+    return say
 
 
 def _check_port(settings: Settings) -> None:
@@ -266,16 +283,30 @@ def _banner(app: Any, settings: Settings, port: int, scheme: str = "http") -> No
         token = f"generated: {runtime.admin_token}"
     else:
         token = "required" if runtime.admin_token else "none"
-    lines = [
-        f"mockserver listening on {url} (seed {runtime.store.seed})",
-        f"  vendors:  {', '.join(v.name for v in runtime.vendors)}",
-        f"  fixture:  {settings.fixture or 'seeded world'}",
-        f"  state:    {settings.state_file} (its seed and clock resumed)" if settings.state_file else "",
-        f"  control:  {url}/__admin (admin token {token})" if settings.admin_api else "  control:  off",
-        f"  console:  {url}/__admin/ui   docs: {url}/__admin/docs" if settings.admin_api else "",
-    ]
-    for line in filter(None, lines):
-        print(line, flush=True)
+    headline = f"mockserver listening on {url} (seed {runtime.store.seed})"
+    if settings.log_format == "json":  # one record that holds the lines below as fields
+        _say(settings)(
+            headline,
+            url=url,
+            seed=runtime.store.seed,
+            vendors=[v.name for v in runtime.vendors],
+            fixture=settings.fixture,
+            state_file=settings.state_file,
+            control=f"{url}/__admin" if settings.admin_api else None,
+            admin_token=token,
+            console=f"{url}/__admin/ui" if settings.admin_api else None,
+        )
+    else:
+        lines = [
+            headline,
+            f"  vendors:  {', '.join(v.name for v in runtime.vendors)}",
+            f"  fixture:  {settings.fixture or 'seeded world'}",
+            f"  state:    {settings.state_file} (its seed and clock resumed)" if settings.state_file else "",
+            f"  control:  {url}/__admin (admin token {token})" if settings.admin_api else "  control:  off",
+            f"  console:  {url}/__admin/ui   docs: {url}/__admin/docs" if settings.admin_api else "",
+        ]
+        for line in filter(None, lines):
+            _say(settings)(line)
     logging.getLogger("mockserver").info(
         "started on %s: seed %s, fixture %s, vendors %s, admin API %s, admin token %s",
         url,

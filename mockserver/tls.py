@@ -232,14 +232,21 @@ def files_for(settings: object) -> TlsFiles | None:
     return None
 
 
-def serve_https(app: object, settings: object, files: TlsFiles, body_cap: int, banner: Callable[[int], None]) -> int:
+def serve_https(
+    app: object,
+    settings: object,
+    files: TlsFiles,
+    body_cap: int,
+    banner: Callable[[int], None],
+    say: Callable[[str], None] = print,
+) -> int:
     """`mockserver serve` with TLS: cheroot's thread pool and its builtin (stdlib ssl) adapter.
 
     waitress, the plain-HTTP server, has no TLS of its own; cheroot is a maintained pure-Python
     WSGI server whose adapter wraps each accepted connection with the stdlib's ssl module. It
     takes the same body cap (refused in cheroot's own words) and closes a connection idle or
     stalled for ``--channel-timeout``; it has no connection limit. ``banner`` prints what runs
-    where, as for HTTP (the admin token included).
+    where, as for HTTP (the admin token included); ``say`` prints a line as serve does (text or JSON).
     """
     import signal
 
@@ -265,12 +272,13 @@ def serve_https(app: object, settings: object, files: TlsFiles, body_cap: int, b
     server.prepare()
     bound = server.bind_addr[1] if isinstance(server.bind_addr, tuple) else port
     banner(bound)
-    print(files.describe(), flush=True)
+    for line in files.describe().splitlines():
+        say(line)
     try:
         server.serve()
     except SystemExit:
         pass
     finally:
         server.stop()
-    print("mockserver stopped", flush=True)
+    say("mockserver stopped")
     return 0

@@ -56,8 +56,11 @@ def test_json_log_format_and_the_start_up_banner():
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=10)
-    assert f"mockserver listening on {url} (seed 42)" in out
-    assert f"console:  {url}/__admin/ui" in out and "admin token none" in out
+    # stdout too is one JSON object per line: the banner is one record with its lines as fields
+    said = [json.loads(line) for line in out.splitlines()]
+    assert said[0]["message"] == f"mockserver listening on {url} (seed 42)" and said[0]["seed"] == 42
+    assert said[0]["console"] == f"{url}/__admin/ui" and said[0]["admin_token"] == "none"
+    assert said[-1]["message"] == "mockserver stopped"
     records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     access = [r for r in records if r["logger"] == "mockserver.access" and r.get("operation_id") == "experiments_list"]
     assert access and access[0]["status"] == 200 and access[0]["surface"] == "posthog"
