@@ -255,6 +255,10 @@ class Forwarder:
                 conn.sock.settimeout(left)
             chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
             if not chunk:
+                if response.length:  # bytes of its Content-Length still owed: the upstream hung up
+                    raise UpstreamError(
+                        f"upstream closed the connection {response.length} bytes before the end of its answer", 502
+                    )
                 return b"".join(chunks)
             size += len(chunk)
             if size > self.max_bytes:

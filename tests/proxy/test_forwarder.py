@@ -44,6 +44,16 @@ class Echo(BaseHTTPRequestHandler):
         if self.path.startswith("/slow"):
             time.sleep(3)
         payload = b"x" * (2 * 1024 * 1024) if self.path.startswith("/huge") else json.dumps(record).encode()
+        if self.path.startswith("/cut"):  # announces more than it sends, then hangs up
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b'{"partial": ')
+            self.wfile.flush()
+            self.close_connection = True
+            return
         encoding = None
         if self.path.startswith(("/gzip", "/bomb", "/brotli")):  # compressed although identity was asked for
             import gzip
@@ -302,3 +312,10 @@ def test_a_body_compressed_against_the_request_is_decoded_within_the_bound(echo:
         with pytest.raises(UpstreamError, match=said) as refused:
             forwarder.forward("posthog", "GET", path, "", [], b"")
         assert refused.value.status == 502
+
+
+def test_an_answer_cut_short_is_a_502_not_a_partial_body(echo: str) -> None:
+    forwarder = Forwarder(parse_upstreams(f"posthog={echo}"))
+    with pytest.raises(UpstreamError, match="closed the connection 988 bytes before the end") as cut:
+        forwarder.forward("posthog", "GET", "/cut", "", [], b"")
+    assert cut.value.status == 502
