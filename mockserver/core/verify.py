@@ -23,6 +23,9 @@ def first_problem(contract: Contract, checks: Iterable[Check]) -> tuple[str, str
         try:
             body = render()
         except Exception as exc:  # a broken record: any error at all means it cannot be served
+            text = str(exc)
+            if isinstance(exc, ValueError) and text.startswith("Invalid isoformat string: "):
+                return field, f"cannot be served: a date-time is not ISO 8601 ({text.split(': ', 1)[1]})"
             return field, f"cannot be served ({type(exc).__name__}: {exc})"
         if operation_id is None:
             continue

@@ -134,6 +134,7 @@ def test_a_patch_that_breaks_the_state_is_refused(make_client):
         ({"launchdarkly": {"settings": None}}, "launchdarkly.settings.default"),
         ({"posthog": {"experiments": {"4": {"parameters": "x"}}}}, "posthog.experiments.4"),
         ({"posthog": {"experiments": {"4": {"created_at": "yesterday"}}}}, "posthog.experiments.4"),
+        ({"posthog": {"experiments": {"4": {"start_date": "yesterday"}}}}, "posthog.experiments.4"),
         ({"posthog": {"experiments": {"4": {"feature_flag_id": 99999}}}}, "posthog.experiments.4"),
     ],
 )
@@ -144,6 +145,8 @@ def test_a_state_the_server_could_not_serve_is_refused(make_client, patch, field
     response = client.put("/__admin/state", json_body={"format": FORMAT, "patch": patch})
     assert response.status_code == 400, response.text
     assert response.json()["field"] == field
+    if "start_date" in str(patch):
+        assert response.json()["detail"] == "cannot be served: a date-time is not ISO 8601 ('yesterday')"
     assert client.get("/__admin/state").json() == before
     assert client.get("/api/projects/1/experiments/").status_code == 200
 
