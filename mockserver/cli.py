@@ -192,8 +192,7 @@ def serve(settings: Settings) -> int:
             ident="mockserver",
             clear_untrusted_proxy_headers=True,
             max_request_body_size=body_cap,
-            # waitress counts its listening socket and its wake-up pipe among the connections
-            connection_limit=settings.connection_limit + 2,
+            connection_limit=settings.connection_limit,
             channel_timeout=settings.channel_timeout,
             cleanup_interval=max(1, min(30, settings.channel_timeout // 2)),
         )
@@ -201,6 +200,10 @@ def serve(settings: Settings) -> int:
         print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
         return 2
     oversize.install(server)  # a body over the cap is refused unread, in the API's own JSON error
+    # waitress counts its listening sockets (two when a name resolves to IPv4 and IPv6) and its
+    # wake-up pipe among the open connections: the limit given is of client connections.
+    listeners = len(getattr(server, "effective_listen", None) or [None])
+    server.adj.connection_limit = settings.connection_limit + listeners + 1
 
     def _stop(signum: int, _frame: Any) -> None:
         raise SystemExit(0)

@@ -435,13 +435,31 @@ def _encode(value: Any) -> bytes:
     else:
         # orjson writes NaN and infinities as null, which would change a value's meaning (a NaN
         # probability read as "always"); only a body with a null can hold one, so only it is searched.
-        if b"null" not in encoded or _unencodable(value) is None:
-            return encoded
+        where = _non_finite(value) if b"null" in encoded else None
+        if where is not None:
+            raise UsageError(where, "not JSON data (NaN and infinities are not JSON numbers)")
+        return encoded
     try:
         return json.dumps(value, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         said = "NaN and infinities are not JSON numbers" if isinstance(exc, ValueError) else str(exc)
         raise UsageError(_unencodable(value) or "body", f"not JSON data ({said})") from None
+
+
+def _non_finite(value: Any, at: str = "") -> str | None:
+    """Where in ``value`` the first NaN or infinite float sits (``probability``, ``body.a[1]``)."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else at or "body"
+    items: Any = ()
+    if isinstance(value, Mapping):
+        items = ((f"{at}.{key}" if at else str(key), item) for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{at}[{index}]", item) for index, item in enumerate(value))
+    for where, item in items:
+        found = _non_finite(item, where)
+        if found is not None:
+            return found
+    return None
 
 
 def _unencodable(value: Any, at: str = "") -> str | None:

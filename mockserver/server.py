@@ -43,7 +43,12 @@ class MockServer:
         self.settings = base
         # One state file, one server: the app holds it from before it is read until stop().
         self.app = create_app(base)
-        self.tls = files_for(base)  # HTTPS when the settings ask for it (tls, or tls_cert and tls_key)
+        try:
+            self.tls = files_for(base)  # HTTPS when the settings ask for it (tls, or tls_cert and tls_key)
+        except BaseException:
+            if self.runtime.state_file is not None:  # let the file go now, not when the app is collected
+                self.runtime.state_file.close()
+            raise
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -217,3 +217,23 @@ def test_ids_in_paths_are_ascii_digits_only(client, odd):
 def test_id_filters_in_queries_are_ascii_digits_only(client, odd):
     response = client.get("/api/projects/1/experiments/", params={"feature_flag_id": odd})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nBadHeaderNoColon\r\n\r\n", b"400"),
+        (b"POST /__admin/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\n", b"501"),
+        (b"POST /__admin/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"400"),
+    ],
+)
+def test_other_requests_waitress_refuses_keep_its_own_answer(served, request_bytes, status):
+    """Only a body over the cap is worded by the app; a malformed request gets waitress's answer,
+    and the connection closes (it hung with no answer when the app's task took these too)."""
+    port, _url = served
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request_bytes)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.split(b"\r\n")[0].split(b" ")[1] == status, answer[:200]

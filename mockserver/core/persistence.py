@@ -61,6 +61,7 @@ class StateFile:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._held: Any = None  # the open lock file while this object holds the state file
+        self._holding = threading.Lock()  # one thread takes the lock file: two handles would clash
 
     # -- opening ----------------------------------------------------------------------------------
 
@@ -85,9 +86,10 @@ class StateFile:
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._db.close()
                 self._db = None
-            if self._held is not None:
-                self._held.close()
-                self._held = None
+            with self._holding:
+                if self._held is not None:
+                    self._held.close()
+                    self._held = None
 
     def acquire(self) -> None:
         """Hold the file for this object until ``close()``: two servers writing one file would each
@@ -97,6 +99,10 @@ class StateFile:
         The lock is an flock on ``PATH.lock``, which the system lets go when the process ends.
         Raises OSError when another process (or another server in this one) holds it. Where flock
         is missing (Windows), nothing is locked."""
+        with self._holding:
+            self._acquire()
+
+    def _acquire(self) -> None:
         if self._held is not None:
             return
         try:

@@ -235,13 +235,18 @@ class Forwarder:
         if coding not in ("gzip", "x-gzip", "deflate"):
             raise UpstreamError(f"upstream answered in {coding!r}, which was not asked for and cannot be read", 502)
         wbits = 16 + zlib.MAX_WBITS if coding != "deflate" else zlib.MAX_WBITS
+        out = b""
         try:
-            inflater = zlib.decompressobj(wbits)
-            out = inflater.decompress(data, self.max_bytes + 1)
+            while data:  # gzip may hold several members, one after the other
+                inflater = zlib.decompressobj(wbits)
+                out += inflater.decompress(data, self.max_bytes + 1 - len(out))
+                if len(out) > self.max_bytes:
+                    raise UpstreamError(f"upstream answer is larger than {self.max_bytes} bytes once decoded", 502)
+                if not inflater.eof:
+                    raise UpstreamError(f"upstream answered a {coding} body that ends early", 502)
+                data = inflater.unused_data
         except zlib.error as exc:
             raise UpstreamError(f"upstream answered a {coding} body that does not decode: {exc}", 502) from None
-        if len(out) > self.max_bytes:
-            raise UpstreamError(f"upstream answer is larger than {self.max_bytes} bytes once decoded", 502)
         return out
 
     def _read(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, deadline: float) -> bytes:

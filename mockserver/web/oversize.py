@@ -21,10 +21,6 @@ from waitress.task import ErrorTask, WSGITask
 
 class _RefusalTask(WSGITask):
     def execute(self) -> None:
-        error = self.request.error
-        if getattr(error, "code", None) != 413 or not self.request.path:
-            ErrorTask.execute(self)  # type: ignore[arg-type]
-            return
         self.set_close_on_finish()  # the body is left unread on the connection
         super().execute()
 
@@ -38,10 +34,17 @@ class _RefusalTask(WSGITask):
         return environ
 
 
+def _error_task(channel: Any, request: Any) -> Any:
+    """The app words a body refused for its size; waitress keeps its own answer to the rest."""
+    if getattr(request.error, "code", None) == 413 and request.path:
+        return _RefusalTask(channel, request)
+    return ErrorTask(channel, request)
+
+
 class RefusingChannel(HTTPChannel):
     """waitress's channel, with refused bodies answered by the app."""
 
-    error_task_class = _RefusalTask
+    error_task_class = staticmethod(_error_task)
 
 
 def install(server: Any) -> None:

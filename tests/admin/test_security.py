@@ -253,6 +253,11 @@ def test_an_admin_origin_that_no_browser_sends_is_refused_at_start(given):
         create_app(make_settings(admin_origins=given))
 
 
+def test_the_null_origin_of_a_page_opened_from_a_file_may_be_allowed(own_server):
+    srv, _client = own_server(admin_origins="null")
+    assert requests.get(f"{srv.url}/__admin/clock", headers={"Origin": "null"}, timeout=5).status_code == 200
+
+
 def test_an_empty_admin_token_is_no_token_given():
     """MOCKSERVER_ADMIN_TOKEN= (an unset compose variable) would lock the control API: no client
     can send an empty token. It is taken as not given: none on loopback, generated elsewhere."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 
 import pytest
@@ -206,6 +207,25 @@ def test_an_export_with_api_keys_rate_limits_and_policies_imports_back_as_itself
     exported = client.get("/__admin/state").json()
     assert client.put("/__admin/state", json_body=exported).status_code == 200
     assert client.get("/__admin/state").json() == exported
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {
+            "launchdarkly": {
+                "flags": {"default/recommendations-widget": {"environments": {"test": None}, "defaults": "x"}}
+            }
+        },
+        {"launchdarkly": {"projects": {"default": {"environments": {"newenv": 5}}}}},
+    ],
+)
+def test_filling_flag_environments_leaves_malformed_data_to_the_checks(make_client, patch):
+    """The fill runs before the checks: what it cannot read it leaves alone, and the checks refuse it."""
+    client = make_client()
+    response = client.put("/__admin/state", json_body={"format": FORMAT, "patch": patch})
+    assert response.status_code == 400, response.text
+    assert client.app.extensions["mockserver"].server_errors == collections.deque(maxlen=100)
 
 
 def test_a_flag_without_settings_for_an_environment_gets_a_new_flag_s_there(make_client):

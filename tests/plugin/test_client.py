@@ -394,3 +394,11 @@ def test_a_value_outside_a_short_enum_is_refused_naming_every_allowed_value(mock
     assert '"canceled" is not one of "pending", "approved", "applied", "rejected", "failed", "expired"' in str(
         refused.value
     )
+
+
+def test_a_body_with_a_null_and_a_date_is_sent_as_orjson_writes_it():
+    from datetime import datetime
+
+    from mockserver.client import _encode
+
+    assert _encode({"when": datetime(2026, 1, 1), "x": None}) == b'{"when":"2026-01-01T00:00:00","x":null}'

@@ -31,3 +31,11 @@ def test_one_state_file_is_held_by_one_server_until_it_stops(tmp_path):
         assert first.runtime.state_file is not None
     with MockServer(state_file=state) as again:  # let go at stop
         assert again.url.startswith("http://127.0.0.1:")
+
+
+def test_a_start_that_fails_on_its_tls_files_lets_the_state_file_go(tmp_path):
+    state = str(tmp_path / "state.sqlite")
+    with pytest.raises(ValueError):
+        MockServer(state_file=state, tls_cert=str(tmp_path / "missing.pem"), tls_key=str(tmp_path / "missing.key"))
+    with MockServer(state_file=state) as again:  # not held until a garbage collection
+        assert again.url.startswith("http://127.0.0.1:")

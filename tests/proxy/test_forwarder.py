@@ -60,6 +60,10 @@ class Echo(BaseHTTPRequestHandler):
 
             encoding = "br" if self.path.startswith("/brotli") else "gzip"
             payload = gzip.compress(b"0" * (4 * 1024 * 1024) if self.path.startswith("/bomb") else payload)
+            if self.path.startswith("/gzip-cut"):
+                payload = payload[: len(payload) // 2]
+            elif self.path.startswith("/gzip-twice"):
+                payload += gzip.compress(b" ")
         self.send_response(200)
         if encoding:
             self.send_header("Content-Encoding", encoding)
@@ -308,7 +312,12 @@ def test_a_body_compressed_against_the_request_is_decoded_within_the_bound(echo:
     reply = forwarder.forward("posthog", "GET", "/gzip", "", [], b"")
     assert json.loads(reply.body)["path"] == "/gzip"
     assert not any(k.lower() == "content-encoding" for k, _v in reply.headers)
-    for path, said in (("/bomb", "larger than 1048576 bytes once decoded"), ("/brotli", "'br'")):
+    assert json.loads(forwarder.forward("posthog", "GET", "/gzip-twice", "", [], b"").body)["path"] == "/gzip-twice"
+    for path, said in (
+        ("/bomb", "larger than 1048576 bytes once decoded"),
+        ("/brotli", "'br'"),
+        ("/gzip-cut", "gzip body that ends early"),
+    ):
         with pytest.raises(UpstreamError, match=said) as refused:
             forwarder.forward("posthog", "GET", path, "", [], b"")
         assert refused.value.status == 502

@@ -220,19 +220,25 @@ def fill_environments(part: dict[str, Any]) -> None:
     copied = False
     for key, flag in list(flags.items()):
         if not isinstance(flag, dict) or not isinstance(flag.get("environments"), dict):
-            continue
+            continue  # unchecked data (this runs before the checks): what is malformed they refuse
         project = projects.get(flag.get("projectKey"))
         wanted = project.get("environments") if isinstance(project, dict) else None
-        missing = [env for env in wanted if env not in flag["environments"]] if isinstance(wanted, dict) else []
-        if not missing:
+        missing = [
+            env
+            for env, settings in (wanted.items() if isinstance(wanted, dict) else ())
+            if env not in flag["environments"] and isinstance(settings, dict)
+        ]
+        if not missing or not isinstance(flag.get("key"), str):
             continue
         if not copied:
             part["flags"] = flags = dict(flags)
             part["sequences"] = dict(part.get("sequences") or {})
             copied = True
         flag = flags[key] = {**flag, "environments": dict(flag["environments"])}
-        variations = flag.get("variations") or [{}]
-        defaults = flag.get("defaults") or {"onVariation": 0, "offVariation": len(variations) - 1}
+        variations = flag.get("variations") if isinstance(flag.get("variations"), list) else []
+        defaults = flag.get("defaults")
+        if not isinstance(defaults, dict) or not {"onVariation", "offVariation"} <= set(defaults):
+            defaults = {"onVariation": 0, "offVariation": max(len(variations) - 1, 0)}
         for env in missing:
             flag["environments"][env] = _environment(part, flag["projectKey"], flag["key"], env, False, defaults)
 
