@@ -55,6 +55,7 @@ class Runtime:
         self.admin_token, self.admin_token_generated = _admin_token(settings)
         self.state_file = StateFile(settings.state_file) if settings.state_file else None
         self._load_start_state()
+        self.faults.clear(self.store.seed)  # a start fixture or state file may name another seed
 
     def _load_start_state(self) -> None:
         """--fixture becomes the baseline reset() returns to; --state-file, when present, wins."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -119,6 +120,22 @@ def test_probability_is_seeded_so_a_flaky_run_replays(make_client):
     first = run()
     assert first == run()
     assert 500 in first and 200 in first
+
+
+def test_fault_dice_follow_the_seed_a_start_fixture_names_from_the_start(make_client, tmp_path):
+    """The same rolls right after start as after a reset: both use the seed in place (the fixture's)."""
+    fixture = tmp_path / "seven.json"
+    fixture.write_text(json.dumps({"format": "mockserver/state@1", "seed": 7}))
+
+    def rolls(client) -> list[int]:
+        add(client, path=EXP, status=500, probability=0.5)
+        return [client.get(EXP, check_spec=False).status_code for _ in range(20)]
+
+    client = make_client(fixture=str(fixture))
+    assert client.get("/__admin/health").json()["seed"] == 7
+    at_start = rolls(client)
+    client.post("/__admin/reset")
+    assert rolls(client) == at_start
 
 
 def test_drop_connection_closes_the_socket_without_an_answer(own_server):
