@@ -287,8 +287,9 @@ def _banner(app: Any, settings: Settings, port: int, scheme: str = "http") -> No
     else:
         token = "required" if runtime.admin_token else "none"
     headline = f"mockserver listening on {url} (seed {runtime.store.seed})"
+    say = _say(settings)
     if settings.log_format == "json":  # one record that holds the lines below as fields
-        _say(settings)(
+        say(
             headline,
             url=url,
             seed=runtime.store.seed,
@@ -309,7 +310,7 @@ def _banner(app: Any, settings: Settings, port: int, scheme: str = "http") -> No
             f"  console:  {url}/__admin/ui   docs: {url}/__admin/docs" if settings.admin_api else "",
         ]
         for line in filter(None, lines):
-            _say(settings)(line)
+            say(line)
     logging.getLogger("mockserver").info(
         "started on %s: seed %s, fixture %s, vendors %s, admin API %s, admin token %s",
         url,

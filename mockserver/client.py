@@ -25,7 +25,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -446,42 +446,36 @@ def _encode(value: Any) -> bytes:
         raise UsageError(_unencodable(value) or "body", f"not JSON data ({said})") from None
 
 
-def _non_finite(value: Any, at: str = "") -> str | None:
+def _non_finite(value: Any) -> str | None:
     """Where in ``value`` the first NaN or infinite float sits (``probability``, ``body.a[1]``)."""
-    if isinstance(value, float):
-        return None if math.isfinite(value) else at or "body"
-    items: Any = ()
+    return _first(value, lambda item: isinstance(item, float) and not math.isfinite(item))
+
+
+def _unencodable(value: Any) -> str | None:
+    """Where in ``value`` the first value JSON cannot hold sits (``status``, ``body.items[2]``):
+    anything but dicts, lists, strings, numbers and None, or a float that is NaN or infinite."""
+
+    def bad(item: Any) -> bool:
+        if isinstance(item, float):
+            return not math.isfinite(item)
+        return not (item is None or isinstance(item, str | int))
+
+    return _first(value, bad)
+
+
+def _first(value: Any, bad: Callable[[Any], bool], at: str = "") -> str | None:
+    """The path of the first leaf of ``value`` (walking dicts, lists and tuples) that ``bad`` names."""
     if isinstance(value, Mapping):
-        items = ((f"{at}.{key}" if at else str(key), item) for key, item in value.items())
+        members: Any = ((f"{at}.{key}" if at else str(key), item) for key, item in value.items())
     elif isinstance(value, list | tuple):
-        items = ((f"{at}[{index}]", item) for index, item in enumerate(value))
-    for where, item in items:
-        found = _non_finite(item, where)
+        members = ((f"{at}[{index}]", item) for index, item in enumerate(value))
+    else:
+        return (at or "body") if bad(value) else None
+    for where, item in members:
+        found = _first(item, bad, where)
         if found is not None:
             return found
     return None
-
-
-def _unencodable(value: Any, at: str = "") -> str | None:
-    """Where in ``value`` the first value JSON cannot hold sits (``status``, ``body.items[2]``):
-    anything but dicts, lists, strings, numbers and None, or a float that is NaN or infinite."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            found = _unencodable(item, f"{at}.{key}" if at else str(key))
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            found = _unencodable(item, f"{at}[{index}]")
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else at or "body"
-    if value is None or isinstance(value, str | int):
-        return None
-    return at or "body"
 
 
 def _query_value(value: Any) -> str:

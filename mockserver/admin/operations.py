@@ -15,15 +15,13 @@ def check_operation_id(runtime: Runtime, wanted: str, method: str | None = None)
     """Refuse an operationId no vendor serves, or one named with a method it is not served by: either
     would match nothing (and pass an assertion or never fire). The refusal suggests the near names,
     and says how a path glob is written."""
-    served = {op: found[0] for vendor in runtime.vendors for op, found in vendor.contract.raw_operations.items()}
+    served = {op: found[:2] for vendor in runtime.vendors for op, found in vendor.contract.raw_operations.items()}
     known = set(served)
     if wanted in known:
-        if method is not None and method.upper() not in (served[wanted], "HEAD" if served[wanted] == "GET" else ""):
-            raise Problem(
-                "bad_request",
-                f"{wanted} is {served[wanted]} {_path_of(runtime, wanted)}: a {method} request never matches it",
-                attr="method",
-            )
+        verb, path = served[wanted]
+        if method is not None and method.upper() not in (verb, "HEAD" if verb == "GET" else ""):
+            said = f"{wanted} is {verb} {path}: a {method} request never matches it"
+            raise Problem("bad_request", said, attr="method")
         return
     message = f"no vendor operation is called {wanted!r}"
     close = difflib.get_close_matches(wanted, sorted(known), n=3, cutoff=0.6)
@@ -32,10 +30,3 @@ def check_operation_id(runtime: Runtime, wanted: str, method: str | None = None)
     if "/" in wanted or "*" in wanted:
         message += " (a path glob starts with /)"
     raise Problem("bad_request", message, attr="operation_id")
-
-
-def _path_of(runtime: Runtime, operation_id: str) -> str:
-    for vendor in runtime.vendors:
-        if operation_id in vendor.contract.raw_operations:
-            return vendor.contract.raw_operations[operation_id][1]
-    return ""
