@@ -56,14 +56,16 @@ class HostGuard:
         names = {host_name(h) for h in allowed_hosts.split(",") if h.strip()}
         return cls(host_name(bound_host) if bound_host else "", frozenset(names))
 
-    def why_refused(self, host_header: str | None, malformed: bool = False) -> str | None:
+    def stand_in(self, port: str) -> str:
+        """The Host an HTTP/1.0 request without one is served as (links in answers name it)."""
+        name = "127.0.0.1" if self.bound in WILDCARD_ADDRESSES else self.bound
+        return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+
+    def why_refused(self, host_header: str) -> str | None:
+        """Why a request naming this host may not be served (403), or None."""
         if "*" in self.extra:
             return None
-        name = host_name(host_header or "")
-        if malformed:
-            return "the request's Host header is not a host name or address (with an optional port)"
-        if not name:
-            return "the request has no Host header"
+        name = host_name(host_header)
         if name in LOOPBACK_NAMES or name == self.bound or name in self.extra:
             return None
         if self.bound in WILDCARD_ADDRESSES and is_ip(name):

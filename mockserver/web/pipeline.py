@@ -47,6 +47,7 @@ log = logging.getLogger("mockserver")
 access_log = logging.getLogger("mockserver.access")
 Stage = Callable[[RequestContext, Callable[[], Response]], Response]
 READS = ("GET", "HEAD", "OPTIONS")
+_MALFORMED_HOST = "the request's Host header is not a host name or address (with an optional port)"
 # A refusal from these stages means the request broke the contract (unknown path, wrong method,
 # missing or bad credentials, a schema failure); a refusal from ``handle`` is a rule saying no.
 CONTRACT_STAGES = ("route", "auth", "parse")
@@ -246,13 +247,22 @@ class Pipeline:
 
     def guard(self, ctx: RequestContext, call_next: Callable[[], Response]) -> Response:
         request = ctx.request
-        # The header as sent: without one (HTTP/1.0), the server's own name stands in for it, which
-        # is no name to allow; werkzeug reads a malformed one as empty.
-        sent = request.environ.get("HTTP_HOST")
-        refused = self.hosts.why_refused(request.host if sent else None, malformed=bool(sent) and not request.host)
-        if refused is not None:
+        # The header as sent (werkzeug reads a malformed one as empty). HTTP/1.1 requires one (RFC
+        # 9112 §3.2: 400); an HTTP/1.0 request may come without, and cannot come from a browser
+        # (which always names the host), so it is served as sent to the bound address.
+        environ = request.environ
+        sent = environ.get("HTTP_HOST")
+        if not sent and environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
+            environ["HTTP_HOST"] = self.hosts.stand_in(environ.get("SERVER_PORT", "80"))
+        elif not sent or not request.host:
+            refused = "the request has no Host header" if not sent else _MALFORMED_HOST
             ctx.log_reason = refused
-            raise Problem("permission_denied", refused)
+            raise Problem("bad_request", refused)
+        else:
+            refused = self.hosts.why_refused(request.host)
+            if refused is not None:
+                ctx.log_reason = refused
+                raise Problem("permission_denied", refused)
         if ctx.is_admin:
             self.admin.check_site(request)
             if is_preflight(request):

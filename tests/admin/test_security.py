@@ -138,25 +138,39 @@ def test_a_rebinding_host_name_is_refused(server, path):
 
 
 def test_a_missing_or_malformed_host_is_said_as_such(server):
-    """Not "allow waitress.invalid" (the server's stand-in name for a request without Host), not
-    "no Host header" for one that is there but malformed."""
-    import socket
-
-    def status_line_and_detail(request: bytes) -> tuple[bytes, str]:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            sock.sendall(request)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
-        head, _, body = answer.partition(b"\r\n\r\n")
-        return head.split(b"\r\n")[0], json.loads(body)["detail"]
-
-    line, detail = status_line_and_detail(b"GET /__admin/state HTTP/1.0\r\n\r\n")
-    assert b" 403 " in line and detail == "the request has no Host header"
+    """HTTP/1.1 without Host, or with a malformed one, is a 400 saying which (RFC 9112 §3.2), not a
+    rebinding refusal naming the server's stand-in name."""
+    line, detail = raw_exchange(server.port, b"GET /__admin/state HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert b" 400 " in line and json.loads(detail)["detail"] == "the request has no Host header"
     port = server.port
     malformed = f"GET /__admin/state HTTP/1.1\r\nHost: localhost:{port}@evil.example\r\nConnection: close\r\n\r\n"
-    line, detail = status_line_and_detail(malformed.encode())
-    assert b" 403 " in line and detail.startswith("the request's Host header is not a host name or address")
+    line, detail = raw_exchange(server.port, malformed.encode())
+    assert b" 400 " in line
+    assert json.loads(detail)["detail"].startswith("the request's Host header is not a host name or address")
+
+
+def test_an_http_1_0_request_without_host_is_served_as_sent_to_the_bound_address(server):
+    """A health check over HTTP/1.0 names no host; no browser sends that, so it is no rebinding.
+    Links in the answer name the bound address, not the server's stand-in name."""
+    line, body = raw_exchange(server.port, b"GET /__admin/health HTTP/1.0\r\n\r\n")
+    assert b" 200 " in line and json.loads(body)["status"] == "ok"
+    request = b"GET /api/projects/1/experiments/?limit=1 HTTP/1.0\r\nAuthorization: Bearer phx_test\r\n\r\n"
+    line, body = raw_exchange(server.port, request)
+    assert b" 200 " in line
+    assert json.loads(body)["next"].startswith(f"http://127.0.0.1:{server.port}/api/projects/1/experiments/?")
+
+
+def raw_exchange(port: int, request: bytes) -> tuple[bytes, bytes]:
+    """The status line and body of one request sent byte for byte (clients add a Host header)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], body
 
 
 def test_allowed_hosts_admit_a_name(own_server):
