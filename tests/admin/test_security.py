@@ -330,3 +330,24 @@ def test_cors_any_origin_only_when_asked_for(own_server):
 def test_a_cors_origin_a_browser_never_sends_is_refused_at_start(origins, message):
     with pytest.raises(ValueError, match=message):
         create_app(make_settings(cors_origins=origins))
+
+
+def test_the_control_api_spec_declares_its_token_and_cross_site_refusals(own_server):
+    """Every control operation may answer 403 (another site, a Host not served) and, but for the
+    open pages and health, 401 without the token: the published spec says so, and the answers fit it."""
+    from mockserver.admin import OPEN
+    from tests.speccheck import contract_for
+
+    operations = contract_for("/__admin/state").spec["paths"]
+    for item in operations.values():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                declared = operation["responses"]
+                assert "403" in declared, operation["operationId"]
+                assert ("401" in declared) is (operation["operationId"] not in OPEN), operation["operationId"]
+
+    _srv, client = own_server(headers={}, admin_token="tok")
+    assert client.get("/__admin/clock").status_code == 401  # checked against the spec by the client
+    assert client.post("/__admin/reset", headers={"Origin": EVIL}).status_code == 403
+    assert client.get("/__admin/health", headers={"Origin": EVIL}).status_code == 403
+    assert client.get("/__admin/clock", headers={"Authorization": "Bearer tok"}).status_code == 200

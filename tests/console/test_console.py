@@ -444,6 +444,32 @@ def test_api_docs_try_it_out_calls_this_server(console):
     assert any(ex.path == "/__admin/health" and ex.headers.get("Referer") is None for ex in console.tap.exchanges)
 
 
+@pytest.mark.parametrize("console", [{"admin_token": "docs-token"}], indirect=True)
+def test_api_docs_opened_on_their_own_take_the_admin_token_in_a_field(console):
+    """No console in this tab: a control-API call is 401 until the token is typed at the top, then
+    carries it (to /__admin only); the console opened later in the tab knows it too."""
+    page = console.page
+    console.admin_failures.append(("GET", "/__admin/clock"))
+    page.goto(console.url + "/__admin/docs")
+    page.locator(".topbar select").select_option(label="mockserver control API")
+    operation = page.locator(".opblock").filter(has_text="/__admin/clock").first
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    expect(status).to_have_text("401")
+    page.get_by_label("Admin token").fill("docs-token")
+    operation.get_by_role("button", name="Execute").click()
+    expect(status).to_have_text("200")
+    clock_calls = [ex for ex in console.tap.exchanges if ex.path == "/__admin/clock"]
+    assert [ex.status for ex in clock_calls] == [401, 200]
+    assert clock_calls[-1].headers.get("X-Mockserver-Admin-Token") == "docs-token"
+    assert page.evaluate("sessionStorage.getItem('mockserver.adminToken')") == "docs-token"
+    page.goto(console.url + "/__admin/ui#state")
+    expect(page.locator("#clock-now")).to_contain_text("Mock time")
+    expect(page.get_by_role("dialog", name="Admin token")).to_be_hidden()
+
+
 def seeded_experiment_count(console) -> int:
     """Experiments of both vendors in the seeded world, as the console counts them (archived included)."""
     data = requests.get(f"{console.url}/__admin/state", timeout=5).json()["data"]

@@ -1,7 +1,16 @@
 // Swagger UI over every bundled spec; the specs served here name this server, so "Try it out" calls it.
-// The console's admin token (sessionStorage, this tab) goes along with calls to the control API.
+// The admin token (sessionStorage, this tab, shared with the console; or typed in the header field)
+// goes along with calls to the control API.
 (async function () {
-  const token = sessionStorage.getItem("mockserver.adminToken");
+  const TOKEN_KEY = "mockserver.adminToken";
+  let token = sessionStorage.getItem(TOKEN_KEY) || "";
+  const field = document.getElementById("admin-token");
+  field.value = token;
+  field.addEventListener("input", () => {
+    token = field.value.trim();
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  });
   const adminHeaders = token ? { "X-Mockserver-Admin-Token": token } : {};
   const index = await (await fetch("/__admin/specs", { headers: { Accept: "application/json", ...adminHeaders } })).json();
   const links = document.getElementById("spec-links");
