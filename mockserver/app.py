@@ -21,6 +21,7 @@ from mockserver.web.pipeline import Pipeline
 from mockserver.web.proxy import Proxy
 from mockserver.web.render import render_admin
 from mockserver.web.routing import Router, Surface
+from mockserver.web.streamed import LengthenedBodies
 
 ADMIN_PREFIX = "/__admin"
 # What any browser client sends and reads, whatever the vendor; vendors add their own.
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None) -> MockApp:
     )
     app.extensions["mockserver.proxy"] = app.pipeline.proxy
     app.extensions["mockserver.router"] = router
-    app.wsgi_app = DropConnection(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = LengthenedBodies(DropConnection(app.wsgi_app), settings.largest_body_cap)  # type: ignore[method-assign]
     return app
 
 

@@ -170,13 +170,10 @@ def serve(settings: Settings) -> int:
     # show up as pauses of tens of ms under load; and so is what the state grows by later.
     gc.freeze()
     heap.settle_growth()
-    body_cap = settings.max_body_bytes
-    if settings.admin_api:
-        body_cap = max(body_cap, settings.max_state_bytes)  # PUT /__admin/state takes whole exports
     if tls_files is not None:  # waitress has no TLS: cheroot serves HTTPS
         try:
             return serve_https(
-                app, settings, tls_files, body_cap, lambda port: _banner(app, settings, port, "https"), _say(settings)
+                app, settings, tls_files, lambda port: _banner(app, settings, port, "https"), _say(settings)
             )
         except (OSError, ValueError) as exc:  # a busy port, a host that is no address
             print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
@@ -191,7 +188,7 @@ def serve(settings: Settings) -> int:
             threads=settings.threads,
             ident="mockserver",
             clear_untrusted_proxy_headers=True,
-            max_request_body_size=body_cap,
+            max_request_body_size=settings.largest_body_cap,
             connection_limit=settings.connection_limit,
             channel_timeout=settings.channel_timeout,
             cleanup_interval=max(1, min(30, settings.channel_timeout // 2)),

@@ -232,20 +232,36 @@ def files_for(settings: object) -> TlsFiles | None:
     return None
 
 
+def _gateway() -> type:
+    from cheroot import wsgi
+
+    from mockserver.web.streamed import UNREAD_BODY
+
+    class Gateway(wsgi.Gateway_10):
+        """cheroot's WSGI gateway; a request whose body the app left unread closes its connection
+        (cheroot would read it all to reuse the connection, or take its rest for the next request)."""
+
+        def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: object = None) -> object:
+            if self.env.get(UNREAD_BODY):
+                self.req.close_connection = True
+            return super().start_response(status, headers, exc_info)
+
+    return Gateway
+
+
 def serve_https(
     app: object,
     settings: object,
     files: TlsFiles,
-    body_cap: int,
     banner: Callable[[int], None],
     say: Callable[[str], None] = print,
 ) -> int:
     """`mockserver serve` with TLS: cheroot's thread pool and its builtin (stdlib ssl) adapter.
 
     waitress, the plain-HTTP server, has no TLS of its own; cheroot is a maintained pure-Python
-    WSGI server whose adapter wraps each accepted connection with the stdlib's ssl module. It
-    takes the same body cap (refused in cheroot's own words) and closes a connection idle or
-    stalled for ``--channel-timeout``; it has no connection limit. ``banner`` prints what runs
+    WSGI server whose adapter wraps each accepted connection with the stdlib's ssl module. Bodies
+    over every cap are refused by the app, in the API's JSON, as over HTTP. cheroot closes a
+    connection idle or stalled for ``--channel-timeout``; it has no connection limit. ``banner`` prints what runs
     where, as for HTTP (the admin token included); ``say`` prints a line as serve does (text or JSON).
     """
     import signal
@@ -261,7 +277,10 @@ def serve_https(
         server_name="mockserver",
         timeout=getattr(settings, "channel_timeout", 10),
     )
-    server.max_request_body_size = body_cap
+    # The app caps bodies (LengthenedBodies, then each route's own cap), so an oversized one gets the
+    # API's JSON 413 rather than cheroot's text; the gateway closes such a connection unread.
+    server.max_request_body_size = 0
+    server.gateway = _gateway()
     server.ssl_adapter = BuiltinSSLAdapter(str(files.cert), str(files.key))
 
     def _stop(signum: int, _frame: object) -> None:

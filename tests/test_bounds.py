@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -14,6 +15,7 @@ import requests
 from mockserver.app import create_app
 from mockserver.core import journal as journal_module
 from mockserver.core.faults import MAX_RULES
+from mockserver.server import MockServer
 from mockserver.web import nearest
 from tests.conftest import PH_KEY, make_settings
 from tests.speccheck import FlaskClient, HttpClient
@@ -237,3 +239,54 @@ def test_other_requests_waitress_refuses_keep_its_own_answer(served, request_byt
         while chunk := sock.recv(65536):
             answer += chunk
     assert answer.split(b"\r\n")[0].split(b" ")[1] == status, answer[:200]
+
+
+# -- servers that stream a chunked body to the app (werkzeug's in MockServer, cheroot for HTTPS) --
+
+
+def exchange(port: int, request: bytes, wrap: Any = None) -> tuple[bytes, dict]:
+    """Send raw bytes, read to the server's close: the status line and the JSON body."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    if wrap is not None:
+        sock = wrap(sock)
+    with sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):  # a refused body closes the connection
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, json.loads(body)
+
+
+def chunked(path: str, body: bytes, extra: bytes = b"", method: str = "POST") -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    head += "Transfer-Encoding: chunked\r\n"
+    return head.encode() + extra + b"\r\n" + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+
+
+def test_a_chunked_body_over_its_route_s_cap_is_a_413_not_a_body_cut_short():
+    """werkzeug stops reading a stream at the route's cap and returns what it has: a body over it
+    was parsed cut short (a parse error, or a shorter document accepted)."""
+    server = MockServer(make_settings(max_body_bytes=1000, max_state_bytes=4000)).start()
+    try:
+        padded = b'{"name": "Padded", "feature_flag_key": "padded"}' + b" " * 2000  # valid JSON up to the cap
+        head, body = exchange(
+            server.port, chunked("/api/projects/1/experiments/", padded, b"Authorization: Bearer phx_x\r\n")
+        )
+        assert head.startswith(b"HTTP/1.1 413") and body["detail"] == "Request body exceeds the limit of 1000 bytes."
+        small = b'{"name": "Small", "feature_flag_key": "small"}'
+        head, body = exchange(
+            server.port, chunked("/api/projects/1/experiments/", small, b"Authorization: Bearer phx_x\r\n")
+        )
+        assert head.startswith(b"HTTP/1.1 201") and body["name"] == "Small"
+        head, body = exchange(server.port, chunked("/__admin/state", b" " * 5000, method="PUT"))  # past every cap
+        assert head.startswith(b"HTTP/1.1 413") and body["detail"] == "Request body exceeds the limit of 4000 bytes."
+        head, body = exchange(server.port, chunked("/__admin/reset", b"{}").replace(b"\r\n2\r\n", b"\r\nzz\r\n"))
+        assert head.startswith(b"HTTP/1.1 400") and body["error"] == "bad_request"
+        names = [
+            e["name"]
+            for e in requests.get(f"{server.url}/api/projects/1/experiments/", headers=PH_KEY).json()["results"]
+        ]
+        assert "Small" in names and "Padded" not in names
+    finally:
+        server.stop()

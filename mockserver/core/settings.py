@@ -177,6 +177,11 @@ class Settings:
         return "https" if self.tls or self.tls_cert else "http"
 
     @property
+    def largest_body_cap(self) -> int:
+        """The most any route reads: PUT /__admin/state takes whole exports (--max-state-bytes)."""
+        return max(self.max_body_bytes, self.max_state_bytes) if self.admin_api else self.max_body_bytes
+
+    @property
     def binds_loopback(self) -> bool:
         return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -165,3 +166,44 @@ def test_serve_refuses_missing_certificate_files(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "does not exist" in done.stderr
+
+
+def test_https_refuses_bodies_over_a_cap_in_the_api_s_json_and_closes_unread(tmp_path: Path) -> None:
+    """cheroot answered a body past every cap in its own text/plain; a chunked body over its
+    route's cap was read cut short. Now both are the API's 413, and the connection closes."""
+    from tests.test_bounds import chunked, exchange
+
+    flags = [
+        "--tls",
+        "self-signed",
+        "--tls-dir",
+        str(tmp_path),
+        "--max-body-bytes",
+        "1000",
+        "--max-state-bytes",
+        "4000",
+    ]
+    proc, url, _lines = _serve(*flags)
+    context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    port = int(url.rsplit(":", 1)[1])
+
+    def wrap(sock: Any) -> Any:
+        return context.wrap_socket(sock, server_hostname="127.0.0.1")
+
+    try:
+        announced = (
+            b"PUT /__admin/state HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 314572800\r\n\r\n{"
+        )  # 300 MiB announced, one byte sent: answered at once, nothing read
+        started = time.monotonic()
+        head, body = exchange(port, announced, wrap)
+        assert head.startswith(b"HTTP/1.1 413") and b"Content-Type: application/json" in head
+        assert body["detail"] == "Request body exceeds the limit of 4000 bytes." and time.monotonic() - started < 8
+        padded = b'{"name": "Padded", "feature_flag_key": "padded"}' + b" " * 2000
+        head, body = exchange(
+            port, chunked("/api/projects/1/experiments/", padded, b"Authorization: Bearer phx_x\r\n"), wrap
+        )
+        assert head.startswith(b"HTTP/1.1 413") and body["detail"] == "Request body exceeds the limit of 1000 bytes."
+        assert b"Connection: close" in head
+    finally:
+        assert _stop(proc) == 0
