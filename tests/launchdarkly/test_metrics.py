@@ -57,6 +57,8 @@ def test_create_each_kind_and_read_it_back(ld_api):
         ({"key": "a", "kind": "click", "urls": [{"kind": "exact", "url": "u"}]}, "selector"),
         ({"key": "a", "kind": "pageview", "urls": [{"kind": "exact", "url": "u"}], "isNumeric": True}, "conversions"),
         ({"key": "a", "kind": "pageview", "urls": [{"kind": "regex", "pattern": "("}]}, "regular expression"),
+        ({"key": "a", "kind": "pageview", "urls": [{"kind": "regex", "pattern": "a{4294967296}"}]}, "regular expr"),
+        ({"key": "a", "kind": "pageview", "urls": [{"kind": "regex", "pattern": "(" * 1000 + ")" * 1000}]}, "regular"),
         ({"key": "a", "kind": "pageview", "urls": [{"kind": "substring"}]}, "substring"),
         ({"key": "a", "kind": "trace", "isNumeric": False}, "traceQuery"),
         ({**CUSTOM, "key": "a", "unitAggregationType": "count_distinct"}, "unitAggregationField"),

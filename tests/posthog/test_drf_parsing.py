@@ -30,7 +30,16 @@ DATETIMES = [
     ("2021-12-01T10", "2021-12-01T10:00:00Z"),
     ("2021-12-01T10:23:45,5", "2021-12-01T10:23:45.500000Z"),
 ]
-BAD_DATETIMES = ["yesterday", "2021-13-01T00:00", "01/12/2021", "", "2021-12-01T25:00"]
+BAD_DATETIMES = [
+    "yesterday",
+    "2021-13-01T00:00",
+    "01/12/2021",
+    "",
+    "2021-12-01T25:00",
+    "2026-01-01T10:23+24:00",  # an offset of a day or more: Django's parser raises, DRF says wrong format
+    "2026-01-01T10:23-99:00",
+    "2026-01-01T10:23+99",
+]
 
 
 @pytest.mark.parametrize(("sent", "answered"), DATETIMES)

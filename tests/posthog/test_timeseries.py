@@ -126,3 +126,11 @@ def test_the_views_own_checks(api):
         400,
         "Cannot recalculate timeseries for experiment that hasn't started",
     )
+
+
+def test_an_experiment_ending_on_the_last_day_there_is_has_its_series(api):
+    """9999-12-31 has no next day: the day walk stops there instead of answering 500."""
+    exp = create(api, metrics=[mean()], start_date="9999-12-30T00:00:00Z")
+    assert api.patch(f"{P}/experiments/{exp['id']}/", json_body={"end_date": "9999-12-31T12:00:00Z"}).status_code == 200
+    series = _series(api, exp, exp["metrics"][0])
+    assert list(series["timeseries"]) == ["9999-12-30", "9999-12-31"]

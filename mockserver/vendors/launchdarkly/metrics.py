@@ -153,7 +153,7 @@ def _check_urls(urls: Any) -> None:
         if kind == "regex":
             try:
                 re.compile(matcher["pattern"])
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError) as exc:  # a{4294967296}, "(" * 1000 + ")" * 1000
                 raise invalid(f"urls[{index}].pattern is not a valid regular expression: {exc}") from None
 
 

@@ -202,13 +202,13 @@ def _django_fallback(value: str) -> datetime | None:
     if parts["microsecond"]:
         parts["microsecond"] = parts["microsecond"].ljust(6, "0")
     zone = None
-    if zone_text == "Z":
-        zone = UTC
-    elif zone_text is not None:
-        minutes = int(zone_text[-2:]) if len(zone_text) > 3 else 0
-        offset = 60 * int(zone_text[1:3]) + minutes
-        zone = timezone(timedelta(minutes=-offset if zone_text[0] == "-" else offset))
     try:
+        if zone_text == "Z":
+            zone = UTC
+        elif zone_text is not None:  # Django's too raises past ±24:00, and DRF reads that as a wrong format
+            minutes = int(zone_text[-2:]) if len(zone_text) > 3 else 0
+            offset = 60 * int(zone_text[1:3]) + minutes
+            zone = timezone(timedelta(minutes=-offset if zone_text[0] == "-" else offset))
         return datetime(**{k: int(v) for k, v in parts.items() if v is not None}, tzinfo=zone)
     except (ValueError, OverflowError):
         return None

@@ -53,6 +53,8 @@ def _days(exp: dict[str, Any], now: datetime) -> list[date]:
     day = start
     while day <= stop and len(out) < MAX_DAYS:
         out.append(day)
+        if day == date.max:  # 9999-12-31 has no next day
+            break
         day += timedelta(days=1)
     return out
 
