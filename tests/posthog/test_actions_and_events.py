@@ -194,12 +194,24 @@ def test_ingesting_creates_or_refreshes_definitions(api):
         ({"events": []}, "events"),
         ({"events": [""]}, "events"),
         ({"events": ["a"], "project_id": 9}, "project_id"),
+        ({"events": [f"e{i}" for i in range(10_001)]}, "events"),  # 10,000 names a call
+        ({"events": ["x" * 401]}, "events"),  # PostHog's names hold 400 characters
     ],
 )
 def test_ingesting_refuses_bad_input(api, body, field):
     response = api.post("/__admin/posthog/ingested-events", json_body=body)
     assert response.status_code == 400 and response.json()["field"].split(".")[0] == field
     assert api.get(f"{P}/event_definitions/").json()["count"] == 9
+
+
+def test_ingesting_many_names_creates_each_once_and_refreshes_the_known(api):
+    names = [f"bulk_{i}" for i in range(2000)]
+    first = api.post("/__admin/posthog/ingested-events", json_body={"events": [*names, *names[:5], "signed_up"]})
+    assert first.status_code == 200 and len(first.json()["event_definitions"]) == 2001
+    again = api.post("/__admin/posthog/ingested-events", json_body={"events": names[:3]})
+    ids = [r["id"] for r in first.json()["event_definitions"][:3]]
+    assert [r["id"] for r in again.json()["event_definitions"]] == ids
+    assert api.get(f"{P}/event_definitions/").json()["count"] == 9 + 2000
 
 
 def test_scopes(api):

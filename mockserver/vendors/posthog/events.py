@@ -62,9 +62,13 @@ def record(state: dict[str, Any], team_id: int, name: str, stamp: str | None) ->
 def ingest(state: dict[str, Any], team_id: int, names: list[str], now: datetime) -> list[dict[str, Any]]:
     """Record that events with these names arrived now: definitions are created or refreshed."""
     stamp = iso(now)
+    known: dict[str, dict[str, Any]] = {}  # one pass over the table, not one per name
+    for existing in state["event_definitions"].values():
+        if existing.get("team_id") == team_id:
+            known.setdefault(existing["name"], existing)
     out = []
     for name in dict.fromkeys(names):
-        row = by_name(state, team_id, name)
+        row = known.get(name)
         if row is None:
             row = record(state, team_id, name, stamp)
         else:
