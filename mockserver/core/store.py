@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from mockserver.core import disk_cache, heap, tracked
 from mockserver.core.clock import Clock
+from mockserver.core.problems import Problem
 from mockserver.core.tracked import Row, TrackedDict, Transaction, active, adopt, begin, end, plain, track_part
 
 ALL_ROWS: Row = ("*", "*", "*")  # the whole state was replaced (reset, import)
@@ -564,11 +565,21 @@ class KeyIndex:
         return found
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL's integer, the ids vendors' paths take
+
+
 def next_id(state: dict[str, Any], sequence: str) -> int:
     """Ids come from per-state sequences so a reset or restore brings them back too."""
     seqs = state.setdefault("sequences", {})
-    seqs[sequence] = seqs.get(sequence, 0) + 1
-    return seqs[sequence]
+    following = seqs.get(sequence, 0) + 1
+    if following > MAX_ID:
+        raise Problem(
+            "bad_request",
+            f"The {sequence} id sequence is used up (ids stop at {MAX_ID}); reset, or load a state with a lower one.",
+            code="limit_reached",
+        )
+    seqs[sequence] = following
+    return following
 
 
 def next_uuid(state: dict[str, Any]) -> str:

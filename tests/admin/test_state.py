@@ -70,6 +70,18 @@ def test_export_then_import_round_trips_the_whole_state(make_client):
             "has id 3",
         ),
         (lambda d: d.__setitem__("clock", {"frozen_at": "yesterday"}), "clock.frozen_at", "ISO 8601"),
+        (  # past PostgreSQL's integer: listed, yet no path could reach it
+            lambda d: d["data"]["posthog"]["experiments"].__setitem__(
+                "3000000000", {**d["data"]["posthog"]["experiments"].pop("3"), "id": 3000000000}
+            ),
+            "data.posthog.experiments.3000000000.id",
+            "is greater than the maximum of 2147483647",
+        ),
+        (
+            lambda d: d["data"]["posthog"]["sequences"].__setitem__("experiment", 10**30),
+            "data.posthog.sequences.experiment",
+            "is greater than the maximum of 2147483647",
+        ),
     ],
 )
 def test_a_bad_snapshot_is_400_naming_the_field_and_changes_nothing(make_client, mutate, field, detail):
@@ -651,3 +663,19 @@ def test_a_state_with_a_null_that_the_api_accepted_exports_and_imports_back(make
     exported = client.get("/__admin/state").json()
     assert exported["data"]["posthog"]["experiments"]["7"]["deleted"] is None
     assert client.put("/__admin/state", json_body=exported).status_code == 200
+
+
+def test_a_used_up_id_sequence_refuses_the_create_and_changes_nothing(make_client):
+    """The last id PostgreSQL's integer holds may be handed out; the one after is never made."""
+    client = make_client()
+    doc = client.get("/__admin/state").json()
+    doc["data"]["posthog"]["sequences"]["experiment"] = 2**31 - 2
+    assert client.put("/__admin/state", json_body=doc).status_code == 200
+    last = client.post("/api/projects/1/experiments/", json_body={"name": "Last", "feature_flag_key": "last"})
+    assert last.status_code == 201 and last.json()["id"] == 2**31 - 1
+    assert client.get(f"/api/projects/1/experiments/{2**31 - 1}/").status_code == 200
+    before = client.get("/__admin/state").json()
+    over = client.post("/api/projects/1/experiments/", json_body={"name": "Over", "feature_flag_key": "over"})
+    assert over.status_code == 400 and over.json()["code"] == "limit_reached"
+    assert "experiment id sequence is used up" in over.json()["detail"]
+    assert client.get("/__admin/state").json() == before

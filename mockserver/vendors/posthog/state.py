@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.core.store import MAX_ID
 from mockserver.core.tables import BOOL, INT, STAMP, STR, id_table, part_schema
 from mockserver.vendors.posthog.approvals import ACTION_KEYS
+
+# PostgreSQL integer ids, as the API's paths take them: a record past them could not be reached.
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 # What the flag rules read of a flag's filters: release groups and variants are objects.
 FLAG_FILTERS = {
@@ -20,17 +24,17 @@ FLAG_FILTERS = {
 }
 
 TABLES = {
-    "projects": id_table(["name"], {"id": INT, "name": STR}),
-    "users": id_table(["email"], {"id": INT, "email": STR}),
+    "projects": id_table(["name"], {"id": ID, "name": STR}),
+    "users": id_table(["email"], {"id": ID, "email": STR}),
     "flags": id_table(
         ["team_id", "key", "filters", "active", "deleted"],
-        {"id": INT, "team_id": INT, "key": STR, "filters": FLAG_FILTERS, "active": BOOL, "deleted": BOOL},
+        {"id": ID, "team_id": INT, "key": STR, "filters": FLAG_FILTERS, "active": BOOL, "deleted": BOOL},
     ),
     "holdouts": id_table(
-        ["team_id", "name", "filters"], {"id": INT, "team_id": INT, "name": STR, "filters": {"type": "array"}}
+        ["team_id", "name", "filters"], {"id": ID, "team_id": INT, "name": STR, "filters": {"type": "array"}}
     ),
     "saved_metrics": id_table(
-        ["team_id", "name", "query"], {"id": INT, "team_id": INT, "name": STR, "query": {"type": "object"}}
+        ["team_id", "name", "query"], {"id": ID, "team_id": INT, "name": STR, "query": {"type": "object"}}
     ),
     "experiments": id_table(
         [
@@ -46,7 +50,7 @@ TABLES = {
             "created_at",
         ],
         {
-            "id": INT,
+            "id": ID,
             "team_id": INT,
             "name": STR,
             "feature_flag_id": {"type": ["integer", "null"]},
@@ -66,12 +70,12 @@ TABLES = {
     ),
     "cohorts": id_table(
         ["team_id", "name", "filters", "deleted", "is_static"],
-        {"id": INT, "team_id": INT, "name": STR, "filters": {"type": "object"}, "deleted": BOOL, "is_static": BOOL},
+        {"id": ID, "team_id": INT, "name": STR, "filters": {"type": "object"}, "deleted": BOOL, "is_static": BOOL},
     ),
     "actions": id_table(
         ["team_id", "name", "deleted", "steps"],
         {
-            "id": INT,
+            "id": ID,
             "team_id": INT,
             "name": {"type": ["string", "null"]},
             "deleted": BOOL,
@@ -87,7 +91,7 @@ TABLES = {
     "approval_policies": id_table(
         ["project_id", "action_key", "quorum", "users", "roles", "enabled"],
         {
-            "id": INT,
+            "id": ID,
             "project_id": INT,
             "action_key": {"enum": list(ACTION_KEYS)},
             "quorum": {"type": "integer", "minimum": 1},
@@ -160,7 +164,7 @@ SCHEMA = part_schema(
     {
         "seed": INT,
         "organization": {"type": "object"},
-        "sequences": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+        "sequences": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_ID}},
     },
 )
 
