@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
@@ -69,14 +69,19 @@ class MatchRule(Rule):
 
 
 class Router:
+    """A path is resolved first and its method second, as Django and DRF resolve them: where a
+    literal segment and a parameter both fit (``experiments/stats/`` and ``experiments/{id}/``), the
+    literal's path answers, with 405 for a method it does not serve, never the parameter's route."""
+
     def __init__(self, surfaces: list[Surface], routes: list[Route]) -> None:
         self.surfaces = surfaces
         self.routes = {f"{r.surface.name}.{r.operation_id}": r for r in routes}
+        self.by_path: dict[str, dict[str, Route]] = {}
+        for route in routes:
+            self.by_path.setdefault(route.path, {})[route.method] = route
+        # One rule per path, whatever its methods: werkzeug tries literal parts before parameters.
         self.map = Map(
-            [
-                MatchRule(rule_path(r.path), endpoint=key, methods=[r.method], strict_slashes=False)
-                for key, r in self.routes.items()
-            ],
+            [MatchRule(rule_path(path), endpoint=path, strict_slashes=False) for path in self.by_path],
             merge_slashes=False,
             strict_slashes=False,
         )
@@ -112,18 +117,18 @@ class Router:
     def match(self, request: Request, method: str | None = None) -> tuple[Route, dict[str, str]]:
         """The route and path arguments; NotFound or MethodNotAllowed (with the allowed methods)."""
         adapter = self.map.bind_to_environ(request.environ)
-        endpoint, args = adapter.match(request.path, method=method or request.method)
-        return self.routes[endpoint], {k: str(v) for k, v in args.items()}
+        path, args = adapter.match(request.path)
+        served = self.by_path[path]
+        wanted = method or request.method
+        route = served.get("GET" if wanted == "HEAD" and "HEAD" not in served else wanted)
+        if route is None:
+            raise MethodNotAllowed(valid_methods=self.methods(path))
+        return route, {k: str(v) for k, v in args.items()}
 
-    def allowed_methods(self, request: Request) -> list[str]:
-        adapter = self.map.bind_to_environ(request.environ)
-        try:
-            adapter.match(request.path, method="__none__")
-        except MethodNotAllowed as exc:
-            return sorted(exc.valid_methods or [])
-        except NotFound:
-            return []
-        return []
+    def methods(self, path: str) -> list[str]:
+        """The methods a spec path serves, HEAD with GET."""
+        served = set(self.by_path[path])
+        return sorted(served | {"HEAD"} if "GET" in served else served)
 
     def operations(self) -> Iterable[Route]:
         return self.routes.values()

@@ -55,5 +55,18 @@ def test_environment_urls_answer_posthogs_errors(api):
     assert act(api, exp["id"], "launch")["status"] == "running"
 
 
+@pytest.mark.parametrize("action", ["stats", "requires_flag_implementation", "eligible_feature_flags"])
+def test_a_list_action_s_path_is_its_own_not_an_experiment_id(api, action):
+    """Django resolves the path first (the action's literal before ``{id}``), then DRF the method:
+    PATCH on ``experiments/stats/`` is 405 naming GET, and OPTIONS lists only what that path serves."""
+    wrong_verb = api.request("PATCH", f"{P}/experiments/{action}/", json_body={}, check_spec=False)
+    assert_error(wrong_verb, 405, 'Method "PATCH" not allowed.', "method_not_allowed")
+    assert wrong_verb.headers["Allow"] == "GET, HEAD"
+    options = api.request("OPTIONS", f"{P}/experiments/{action}/", check_spec=False)
+    assert options.status_code == 200 and options.headers["Allow"] == "GET, HEAD"
+    detail = api.request("OPTIONS", f"{P}/experiments/1/", check_spec=False)
+    assert detail.headers["Allow"] == "DELETE, GET, HEAD, PATCH, PUT"
+
+
 def act_raw(api, exp_id, action):
     return api.post(f"{ENV}/experiments/{exp_id}/{action}/")
