@@ -129,7 +129,7 @@ def test_read_timeouts_behave_as_over_http_and_the_request_still_finishes(app, n
     import time
 
     runtime = app.extensions["mockserver"]
-    runtime.faults.add({"operation_id": "experiments_create", "latency_ms": 1500})  # far past 0.1 s
+    runtime.faults.add({"operation_id": "experiments_create", "latency_ms": 3000})  # far past 0.1 s
     body = {"name": "Late", "feature_flag_key": "late"}
 
     def journaled() -> int:
@@ -145,7 +145,7 @@ def test_read_timeouts_behave_as_over_http_and_the_request_still_finishes(app, n
         started = time.monotonic()
         with pytest.raises(requests.ReadTimeout):
             requests.post(f"{URL}/api/projects/1/experiments/", headers=PH, json=body, timeout=(1, 0.1))
-        assert time.monotonic() - started < 1.2  # at the timeout, not after the 1.5 s delay
+        assert time.monotonic() - started < 2.5  # at the timeout, not after the 3 s delay (margin for load)
         settle(1)  # the request went on: created, journaled
         with httpx.Client() as client, pytest.raises(httpx.ReadTimeout):
             client.post(
@@ -162,7 +162,7 @@ def test_read_timeouts_behave_as_over_http_and_the_request_still_finishes(app, n
         started = time.monotonic()
         with pytest.raises(httpx.ReadTimeout):
             asyncio.run(late())
-        assert time.monotonic() - started < 1.2
+        assert time.monotonic() - started < 2.5
         settle(3)
         # Within the timeout, or with none, the answer comes as usual.
         answered = requests.post(
