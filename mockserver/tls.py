@@ -232,23 +232,6 @@ def files_for(settings: object) -> TlsFiles | None:
     return None
 
 
-def _gateway() -> type:
-    from cheroot import wsgi
-
-    from mockserver.web.streamed import UNREAD_BODY
-
-    class Gateway(wsgi.Gateway_10):
-        """cheroot's WSGI gateway; a request whose body the app left unread closes its connection
-        (cheroot would read it all to reuse the connection, or take its rest for the next request)."""
-
-        def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: object = None) -> object:
-            if self.env.get(UNREAD_BODY):
-                self.req.close_connection = True
-            return super().start_response(status, headers, exc_info)
-
-    return Gateway
-
-
 def serve_https(
     app: object,
     settings: object,
@@ -260,14 +243,17 @@ def serve_https(
 
     waitress, the plain-HTTP server, has no TLS of its own; cheroot is a maintained pure-Python
     WSGI server whose adapter wraps each accepted connection with the stdlib's ssl module. Bodies
-    over every cap are refused by the app, in the API's JSON, as over HTTP. cheroot closes a
-    connection idle or stalled for ``--channel-timeout``; it has no connection limit. ``banner`` prints what runs
-    where, as for HTTP (the admin token included); ``say`` prints a line as serve does (text or JSON).
+    over every cap are refused by the app, in the API's JSON, as over HTTP (``cheroot_bodies``).
+    cheroot closes a connection idle or stalled for ``--channel-timeout``; it has no connection
+    limit. ``banner`` prints what runs where, as for HTTP (the admin token included); ``say``
+    prints a line as serve does (text or JSON).
     """
     import signal
 
     from cheroot import wsgi
     from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    from mockserver.web import cheroot_bodies
 
     host, port = getattr(settings, "host", "127.0.0.1"), getattr(settings, "port", 8010)
     server = wsgi.Server(
@@ -277,10 +263,7 @@ def serve_https(
         server_name="mockserver",
         timeout=getattr(settings, "channel_timeout", 10),
     )
-    # The app caps bodies (LengthenedBodies, then each route's own cap), so an oversized one gets the
-    # API's JSON 413 rather than cheroot's text; the gateway closes such a connection unread.
-    server.max_request_body_size = 0
-    server.gateway = _gateway()
+    cheroot_bodies.install(server, settings.largest_body_cap)  # type: ignore[attr-defined]
     server.ssl_adapter = BuiltinSSLAdapter(str(files.cert), str(files.key))
 
     def _stop(signum: int, _frame: object) -> None:

@@ -4,10 +4,13 @@ waitress reads a chunked body itself and hands the app a Content-Length. werkzeu
 (``MockServer``) and cheroot (``serve`` over HTTPS) hand it a stream instead, and werkzeug reads
 such a stream only up to the route's cap and returns what it has: a body over the cap arrived cut
 short (a JSON parse error, or a shorter document accepted) instead of being refused. Read here up
-to the largest cap any route takes, every body has a length, so the route's own check refuses one
-over its cap with the API's 413 on every server. A body over the largest cap is not read on (its
-stand-in length is past every cap) and the connection closes after the answer, so what was not
-read is never taken for the next request.
+to the cap of the path's routes (as waitress reads up to its own), every body has a length, so the
+route's own check refuses one over its cap with the API's 413 on every server. Chunked framing wins
+over a Content-Length sent beside it (RFC 9112 §6.3), as the servers decode it.
+
+A body over the cap is not read on (its stand-in length is past the cap) and the request is
+marked ``UNREAD_BODY``: the server closes the connection after the answer (werkzeug's always
+does; cheroot's gateway is told), so what was not read is never taken for the next request.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 _CHUNK = 64 * 1024
+UNREAD_BODY = "mockserver.unread_body"  # environ key: close the connection after the answer
+
+
+class BodyTooLarge(OSError):
+    """Raised by a server's body stream that refuses to read past its own cap (cheroot's)."""
 
 
 class _Unreadable(io.RawIOBase):
@@ -33,37 +41,45 @@ class _Unreadable(io.RawIOBase):
         raise OSError(str(self._error))
 
 
-UNREAD_BODY = "mockserver.unread_body"  # environ key: close the connection after the answer
-
-
 class LengthenedBodies:
-    """WSGI middleware: every request the app sees declares its body's length."""
+    """WSGI middleware: every request the app sees declares its body's length.
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], largest_cap: int) -> None:
+    ``cap_for(path)`` is the most any route of that path reads; ``largest`` the most of any path."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], cap_for: Callable[[str], int], largest: int) -> None:
         self.app = app
-        self.largest_cap = largest_cap
+        self.cap_for = cap_for
+        self.largest = largest
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        cap = self.largest_cap
-        declared = environ.get("CONTENT_LENGTH") or ""
-        if declared:
-            if declared.isdigit() and int(declared) > cap:
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if environ.get("wsgi.input_terminated") and (chunked or not environ.get("CONTENT_LENGTH")):
+            self._read_stream(environ)
+        else:
+            declared = environ.get("CONTENT_LENGTH") or ""
+            if declared.isdigit() and int(declared) > self.largest:
                 environ["wsgi.input"], environ[UNREAD_BODY] = io.BytesIO(), True
-        elif environ.get("wsgi.input_terminated"):
-            # werkzeug reads the stream whenever the key is there, and no length beside chunked.
-            del environ["wsgi.input_terminated"]
-            environ.pop("HTTP_TRANSFER_ENCODING", None)
-            try:
-                body = _read_at_most(environ["wsgi.input"], cap + 1)
-            except (OSError, ValueError) as exc:  # werkzeug's ClientDisconnected is a ValueError too
-                environ["wsgi.input"], environ["CONTENT_LENGTH"], environ[UNREAD_BODY] = _Unreadable(exc), "1", True
-                return self.app(environ, start_response)
-            over = len(body) > cap
-            environ["wsgi.input"] = io.BytesIO(b"" if over else body)
-            environ["CONTENT_LENGTH"] = str(len(body))
-            if over:
-                environ[UNREAD_BODY] = True
         return self.app(environ, start_response)
+
+    def _read_stream(self, environ: dict[str, Any]) -> None:
+        cap = self.cap_for(environ.get("PATH_INFO") or "/")
+        # werkzeug reads the stream whenever the key is there, and no length beside chunked.
+        del environ["wsgi.input_terminated"]
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        try:
+            body = _read_at_most(environ["wsgi.input"], cap + 1)
+        except BodyTooLarge:
+            environ["CONTENT_LENGTH"] = str(cap + 1)
+            environ["wsgi.input"], environ[UNREAD_BODY] = io.BytesIO(), True
+            return
+        except (OSError, ValueError) as exc:  # werkzeug's ClientDisconnected is a ValueError too
+            environ["wsgi.input"], environ["CONTENT_LENGTH"], environ[UNREAD_BODY] = _Unreadable(exc), "1", True
+            return
+        environ["CONTENT_LENGTH"] = str(len(body))
+        if len(body) > cap:
+            environ["wsgi.input"], environ[UNREAD_BODY] = io.BytesIO(), True
+        else:
+            environ["wsgi.input"] = io.BytesIO(body)
 
 
 def _read_at_most(stream: Any, limit: int) -> bytes:

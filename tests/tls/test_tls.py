@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import ssl
 import stat
 import subprocess
@@ -205,5 +206,31 @@ def test_https_refuses_bodies_over_a_cap_in_the_api_s_json_and_closes_unread(tmp
         )
         assert head.startswith(b"HTTP/1.1 413") and body["detail"] == "Request body exceeds the limit of 1000 bytes."
         assert b"Connection: close" in head
+        one_huge_chunk = (  # 1 GiB announced in one chunk: refused before cheroot reads it
+            b"POST /__admin/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n40000000\r\n" + b"x" * 100_000
+        )
+        head, body = exchange(port, one_huge_chunk, wrap)
+        assert head.startswith(b"HTTP/1.1 413") and body["detail"] == "Request body exceeds the limit of 1000 bytes."
+        for length in (b"+3", b"1_0", b"-1"):  # int() reads them; an HTTP length they are not
+            odd = b"PUT /__admin/state HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + length + b"\r\n\r\n{}"
+            assert raw(port, odd, wrap).startswith(b"HTTP/1.1 400"), length
+        # chunked framing wins over a Content-Length beside it: the next request is read as sent
+        both = (
+            b"POST /__admin/nonexistent HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        answers = raw(port, both, wrap)
+        assert answers.startswith(b"HTTP/1.1 404") and answers.count(b"HTTP/1.1 200") == 1, answers[:600]
     finally:
         assert _stop(proc) == 0
+
+
+def raw(port: int, request: bytes, wrap: Any) -> bytes:
+    with wrap(socket.create_connection(("127.0.0.1", port), timeout=10)) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
