@@ -56,10 +56,9 @@ class HostGuard:
         names = {host_name(h) for h in allowed_hosts.split(",") if h.strip()}
         return cls(host_name(bound_host) if bound_host else "", frozenset(names))
 
-    def stand_in(self, port: str) -> str:
-        """The Host an HTTP/1.0 request without one is served as (links in answers name it)."""
-        name = "127.0.0.1" if self.bound in WILDCARD_ADDRESSES else self.bound
-        return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+    def stand_in(self) -> str:
+        """The host an HTTP/1.0 request without one is served as (links in answers name it)."""
+        return "127.0.0.1" if self.bound in WILDCARD_ADDRESSES else self.bound
 
     def why_refused(self, host_header: str) -> str | None:
         """Why a request naming this host may not be served (403), or None."""

@@ -249,11 +249,12 @@ class Pipeline:
         request = ctx.request
         # The header as sent (werkzeug reads a malformed one as empty). HTTP/1.1 requires one (RFC
         # 9112 §3.2: 400); an HTTP/1.0 request may come without, and cannot come from a browser
-        # (which always names the host), so it is served as sent to the bound address.
+        # (which always names the host), so it is served as sent to the bound address: the
+        # server's name, which werkzeug reads when no Host was sent (the journal shows none).
         environ = request.environ
         sent = environ.get("HTTP_HOST")
         if not sent and environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
-            environ["HTTP_HOST"] = self.hosts.stand_in(environ.get("SERVER_PORT", "80"))
+            environ["SERVER_NAME"] = self.hosts.stand_in()
         elif not sent or not request.host:
             refused = "the request has no Host header" if not sent else _MALFORMED_HOST
             ctx.log_reason = refused
