@@ -544,6 +544,13 @@ class Pipeline:
             content_type=JSON_TYPE if body is not None else None,
         )
         request = Request(builder.get_environ())
+        try:  # a state document may hold any intent: only the vendor operation it names is replayed
+            route, _args = self.router.match(request, intent["method"])
+        except (NotFound, MethodNotAllowed):
+            route = None
+        if route is None or route.surface.kind != "vendor" or route.operation_id != intent.get("operation_id"):
+            named = intent.get("operation_id")
+            return Reply(400, {"detail": f"The intent is not a request of the vendor operation {named!r}"})
         ctx = RequestContext(request=request, runtime=self.runtime)
         ctx.approval = str(intent.get("change_request_id") or "approved")
         ctx.approved_by = user_id

@@ -9,6 +9,7 @@ of a percent, and ``contextKind`` defaults to ``user``.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -192,12 +193,16 @@ class Targeting:
     def add_values_to_clause(self, ins: dict[str, Any]) -> None:
         clause = self._clause(ins)
         values = param_values(ins.get("values"))
-        clause["values"].extend(v for v in values if v not in clause["values"])
+        present = {_value_key(v) for v in clause["values"]}  # a set: one pass, not one per value
+        for value in values:
+            if (key := _value_key(value)) not in present:
+                present.add(key)
+                clause["values"].append(value)
 
     def remove_values_from_clause(self, ins: dict[str, Any]) -> None:
         clause = self._clause(ins)
-        values = param_values(ins.get("values"))
-        clause["values"] = [v for v in clause["values"] if v not in values]
+        dropped = {_value_key(v) for v in param_values(ins.get("values"))}
+        clause["values"] = [v for v in clause["values"] if _value_key(v) not in dropped]
 
     def update_rule_description(self, ins: dict[str, Any]) -> None:
         self.rule(ins)["description"] = param_text(ins.get("description"), "description", empty=True)
@@ -232,7 +237,8 @@ class Targeting:
         kind = kind or param_text(ins.get("contextKind", USER), "contextKind")
         values = param_strings(ins.get("values"), "values")
         entry = self._entry(kind, self.variation(ins))
-        entry["values"].extend(v for v in dict.fromkeys(values) if v not in entry["values"])
+        present = {_value_key(v) for v in entry["values"]}  # a set: one pass, not one per value
+        entry["values"].extend(v for v in dict.fromkeys(values) if _value_key(v) not in present)
 
     def add_user_targets(self, ins: dict[str, Any]) -> None:
         self.add_targets(ins, USER)
@@ -241,7 +247,8 @@ class Targeting:
         kind = kind or param_text(ins.get("contextKind", USER), "contextKind")
         values = param_strings(ins.get("values"), "values")
         entry = self._entry(kind, self.variation(ins))
-        entry["values"] = [v for v in entry["values"] if v not in values]
+        dropped = {_value_key(v) for v in values}
+        entry["values"] = [v for v in entry["values"] if _value_key(v) not in dropped]
         self._prune()
 
     def remove_user_targets(self, ins: dict[str, Any]) -> None:
@@ -374,3 +381,8 @@ INSTRUCTIONS: dict[str, Callable[[Targeting, dict[str, Any]], None]] = {
     "updatePrerequisite": Targeting.update_prerequisite,
     "replacePrerequisites": Targeting.replace_prerequisites,
 }
+
+
+def _value_key(value: Any) -> str:
+    """A clause value as a set member (values may be any JSON): equal JSON, one key."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))

@@ -125,14 +125,15 @@ def document(row: dict[str, Any]) -> dict[str, Any]:
 def patch(state: dict[str, Any], project_key: str, row: dict[str, Any], body: Any, now_ms: int) -> dict[str, Any]:
     before = document(row)
     patched = patching.apply(before, body, EDITABLE, "metric group", invalid)
-    if patched["metrics"] != before["metrics"]:
+    patched.setdefault("description", "")  # removed: empty, as a group created without one
+    if patched.get("metrics") != before["metrics"]:
         live = sorted(e["key"] for e in uses(state, project_key, row["key"], is_group=True) if running(e))
         if live:
             raise invalid(
                 f"Metric group '{row['key']}' is measured by running experiment(s) {', '.join(live)}; "
                 "its metrics cannot change until they stop"
             )
-        if not isinstance(patched["metrics"], list) or not all(isinstance(i, dict) for i in patched["metrics"]):
+        if not isinstance(patched.get("metrics"), list) or not all(isinstance(i, dict) for i in patched["metrics"]):
             raise invalid("metrics must be a list of {key, nameInGroup}")
     patched["kind"] = row["kind"]
     _check(state, project_key, patched)

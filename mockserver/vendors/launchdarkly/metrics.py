@@ -242,6 +242,8 @@ def patch(state: dict[str, Any], project_key: str, row: dict[str, Any], body: An
             raise invalid(f"A metric's {fixed} cannot change; create a new metric instead")
     if "randomizationUnits" in patched and patched.get("randomizationUnits") != current.get("randomizationUnits"):
         patched["analysisUnits"] = patched["randomizationUnits"]
+    if not isinstance(patched.get("analysisUnits", []), list):
+        raise invalid("analysisUnits must be a list of context kind keys")
     patched["randomizationUnits"] = list(patched.get("analysisUnits", []))
     _check(state, project_key, patched)
     _check_shape(state, project_key, {**row, **{k: v for k, v in patched.items() if k in EDITABLE}})

@@ -133,6 +133,8 @@ class Patch:
             raise invalid(f"Field '{field}' does not support '{op}' while {status}; use {', '.join(allowed[field])}")
         if op != "remove" and "value" not in change:
             raise invalid(f"Field '{field}': operation '{op}' needs a value")
+        if it is None and field in ITERATION_FIELDS:
+            raise invalid(f"Field '{field}' belongs to an iteration, and this experiment has none")
         value = change.get("value")
         if field == "name":
             self.exp["name"] = _text(change, "value", "name")
@@ -165,6 +167,8 @@ class Patch:
             raise invalid(f"randomizationUnit must be one of the project's units: {', '.join(units) or 'none'}")
         return value
 
+
+ITERATION_FIELDS = frozenset({"attributes", "hypothesis", "canReshuffleTraffic", "randomizationUnit"})
 
 KINDS: dict[str, Callable[[Patch, dict[str, Any]], None]] = {
     "updateName": Patch.update_name,

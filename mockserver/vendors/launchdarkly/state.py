@@ -82,7 +82,7 @@ SCHEMA = part_schema(
     ["seed", "sequences"],
     {
         "seed": {"type": "integer"},
-        "sequences": {"type": "object"},
+        "sequences": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
         "settings": {"type": "object"},
         "members": {"type": "array"},
         "rate_limits": RATE_LIMITS,

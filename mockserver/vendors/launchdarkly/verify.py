@@ -14,6 +14,7 @@ from mockserver.vendors.launchdarkly import (
     flag_status,
     holdouts,
     layers,
+    legacy_experiments,
     members,
     metric_groups,
     metrics,
@@ -28,12 +29,15 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
     everything = list(experiments.EXPANDS_ONE)
     for key, row in state["experiments"].items():
         yield f"experiments.{key}", "getExperiment", partial(experiments.rep, state, row, everything)
+        yield f"experiments.{key}", None, partial(_iterations, row)
     running: dict[str, flag_status.Running] = {}  # per project, computed once for all its flags
     for key, row in state["flags"].items():
         yield f"flags.{key}", "getFeatureFlag", partial(serializers.flag, state, row, None, expand=serializers.EXPANDS)
         yield f"flags.{key}", "getFeatureFlags", partial(_flag_listed, state, row)
         yield f"flags.{key}", "getFeatureFlagStatusAcrossEnvironments", partial(_flag_status, state, row, running)
         yield f"flags.{key}.environments", None, partial(_every_environment, state, row)
+        if "experiments" in row:  # legacy results read its baseline variation
+            yield f"flags.{key}.experiments", None, partial(legacy_experiments.check, state, row["projectKey"], row)
     for key in state["projects"]:
         yield f"settings.{key}", "getExperimentationSettings", partial(settings.rep, state, key)
         yield f"projects.{key}", "getExperimentationSettings", partial(_listed, state, key)
@@ -41,6 +45,27 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"projects.{key}", "getProject", partial(projects.project_rep, state, key, ["environments"])
         yield f"context_kinds.{key}", "getContextKindsByProjectKey", partial(context_kinds.collection, state, key)
     yield from _workflow(state)
+
+
+def _iterations(exp: dict[str, Any]) -> None:
+    """The iterations an experiment names exist, and each treatment's flags are its iteration's
+    (stopping an iteration reads the rule of every treatment's flag)."""
+    its = exp.get("iterations")
+    if not isinstance(its, list) or not all(isinstance(it, dict) for it in its):
+        raise ValueError("iterations must be a list of iterations")
+    ids = {it.get("_id") for it in its}
+    for name in ("currentIterationId", "draftIterationId"):
+        if exp.get(name) is not None and exp[name] not in ids:
+            raise ValueError(f"{name} {exp[name]!r} names no iteration of the experiment")
+    for it in its:
+        flags = it.get("flags", {})
+        for treatment in it.get("treatments", []):
+            for parameter in treatment.get("parameters", []):
+                if parameter.get("flagKey") not in flags:
+                    raise ValueError(
+                        f"iteration {it.get('_id')!r}: a treatment names flag {parameter.get('flagKey')!r}, "
+                        "which is not one of the iteration's flags"
+                    )
 
 
 def _every_environment(state: dict[str, Any], flag: dict[str, Any]) -> None:

@@ -87,7 +87,10 @@ TABLES = {
         ["team_id", "name"],
         {"id": STR, "team_id": INT, "name": STR, "created_at": STAMP, "last_seen_at": STAMP},
     ),
-    "timeseries_requests": {"type": "object"},
+    "timeseries_requests": id_table(  # keyed by uuid; what timeseries_results reads of each
+        ["experiment_id", "fingerprint", "created_at"],
+        {"id": STR, "experiment_id": ID, "metric_uuid": STAMP, "fingerprint": STR, "created_at": STR},
+    ),
     "approval_policies": id_table(
         ["project_id", "action_key", "quorum", "users", "roles", "enabled"],
         {

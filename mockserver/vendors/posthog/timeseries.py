@@ -33,12 +33,12 @@ def _py(stamp: str | None) -> str | None:
     return fingerprints.python_iso(stamp)
 
 
-def _completed_at(request: dict[str, Any]) -> datetime:
+def completed_at(request: dict[str, Any]) -> datetime:
     return parse_instant(request["created_at"]) + timedelta(seconds=RECALC_SECONDS)
 
 
 def _active(request: dict[str, Any], now: datetime) -> bool:
-    return now < _completed_at(request)
+    return now < completed_at(request)
 
 
 def _requests(state, exp_id: int) -> list[dict[str, Any]]:
@@ -69,7 +69,7 @@ def results(state, exp: dict[str, Any], metric_uuid: str, fingerprint: str, now:
         None,
     )
     done = latest if latest is not None and not _active(latest, now) else None
-    covered = _completed_at(done).date() if done else None
+    covered = completed_at(done).date() if done else None
     series: dict[str, Any] = {}
     for day in days:
         series[day.isoformat()] = (
@@ -78,7 +78,7 @@ def results(state, exp: dict[str, Any], metric_uuid: str, fingerprint: str, now:
     computed = sum(1 for value in series.values() if value is not None)
     status = "pending" if not computed else ("completed" if computed == len(days) else "partial")
     active = next((r for r in requests if r["fingerprint"] == fingerprint and _active(r, now)), None)
-    finished = _completed_at(done).isoformat() if done and computed else None
+    finished = completed_at(done).isoformat() if done and computed else None
     body = {
         "experiment_id": exp["id"],
         "metric_uuid": metric_uuid,

@@ -8,7 +8,7 @@ from functools import cache, partial
 from typing import Any
 
 from mockserver.core.verify import Check
-from mockserver.vendors.posthog import approvals, feature_flags, listing
+from mockserver.vendors.posthog import approvals, feature_flags, listing, timeseries
 from mockserver.vendors.posthog import resource_serializers as rs
 from mockserver.vendors.posthog import serializers as s
 
@@ -32,6 +32,8 @@ def checks(state: dict[str, Any]) -> Iterator[Check]:
         yield f"event_definitions.{key}", "event_definitions_retrieve", partial(rs.event_definition, state, row)
     for key in state["projects"]:
         yield f"projects.{key}", "experiments_stats_retrieve", partial(_project, state, int(key), now)
+    for key, row in state["timeseries_requests"].items():  # read by timeseries_results: its instants
+        yield f"timeseries_requests.{key}", None, partial(timeseries.completed_at, row)
     for key, row in state["change_requests"].items():  # served by the control API: rendered, not contract-checked
         yield f"change_requests.{key}", None, partial(_change_request, state, row, now)
 
