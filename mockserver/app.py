@@ -83,9 +83,7 @@ def create_app(settings: Settings | None = None) -> MockApp:
     )
     app.extensions["mockserver.proxy"] = app.pipeline.proxy
     app.extensions["mockserver.router"] = router
-    app.wsgi_app = LengthenedBodies(  # type: ignore[method-assign]
-        DropConnection(app.wsgi_app), lambda path: _body_cap(settings, path), settings.largest_body_cap
-    )
+    app.wsgi_app = LengthenedBodies(DropConnection(app.wsgi_app), lambda path: _body_cap(settings, path))  # type: ignore[method-assign]
     return app
 
 

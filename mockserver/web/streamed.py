@@ -44,21 +44,19 @@ class _Unreadable(io.RawIOBase):
 class LengthenedBodies:
     """WSGI middleware: every request the app sees declares its body's length.
 
-    ``cap_for(path)`` is the most any route of that path reads; ``largest`` the most of any path."""
+    ``cap_for(path)`` is the most any route of that path reads. A declared length past it needs
+    nothing here: the route refuses it unread, and each server closes such a connection itself."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], cap_for: Callable[[str], int], largest: int) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], cap_for: Callable[[str], int]) -> None:
         self.app = app
         self.cap_for = cap_for
-        self.largest = largest
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if environ.get("wsgi.input_terminated") and (chunked or not environ.get("CONTENT_LENGTH")):
+        # Only a chunked request streams a body of unknown length: without Transfer-Encoding or
+        # Content-Length a request has none (so a body-less GET costs one lookup here).
+        transfer = environ.get("HTTP_TRANSFER_ENCODING")
+        if transfer and "chunked" in transfer.lower() and environ.get("wsgi.input_terminated"):
             self._read_stream(environ)
-        else:
-            declared = environ.get("CONTENT_LENGTH") or ""
-            if declared.isdigit() and int(declared) > self.largest:
-                environ["wsgi.input"], environ[UNREAD_BODY] = io.BytesIO(), True
         return self.app(environ, start_response)
 
     def _read_stream(self, environ: dict[str, Any]) -> None:
