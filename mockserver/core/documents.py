@@ -149,6 +149,22 @@ def _check(schema: dict[str, Any], value: Any, prefix: str = "") -> None:
     raise SnapshotError(_field(path, prefix) or None, schema_message(error))
 
 
+def _where(doc: dict[str, Any], field: str) -> str:
+    """A refusal found in the built state, named where the document says it: under ``patch`` when
+    the patch wrote that record, else under ``data`` (as the schema checks name theirs)."""
+    part, _, rest = field.partition(".")
+    node: Any = (doc.get("patch") or {}).get(part)
+    if not isinstance(node, dict):
+        return f"data.{field}"
+    for name in rest.split(".")[:2]:  # table, then record: a value that replaced or removed them
+        if not isinstance(node, dict):
+            break
+        if name not in node:
+            return f"data.{field}"
+        node = node[name]
+    return f"patch.{field}"
+
+
 def _check_keys(part: str, state: dict[str, Any]) -> None:
     """Tables are keyed by str(id), or by a path of keys ending in the record's ``key``
     (``project/environment/key``); a mismatch would make the record unreachable, or reached under
@@ -172,17 +188,16 @@ def _key_path_of(stored_under: str, key: str) -> bool:
     return stored_under == key or stored_under.endswith("/" + key)
 
 
-def _check_grants(runtime: Runtime, data: dict[str, Any]) -> None:
+def _check_grants(data: dict[str, Any], vendors: dict[str, Any]) -> None:
     """A key record's grant is checked by its vendor, as a registration through the API would be."""
-    vendors = {v.name: v for v in runtime.vendors}
     for key, record in (data.get("admin") or {}).get("api_keys", {}).items():
         vendor = vendors.get(record.get("vendor"))
         if vendor is None:
-            raise SnapshotError(f"data.admin.api_keys.{key}.vendor", f"no vendor is called {record.get('vendor')!r}")
+            raise SnapshotError(f"admin.api_keys.{key}.vendor", f"no vendor is called {record.get('vendor')!r}")
         try:
             vendor.grant(record)
         except Problem as problem:
-            raise SnapshotError(f"data.admin.api_keys.{key}.{problem.attr}", problem.detail) from None
+            raise SnapshotError(f"admin.api_keys.{key}.{problem.attr}", problem.detail) from None
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -238,17 +253,22 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
     for part, patch in (doc.get("patch") or {}).items():
         data[part] = merge_patch(data[part], patch)
         _check(part_schemas(runtime)[part], data[part], f"patch.{part}")
-    for part in parts:
-        _check_keys(part, data[part])
-    for vendor in runtime.vendors:
-        if vendor.settle is not None and isinstance(data.get(vendor.name), dict):  # given, patched or seeded
-            vendor.settle(data[vendor.name])
-    _check_grants(runtime, data)
-    for vendor in runtime.vendors:
-        if vendor.verify is not None and vendor.name in data:
-            found = first_problem(vendor.contract, vendor.verify(data[vendor.name]))
-            if found is not None:
-                raise SnapshotError(f"{vendor.name}.{found[0]}", found[1])
+    try:
+        for part in parts:
+            _check_keys(part, data[part])
+        for vendor in runtime.vendors:
+            if vendor.settle is not None and isinstance(data.get(vendor.name), dict):  # given, patched or seeded
+                vendor.settle(data[vendor.name])
+        _check_grants(data, {v.name: v for v in runtime.vendors})
+        for vendor in runtime.vendors:
+            if vendor.verify is not None and vendor.name in data:
+                found = first_problem(vendor.contract, vendor.verify(data[vendor.name]))
+                if found is not None:
+                    raise SnapshotError(f"{vendor.name}.{found[0]}", found[1])
+    except SnapshotError as exc:
+        if exc.field is None:
+            raise
+        raise SnapshotError(_where(doc, exc.field), exc.detail) from None
     return {part: data[part] for part in parts}
 
 
