@@ -213,6 +213,21 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
+def patch_part(part: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7386 on a part, except that a record the patch adds is taken as given: its ``null``
+    members are kept (a merge patch would drop them, and a required nullable field such as an
+    experiment's ``start_date`` could not be written at all)."""
+    out = merge_patch(part, patch)
+    for table, rows in patch.items():
+        if not isinstance(rows, dict) or not isinstance(out.get(table), dict):
+            continue
+        held = part.get(table) if isinstance(part.get(table), dict) else {}
+        for key, row in rows.items():
+            if isinstance(row, dict) and key not in held:
+                out[table][key] = copy.deepcopy(row)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Building, installing and exporting
 
@@ -251,7 +266,7 @@ def build(runtime: Runtime, doc: Any, seed: int | None = None) -> dict[str, Any]
                 raise SnapshotError(f"clear.{part}", f"{part} has no table named {table!r}")
             data[part][table] = type(data[part][table])()
     for part, patch in (doc.get("patch") or {}).items():
-        data[part] = merge_patch(data[part], patch)
+        data[part] = patch_part(data[part], patch)
         _check(part_schemas(runtime)[part], data[part], f"patch.{part}")
     try:
         for part in parts:

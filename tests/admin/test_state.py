@@ -679,3 +679,25 @@ def test_a_used_up_id_sequence_refuses_the_create_and_changes_nothing(make_clien
     assert over.status_code == 400 and over.json()["code"] == "limit_reached"
     assert "experiment id sequence is used up" in over.json()["detail"]
     assert client.get("/__admin/state").json() == before
+
+
+def test_a_record_a_patch_adds_keeps_its_nulls(make_client):
+    """RFC 7386 drops null members; a record the patch adds is taken as given, so a draft (whose
+    start_date is a required null) can be written by a patch, while nulls still delete in a record
+    the state already holds."""
+    client = make_client()
+    state = client.get("/__admin/state").json()
+    draft = next(e for e in state["data"]["posthog"]["experiments"].values() if e["start_date"] is None)
+    new = {**draft, "id": 900, "name": "Patched draft"}
+    doc = {
+        "format": FORMAT,
+        "patch": {"posthog": {"experiments": {"900": new}, "sequences": {"experiment": 900}}},
+    }
+    response = client.put("/__admin/state", json_body=doc)
+    assert response.status_code == 200, response.text
+    assert client.get("/__admin/state").json()["data"]["posthog"]["experiments"]["900"] == new
+    read = client.get("/api/projects/1/experiments/900/")
+    assert read.status_code == 200 and read.json()["start_date"] is None
+    doc = {"format": FORMAT, "patch": {"posthog": {"experiments": {"4": {"name": None}}}}}
+    refused = client.put("/__admin/state", json_body=doc)
+    assert refused.status_code == 400 and refused.json()["field"] == "patch.posthog.experiments.4.name"
