@@ -10,7 +10,7 @@ from mockserver.app import create_app
 from mockserver.core import documents
 from mockserver.vendors.posthog import listing
 from tests.conftest import make_settings
-from tests.posthog.helpers import P, assert_error
+from tests.posthog.helpers import P, assert_error, create_saved_metric
 
 
 def test_pagination_links_are_absolute_and_complete(api):
@@ -30,6 +30,25 @@ def test_pagination_links_are_absolute_and_complete(api):
     assert second["previous"].endswith("/experiments/?limit=5")
     third = api.get(f"{P}/experiments/?limit=5&offset=10").json()
     assert third["previous"].endswith("/experiments/?limit=5&offset=5")
+
+
+@pytest.mark.parametrize("route", ["experiments", "experiment_holdouts", "experiment_saved_metrics", "feature_flags"])
+@pytest.mark.parametrize("query", ["limit=0", "limit=-3", "offset=-10", "limit=0&offset=-1"])
+def test_a_limit_below_one_or_a_negative_offset_falls_back_as_in_drf(api, route, query):
+    """DRF's LimitOffsetPagination reads them as "not given" (default page size 100, offset 0)."""
+    fallback = api.get(f"{P}/{route}/?{query}")
+    assert fallback.status_code == 200, fallback.text
+    plain = api.get(f"{P}/{route}/").json()
+    assert fallback.json()["results"] == plain["results"] and fallback.json()["count"] == plain["count"]
+    assert fallback.json()["previous"] is None
+
+
+def test_a_fallen_back_limit_is_the_one_the_links_carry(api):
+    for n in range(101):
+        create_saved_metric(api, f"fallback {n}")
+    page = api.get(f"{P}/experiment_saved_metrics/?limit=0&search=fallback").json()
+    assert len(page["results"]) == 100 and page["count"] == 101
+    assert "limit=100" in page["next"] and "offset=100" in page["next"] and "search=fallback" in page["next"]
 
 
 def test_status_filters_match_computed_status(api):

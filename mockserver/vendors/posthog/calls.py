@@ -40,9 +40,11 @@ def gate(call: Call) -> approvals.Gate:
 
 
 def page(call: Call, rows: list[Any], render: Callable[[Any], Any]) -> dict[str, Any]:
-    """DRF's LimitOffsetPagination: count, absolute next/previous links, results."""
+    """DRF's LimitOffsetPagination: count, absolute next/previous links, results. As DRF, a limit
+    below 1 falls back to the default and a negative offset to 0 (they are not refused)."""
     limit = call.query.get("limit", DEFAULT_LIMIT)
-    offset = call.query.get("offset", 0)
+    limit = limit if limit > 0 else DEFAULT_LIMIT
+    offset = max(call.query.get("offset", 0), 0)
     chunk = paginate(rows, limit, offset)
     results = [render(r) for r in chunk.items]
     base = call.request.base_url
