@@ -81,7 +81,7 @@ def test_saved_metric_crud_and_uuid(api):
     metric = created.json()
     assert metric["query"]["uuid"] != "mine" and len(metric["query"]["uuid"]) == 36
     same_name = api.post(f"{P}/experiment_saved_metrics/", json_body={"name": "SIGNUPS", "query": QUERY})
-    assert same_name.status_code == 201  # names need not be unique (a later PostHog rule)
+    assert same_name.status_code == 400  # unique per project, ignoring case (PostHog's validate_name)
     before = posthog_state(api)
     assert_error(
         api.post(

@@ -10,7 +10,7 @@ from mockserver.app import create_app
 from mockserver.core import documents
 from mockserver.vendors.posthog import listing
 from tests.conftest import make_settings
-from tests.posthog.helpers import P, assert_error, create_saved_metric
+from tests.posthog.helpers import P, assert_error, create, create_saved_metric, mean, variants
 
 
 def test_pagination_links_are_absolute_and_complete(api):
@@ -125,3 +125,78 @@ def test_the_import_check_of_orderings_fails_where_a_listing_would():
         listing.listing(state, 1, {"order": "start_date"}, now)
     with pytest.raises(TypeError):
         listing.check_orderings(state, 1, now)
+
+
+def _ids(api, url: str) -> set[int]:
+    response = api.get(url)
+    assert response.status_code == 200, response.text
+    return {row["id"] for row in response.json()["results"]}
+
+
+def test_event_filter_finds_metrics_naming_the_event_directly_through_actions_or_shared_metrics(api):
+    """PostHog's ``?event=``: inline primary and secondary metrics, linked shared metrics, and the
+    step events of the project's live actions."""
+    action = api.post(f"{P}/actions/", json_body={"name": "Bought twice", "steps": [{"event": "purchase_twice"}]})
+    assert action.status_code == 201, action.text
+    by_action = {
+        "kind": "ExperimentMetric",
+        "metric_type": "mean",
+        "source": {"kind": "ActionsNode", "id": action.json()["id"]},
+    }
+    via_action = create(api, name="Via action", feature_flag_key="via-action", metrics=[by_action])
+    secondary = create(
+        api,
+        name="Secondary",
+        feature_flag_key="secondary",
+        metrics_secondary=[mean("purchase_twice")],
+        allow_unknown_events=True,
+    )
+    shared = create_saved_metric(api, "Twice", mean("purchase_twice"))
+    linked = create(
+        api,
+        name="Linked",
+        feature_flag_key="linked",
+        saved_metrics_ids=[{"id": shared["id"], "metadata": {"type": "secondary"}}],
+    )
+    unrelated = create(api, name="Unrelated", feature_flag_key="unrelated", metrics=[mean("signed_up")])
+
+    found = _ids(api, f"{P}/experiments/?event=purchase_twice")
+    assert found == {via_action["id"], secondary["id"], linked["id"]}
+    assert unrelated["id"] not in found
+    assert _ids(api, f"{P}/experiments/?event=nothing-names-this") == set()
+    assert _ids(api, f"{P}/experiment_saved_metrics/?event=purchase_twice") == {shared["id"]}
+
+    assert _ids(api, f"{P}/experiments/?event=purchase_twice&search=via") == {via_action["id"]}
+    assert _ids(api, f"{P}/experiments/?event=signed_up&search=unrelated") == {unrelated["id"]}
+
+
+def test_prompt_name_filter_reads_the_prompt_metadata_of_parameters(api):
+    params = {**variants(("control", 50), ("test", 50)), "prompt_metadata": {"name": "welcome-email"}}
+    tagged = create(api, name="Prompted", feature_flag_key="prompted", parameters=params)
+    assert _ids(api, f"{P}/experiments/?prompt_name=welcome-email") == {tagged["id"]}
+    assert _ids(api, f"{P}/experiments/?prompt_name=Welcome-email") == set()  # an exact JSON match
+    assert tagged["id"] in _ids(api, f"{P}/experiments/")
+
+
+def test_shared_metric_search_matches_name_description_and_tags_term_by_term(api):
+    assert _ids(api, f"{P}/experiment_saved_metrics/?search=activation") == {4}  # a tag of "Upgrade rate"
+    assert _ids(api, f"{P}/experiment_saved_metrics/?search=UPGRADE") == {4}
+    assert _ids(api, f"{P}/experiment_saved_metrics/?search=upgrade,activation") == {4}  # both terms match
+    assert _ids(api, f"{P}/experiment_saved_metrics/?search=upgrade growth") == set()  # no metric has both
+    assert _ids(api, f'{P}/experiment_saved_metrics/?search="rate per"') == set()  # a quoted phrase stays whole
+
+
+def test_a_shared_metric_name_is_unique_in_its_project_ignoring_case(api):
+    before = api.get(f"{P}/experiment_saved_metrics/").json()["count"]
+    taken = api.post(f"{P}/experiment_saved_metrics/", json_body={"name": "checkout CONVERSION", "query": mean()})
+    assert_error(taken, 400, "A shared metric with this name already exists.", "invalid_input", attr="name")
+    assert api.get(f"{P}/experiment_saved_metrics/").json()["count"] == before
+    renamed = api.patch(f"{P}/experiment_saved_metrics/2/", json_body={"name": "UPGRADE RATE"})
+    assert_error(renamed, 400, "A shared metric with this name already exists.", "invalid_input", attr="name")
+    assert api.get(f"{P}/experiment_saved_metrics/2/").json()["name"] == "Revenue per user"
+    same = api.patch(f"{P}/experiment_saved_metrics/2/", json_body={"name": "REVENUE per user"})  # itself: fine
+    assert same.status_code == 200 and same.json()["name"] == "REVENUE per user"
+    other_project = api.post(
+        "/api/projects/2/experiment_saved_metrics/", json_body={"name": "Upgrade rate", "query": mean()}
+    )
+    assert other_project.status_code == 201, other_project.text

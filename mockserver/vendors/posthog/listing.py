@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from mockserver.core.clock import parse_instant
 from mockserver.vendors.posthog import models as m
 from mockserver.vendors.posthog.errors import invalid
+from mockserver.vendors.posthog.metric_references import event_matcher
 
 ORDER_FIELDS = ("created_at", "created_by", "updated_at", "name", "start_date", "end_date", "duration", "status")
 STATUS_RANK = {"draft": 0, "running": 1, "paused": 1, "stopped": 2}
@@ -50,6 +51,9 @@ def listing(state, team_id: int, query: dict[str, Any], now: datetime) -> list[d
     creators = {c.strip() for c in str(query.get("created_by_id") or "").strip("[]").split(",") if c.strip()}
     wanted = {"draft": "draft", "running": "running", "paused": "paused", "stopped": "stopped", "complete": "stopped"}
     wanted_status = wanted.get(status)
+    prompt_name = query.get("prompt_name")
+    event = query.get("event")
+    references = event_matcher(state, team_id, event) if event else None
     rows = []
     for exp in state["experiments"].values():
         if exp["team_id"] != team_id or exp.get("deleted") or bool(exp.get("archived")) != archived:
@@ -63,10 +67,29 @@ def listing(state, team_id: int, query: dict[str, Any], now: datetime) -> list[d
             continue
         if flag_filter is not None and str(exp.get("feature_flag_id")) != str(int(flag_filter)):
             continue
+        if prompt_name and _prompt_name(exp) != prompt_name:
+            continue
+        if references is not None and not references(_all_metrics(state, exp)):
+            continue
         rows.append(exp)
     rows.sort(key=lambda e: e["id"])
     rows.sort(key=_sort_key(state, field, now), reverse=order.startswith("-"))
     return rows
+
+
+def _prompt_name(exp: dict[str, Any]) -> Any:
+    """``parameters.prompt_metadata.name``, PostHog's ``prompt_name`` filter (a JSON lookup: absent
+    anywhere along the path matches nothing)."""
+    parameters = exp.get("parameters")
+    metadata = parameters.get("prompt_metadata") if isinstance(parameters, dict) else None
+    return metadata.get("name") if isinstance(metadata, dict) else None
+
+
+def _all_metrics(state, exp: dict[str, Any]) -> list[Any]:
+    """Inline primary and secondary metrics, then the queries of linked shared metrics."""
+    linked = m.saved_queries(state, exp.get("saved_metrics") or []).values()
+    inline = [exp.get("metrics"), exp.get("metrics_secondary")]
+    return [metric for group in inline if isinstance(group, list) for metric in group] + list(linked)
 
 
 def check_orderings(state, team_id: int, now: datetime) -> None:

@@ -9,7 +9,7 @@ action of the project; an ``EventsNode`` must name an event the project has an e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mockserver.vendors.posthog.errors import invalid
@@ -119,3 +119,46 @@ def check_metric_references(
 def stored_action_ids(metrics: Any) -> set[int]:
     """Actions a stored metric already names: an update is checked for what it adds, not what it resends."""
     return entity_references(metrics)[1]
+
+
+def _collect(node: Any, events: set[str], actions: set[int]) -> None:
+    """Every EventsNode event and ActionsNode id anywhere in a metric (PostHog walks the whole JSON,
+    legacy queries included, unlike the entity check above)."""
+    if isinstance(node, dict):
+        kind = node.get("kind")
+        if kind == "EventsNode":
+            event = node.get("event")
+            if isinstance(event, str) and event:  # a null event is "all events": no name to match
+                events.add(event)
+        elif kind == "ActionsNode" and "id" in node:
+            action_id = _as_action_id(node["id"])
+            if action_id is not None:
+                actions.add(action_id)
+        for value in node.values():
+            _collect(value, events, actions)
+    elif isinstance(node, list):
+        for item in node:
+            _collect(item, events, actions)
+
+
+def event_matcher(state: dict[str, Any], team_id: int, event: str) -> Callable[[Iterable[Any]], bool]:
+    """The ``?event=`` filter of experiment and shared-metric lists: do these metrics reference the
+    event, directly or as a step event of a live action of the project (resolved now, as PostHog
+    does, so a renamed step changes what matches)?"""
+    resolved: dict[int, set[str]] = {}
+
+    def action_events(action_id: int) -> set[str]:
+        if action_id not in resolved:
+            row = state["actions"].get(str(action_id))
+            live = row is not None and row.get("team_id") == team_id and not row.get("deleted")
+            steps = (row.get("steps") or []) if live else []
+            resolved[action_id] = {s["event"] for s in steps if isinstance(s, dict) and isinstance(s.get("event"), str)}
+        return resolved[action_id]
+
+    def matches(metrics: Iterable[Any]) -> bool:
+        events: set[str] = set()
+        actions: set[int] = set()
+        _collect(list(metrics), events, actions)
+        return event in events or any(event in action_events(a) for a in actions)
+
+    return matches

@@ -70,14 +70,7 @@ def holdouts_destroy(call: Call) -> Reply:
 
 
 def saved_metrics_list(call: Call) -> Reply:
-    search = (call.query.get("search") or "").lower()
-    rows = [
-        r
-        for r in call.state["saved_metrics"].values()
-        if r["team_id"] == _team(call)
-        and (not search or search in r["name"].lower() or search in (r.get("description") or "").lower())
-    ]
-    rows.sort(key=lambda r: (r["name"].lower(), r["id"]))
+    rows = saved_metrics.listing(call.state, _team(call), call.query)
     return Reply(200, _page(call, rows, lambda r: s.saved_metric(call.state, r)))
 
 

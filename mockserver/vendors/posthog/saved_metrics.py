@@ -7,6 +7,7 @@ links from experiments; their display orders keep the uuid, as PostHog leaves th
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from mockserver.core.clock import iso
 from mockserver.core.store import next_id, next_uuid
 from mockserver.vendors.posthog import inputs, metric_validation
 from mockserver.vendors.posthog.errors import invalid
-from mockserver.vendors.posthog.metric_references import check_metric_references, stored_action_ids
+from mockserver.vendors.posthog.metric_references import check_metric_references, event_matcher, stored_action_ids
 
 LEGACY_FROZEN = (
     "This saved metric uses a legacy query format and cannot be updated. "
@@ -34,8 +35,51 @@ def _normalised_query(state, query: Any, stored: dict[str, Any] | None) -> dict[
     return out
 
 
+NAME_TAKEN = "A shared metric with this name already exists."
+
+
+def listing(state, team_id: int, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ordered by lower-cased name. ``search`` is DRF's SearchFilter over name, description and tag
+    names (every term must match one of them); ``event`` keeps metrics whose query references it."""
+    terms = search_terms(query.get("search") or "")
+    references = event_matcher(state, team_id, query["event"]) if query.get("event") else None
+    rows = []
+    for row in state["saved_metrics"].values():
+        if row["team_id"] != team_id:
+            continue
+        if terms:
+            fields = [row["name"], row.get("description") or "", *(str(t) for t in row.get("tags") or [])]
+            folded = [f.casefold() for f in fields]
+            if not all(any(term in f for f in folded) for term in terms):
+                continue
+        if references is not None and not references([row["query"]]):
+            continue
+        rows.append(row)
+    rows.sort(key=lambda r: (r["name"].lower(), r["id"]))
+    return rows
+
+
+def search_terms(text: str) -> list[str]:
+    """DRF's SearchFilter terms: split on whitespace and commas, quotes kept together, null bytes dropped."""
+    text = text.replace("\x00", "")
+    try:
+        words = shlex.split(text.replace(",", " "))
+    except ValueError:  # an unbalanced quote: DRF's smart_split keeps it as text
+        words = text.replace(",", " ").split()
+    return [w.casefold() for w in words if w]
+
+
+def _check_name(state, team_id: int, name: str, skip: int | None = None) -> None:
+    """PostHog's validate_name: unique within the project, compared case-insensitively."""
+    folded = name.upper()
+    for row in state["saved_metrics"].values():
+        if row["team_id"] == team_id and row["id"] != skip and str(row["name"]).upper() == folded:
+            raise invalid(NAME_TAKEN, "name")
+
+
 def create(state, team_id: int, body: Any, user_id: int, now: datetime) -> dict[str, Any]:
     data = inputs.SAVED_METRIC.parse(body)
+    _check_name(state, team_id, data["name"])
     query = _normalised_query(state, data["query"], None)
     check_metric_references(state, team_id, [[query]], True)
     mid = next_id(state, "saved_metric")
@@ -57,6 +101,8 @@ def create(state, team_id: int, body: Any, user_id: int, now: datetime) -> dict[
 
 def update(state, row: dict[str, Any], body: Any, now: datetime, partial: bool) -> dict[str, Any]:
     data = inputs.SAVED_METRIC.parse(body, partial=partial)
+    if "name" in data:
+        _check_name(state, row["team_id"], data["name"], skip=row["id"])
     tags = data.pop("tags", None)
     if metric_validation.is_legacy(row["query"]):
         raise invalid(LEGACY_FROZEN)
