@@ -114,6 +114,34 @@ def test_unappliable_patches_are_422(ld_api, ops):
     assert get_flag(ld_api, FLAG) == before
 
 
+@pytest.mark.parametrize(
+    ("ops", "said"),
+    [
+        (
+            [{"op": "replace", "path": "/environments/nope/on", "value": True}],
+            "patch[0] (replace /environments/nope/on): /environments/nope/on does not exist",
+        ),
+        (
+            [{"op": "replace", "path": "/name", "value": "x"}, {"op": "test", "path": "/name", "value": "nope"}],
+            "patch[1] (test /name): the value at /name is not the tested value",
+        ),
+        (
+            [{"op": "move", "from": "/tags/7", "path": "/tags/0"}],
+            "patch[0] (move /tags/0): /tags/7 does not exist",
+        ),
+    ],
+)
+def test_a_failed_patch_names_the_operation_not_the_flag_it_ran_on(ld_api, ops, said):
+    """The 422 names the failing operation; it never echoes the stored flag (jsonpointer's message
+    did, as a Python repr with the store's own bookkeeping)."""
+    before = get_flag(ld_api, FLAG)
+    response = ld_api.patch(FLAG_URL, json_body=ops)
+    assert response.status_code == 422, response.text
+    assert response.json()["message"] == f"Unprocessable entity. Could not apply patch: {said}"
+    assert "{" not in response.json()["message"] and "<class" not in response.json()["message"]
+    assert get_flag(ld_api, FLAG) == before
+
+
 def test_patch_body_shape_errors(ld):
     assert ld.patch(FLAG_URL, json_body={"op": "add"}).status_code == 400
     assert ld.patch(FLAG_URL, json_body=[{"path": "/name"}]).status_code == 400

@@ -69,13 +69,23 @@ def test_create_each_kind_and_read_it_back(ld_api):
         ({**CUSTOM, "key": "a", "eventDefault": {"disabled": False, "value": 3}}, "eventDefault"),
         ({**CUSTOM, "key": "a", "winsorLowerPercentile": 10, "winsorUpperPercentile": 5}, "winsorUpper"),
         ({**CUSTOM, "key": "bad key"}, "Invalid metric key"),
-        ({**CUSTOM, "key": "checkout-completed"}, "already exists"),
     ],
 )
 def test_create_refusals_name_the_rule_and_store_nothing(ld, body, fragment):
     before = ld.get(f"{M}?limit=50").json()["totalCount"]
     assert fragment in error(ld.post(M, json_body=body), 400)
     assert ld.get(f"{M}?limit=50").json()["totalCount"] == before
+
+
+def test_a_taken_metric_key_is_a_409_conflict_as_for_flags(ld):
+    """postMetric lists 409 as LaunchDarkly's answer to a conflicting create; its code is the one a
+    taken flag key gets (``conflict``, which LaunchDarkly's own CLI tests for)."""
+    before = ld.get(f"{M}?limit=50").json()
+    response = ld.post(M, json_body={**CUSTOM, "key": "checkout-completed"})
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "conflict"
+    assert response.json()["message"] == "A metric with key 'checkout-completed' already exists in project 'default'"
+    assert ld.get(f"{M}?limit=50").json() == before
 
 
 def test_unknown_project_is_404(ld):

@@ -12,10 +12,9 @@ import re
 from typing import Any
 
 import jsonpatch
-import jsonpointer
 
 from mockserver.core import documents
-from mockserver.vendors.launchdarkly import flag_dependents, flag_instructions, flag_rules, flags
+from mockserver.vendors.launchdarkly import flag_dependents, flag_instructions, flag_rules, flags, patching
 from mockserver.vendors.launchdarkly.errors import invalid, patch_failed
 
 SEMANTIC_PARAMETER = "domain-model=launchdarkly.semanticpatch"
@@ -55,10 +54,10 @@ def _operations(body: Any) -> list[dict[str, Any]]:
 def json_patch(before: dict[str, Any], body: Any) -> dict[str, Any]:
     ops = _operations(body)
     try:
-        doc = jsonpatch.JsonPatch(ops).apply(copy.deepcopy(before))
+        doc = patching.run(copy.deepcopy(before), ops)
     except jsonpatch.InvalidJsonPatch as exc:
         raise invalid(f"Invalid JSON Patch: {exc}") from None
-    except (jsonpatch.JsonPatchConflict, jsonpatch.JsonPatchTestFailed, jsonpointer.JsonPointerException) as exc:
+    except patching.Failed as exc:
         raise patch_failed(f"Unprocessable entity. Could not apply patch: {exc}") from None
     if not isinstance(doc, dict):
         raise invalid("The patch must leave the flag an object")

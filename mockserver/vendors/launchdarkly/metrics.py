@@ -22,7 +22,7 @@ from mockserver.core.contract import shared_contract
 from mockserver.core.store import clone, next_uuid
 from mockserver.vendors.launchdarkly import context_kinds, filters, iterations, patching
 from mockserver.vendors.launchdarkly import models as m
-from mockserver.vendors.launchdarkly.errors import conflict, invalid, not_found
+from mockserver.vendors.launchdarkly.errors import already_exists, conflict, invalid, not_found
 
 KINDS = ("pageview", "click", "custom", "trace")
 SUCCESS = ("HigherThanBaseline", "LowerThanBaseline")
@@ -187,7 +187,7 @@ def create(state: dict[str, Any], project_key: str, body: dict[str, Any], member
     if not m.KEY.match(key):
         raise invalid(f"Invalid metric key '{key}'; use letters, digits, '.', '_' and '-'")
     if m.live(state, "metrics", project_key, key) is not None:
-        raise invalid(f"A metric with key '{key}' already exists in project '{project_key}'")
+        raise already_exists(f"A metric with key '{key}' already exists in project '{project_key}'")
     row: dict[str, Any] = {k: body[k] for k in COPIED if body.get(k) is not None}
     units = body.get("analysisUnits") or body.get("randomizationUnits") or ["user"]
     row.update(

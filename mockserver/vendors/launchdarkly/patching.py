@@ -26,6 +26,45 @@ def operations(body: Any) -> list[dict[str, Any]]:
     return ops
 
 
+class Failed(Exception):
+    """An operation that could not be applied, described without the document it ran on."""
+
+    def __init__(self, index: int, op: dict[str, Any], reason: str, test: bool) -> None:
+        super().__init__(f"patch[{index}] ({op.get('op')} {op.get('path')}): {reason}")
+        self.test = test
+
+
+def run(doc: Any, ops: list[dict[str, Any]]) -> Any:
+    """Apply ``ops`` in order to ``doc`` (changed in place), naming the operation that fails.
+
+    jsonpatch's and jsonpointer's own messages embed the whole document (as a Python repr) and
+    Python type names; an answer names the operation and the path instead. A malformed operation
+    raises ``jsonpatch.InvalidJsonPatch``, as before.
+    """
+    for index, op in enumerate(ops):
+        try:
+            doc = jsonpatch.JsonPatch([op]).apply(doc, in_place=True)
+        except jsonpatch.JsonPatchTestFailed:
+            raise Failed(index, op, f"the value at {op.get('path')} is not the tested value", True) from None
+        except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException) as exc:
+            raise Failed(index, op, _reason(doc, op, exc), False) from None
+    return doc
+
+
+def _reason(doc: Any, op: dict[str, Any], exc: Exception) -> str:
+    if "own children" in str(exc):
+        return "a value cannot be moved into itself"
+    if op.get("op") in ("move", "copy"):
+        try:
+            jsonpointer.resolve_pointer(doc, op.get("from"))
+        except (jsonpointer.JsonPointerException, TypeError):
+            return f"{op.get('from')} does not exist"
+    text = str(exc)
+    if "valid sequence index" in text or "does not support indexing" in text:
+        return f"{op.get('path')} does not name a member of an object or an index of an array"
+    return f"{op.get('path')} does not exist"
+
+
 def apply(
     doc: dict[str, Any],
     body: Any,
@@ -57,12 +96,12 @@ def apply(
                     f"patch[{index}]: {pointer!r} cannot be changed on a {what}; editable: {', '.join(sorted(allowed))}"
                 )
     try:
-        patched = jsonpatch.JsonPatch(ops).apply(copy.deepcopy(doc))
-    except jsonpatch.JsonPatchTestFailed as exc:
-        raise on_test_failure(f"A test operation failed: {exc}") from None
-    except (jsonpatch.InvalidJsonPatch, jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException) as exc:
+        patched = run(copy.deepcopy(doc), ops)
+    except Failed as exc:
+        if exc.test:
+            raise on_test_failure(f"A test operation failed: {exc}") from None
         raise invalid(f"The patch cannot be applied to this {what}: {exc}") from None
-    except (TypeError, ValueError) as exc:
+    except (jsonpatch.InvalidJsonPatch, TypeError, ValueError) as exc:
         raise invalid(f"The patch cannot be applied to this {what}: {exc}") from None
     if not isinstance(patched, dict):
         raise invalid(f"The patch must leave the {what} an object")
