@@ -182,6 +182,12 @@ def test_a_metric_a_running_experiment_measures_cannot_be_deleted(ld_api):
     message = error(ld_api.delete(f"{M}/revenue-per-user"), 400)
     assert "running experiment" in message and "checkout-button-test" in message
     assert ld_api.get(f"{M}/revenue-per-user").status_code == 200
+    both = error(ld_api.delete(f"{M}/checkout-completed"), 400)
+    assert both == (
+        "Metric 'checkout-completed' cannot be deleted while running experiment(s) checkout-button-test, "
+        "recommendations-test-env (stop them with stopIteration) and running holdout(s) q4-holdout "
+        "(end them with endHoldout) measure it"
+    )
 
 
 def test_a_metric_a_group_holds_cannot_be_deleted(ld):

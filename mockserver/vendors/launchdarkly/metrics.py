@@ -314,12 +314,13 @@ def groups_holding(state: dict[str, Any], project_key: str, key: str) -> list[di
 def delete(state: dict[str, Any], project_key: str, key: str) -> None:
     row = m.metric(state, project_key, key)
     users = list(uses(state, project_key, key))
-    live = sorted(e["key"] for e in users if running(e))
-    if live:
-        raise invalid(
-            f"Metric '{key}' is used by running experiment(s) {', '.join(live)}; "
-            "stop them (stopIteration) before deleting the metric"
-        )
+    holdout_bases = {id(h["base"]) for h in m.table(state, "holdouts").values() if h["projectKey"] == project_key}
+    live = sorted(e["key"] for e in users if running(e) and id(e) not in holdout_bases)
+    held = sorted(e["key"] for e in users if running(e) and id(e) in holdout_bases)
+    if live or held:
+        named = [f"running experiment(s) {', '.join(live)} (stop them with stopIteration)"] if live else []
+        named += [f"running holdout(s) {', '.join(held)} (end them with endHoldout)"] if held else []
+        raise invalid(f"Metric '{key}' cannot be deleted while {' and '.join(named)} measure it")
     holders = sorted(g["key"] for g in groups_holding(state, project_key, key))
     if holders:
         raise invalid(f"Metric '{key}' is in metric group(s) {', '.join(holders)}; remove it from them first")
