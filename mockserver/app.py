@@ -83,13 +83,8 @@ def create_app(settings: Settings | None = None) -> MockApp:
     )
     app.extensions["mockserver.proxy"] = app.pipeline.proxy
     app.extensions["mockserver.router"] = router
-    app.wsgi_app = LengthenedBodies(DropConnection(app.wsgi_app), lambda path: _body_cap(settings, path))  # type: ignore[method-assign]
+    app.wsgi_app = LengthenedBodies(DropConnection(app.wsgi_app), settings.body_cap)  # type: ignore[method-assign]
     return app
-
-
-def _body_cap(settings: Settings, path: str) -> int:
-    """The most a route of ``path`` reads: PUT /__admin/state takes whole exports."""
-    return settings.largest_body_cap if path.rstrip("/") == f"{ADMIN_PREFIX}/state" else settings.max_body_bytes
 
 
 def _admin(runtime: Runtime) -> tuple[Surface, dict[str, Any]]:

@@ -196,7 +196,7 @@ def serve(settings: Settings) -> int:
     except (OSError, ValueError) as exc:  # a busy port, a host that is no address ("Invalid host/port")
         print(f"mockserver: {_said(exc, settings)}", file=sys.stderr)
         return 2
-    oversize.install(server)  # a body over the cap is refused unread, in the API's own JSON error
+    oversize.install(server, settings.body_cap)  # a body over its cap is refused unread, in the API's JSON error
     # waitress counts its listening sockets (two when a name resolves to IPv4 and IPv6) and its
     # wake-up pipe among the open connections: the limit given is of client connections.
     listeners = len(getattr(server, "effective_listen", None) or [None])

@@ -263,7 +263,7 @@ def serve_https(
         server_name="mockserver",
         timeout=getattr(settings, "channel_timeout", 10),
     )
-    cheroot_bodies.install(server, settings.largest_body_cap)  # type: ignore[attr-defined]
+    cheroot_bodies.install(server, settings.body_cap)  # type: ignore[attr-defined]
     server.ssl_adapter = BuiltinSSLAdapter(str(files.cert), str(files.key))
 
     def _stop(signum: int, _frame: object) -> None:

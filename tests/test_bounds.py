@@ -181,6 +181,39 @@ def test_a_body_refused_unread_gets_the_api_s_own_413(served):
     assert [(e["operation_id"], e["status"]) for e in journaled] == [("experiments_create", 413)] * 2
 
 
+def _first_answer(port: int, request: bytes) -> bytes:
+    """What the server says to ``request`` (sent whole, its body cut short) within 5 s, to the close."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Content-Length: 3000\r\n\r\n{",  # between the route's cap (2048) and the largest (4096)
+        b"Expect: 100-continue\r\nContent-Length: 3000\r\n\r\n",  # not invited, then refused
+        b"Expect: 100-continue\r\nContent-Length: 100000000\r\n\r\n",
+        b"Transfer-Encoding: chunked\r\n\r\nc00\r\n{",  # one chunk of 3072 announced
+        b"Transfer-Encoding: chunked\r\n\r\n5000000\r\n{",  # one chunk of 80 MiB announced
+        b"Transfer-Encoding: chunked\r\n\r\n700\r\n" + b" " * 1792 + b"\r\n700\r\n",  # the second passes it
+    ],
+)
+def test_a_body_past_its_route_s_cap_is_refused_before_it_is_read(served, framing):
+    """waitress knew only the largest cap: a body under it but over its route's was read whole (up
+    to 64 MiB by default, a chunk at a time, after inviting it with 100 Continue) before the 413."""
+    port, url = served
+    head = b"POST /api/projects/1/experiments/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer phx_x\r\n"
+    started = time.monotonic()
+    answer = _first_answer(port, head + b"Content-Type: application/json\r\n" + framing)
+    assert answer.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 5, answer[:200]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["detail"] == "Request body exceeds the limit of 2048 bytes."
+    assert requests.get(f"{url}/__admin/health", timeout=5).status_code == 200
+
+
 def test_dozens_of_slow_clients_do_not_stop_the_server(served):
     port, url = served
     stalled = []

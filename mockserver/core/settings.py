@@ -19,6 +19,8 @@ from mockserver.core.clock import parse_instant
 from mockserver.core.registry import option_defaults, options
 from mockserver.upstream.forwarder import parse_upstreams
 
+STATE_PATH = "/__admin/state"  # the one route whose bodies may reach --max-state-bytes
+
 RESPONSE_VALIDATION_MODES = ("strict", "warn", "off")
 LOG_FORMATS = ("text", "json")
 _TRUE = ("1", "true", "yes", "on")
@@ -180,6 +182,11 @@ class Settings:
     def largest_body_cap(self) -> int:
         """The most any route reads: PUT /__admin/state takes whole exports (--max-state-bytes)."""
         return max(self.max_body_bytes, self.max_state_bytes) if self.admin_api else self.max_body_bytes
+
+    def body_cap(self, path: str) -> int:
+        """The most a route of ``path`` (a decoded PATH_INFO) reads: PUT /__admin/state takes whole
+        exports. Servers apply it before reading a body, the app again as it reads one."""
+        return self.largest_body_cap if path.rstrip("/") == STATE_PATH else self.max_body_bytes
 
     @property
     def binds_loopback(self) -> bool:

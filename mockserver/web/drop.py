@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 from typing import Any
 
+REQUEST_KEY = "mockserver.cheroot_request"  # set by mockserver.web.cheroot_bodies (HTTPS)
 DROP_KEY = "mockserver.drop_connection"  # set in the WSGI environ by the pipeline's fault stage
 
 
@@ -29,13 +31,20 @@ class DropConnection:
 
 
 def drop(environ: dict[str, Any]) -> None:
-    """Each server hides its socket differently; without one (the test client) the caller gets the error."""
+    """Each server hides its socket differently; without one (the test client) the caller gets the error.
+
+    The error carries ECONNRESET as its number: cheroot (HTTPS) then closes the connection without
+    an answer, as for a client that went away (any other OSError it answers with a 500)."""
     if "waitress.client_disconnected" in environ:
         from waitress.channel import ClientDisconnected
 
         raise ClientDisconnected("mockserver fault: connection dropped")
     sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    request = environ.get(REQUEST_KEY)
+    if request is not None:  # cheroot
+        sock = request.conn.socket
+        request.close_connection = True
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-    raise ConnectionResetError("mockserver fault: connection dropped")
+    raise ConnectionResetError(errno.ECONNRESET, "mockserver fault: connection dropped")

@@ -223,6 +223,66 @@ def test_https_refuses_bodies_over_a_cap_in_the_api_s_json_and_closes_unread(tmp
         )
         answers = raw(port, both, wrap)
         assert answers.startswith(b"HTTP/1.1 404") and answers.count(b"HTTP/1.1 200") == 1, answers[:600]
+        past_the_route = (  # one chunk past the route's cap, under the state's: refused before it is read
+            b"POST /api/projects/1/experiments/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer phx_x\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nbb8\r\n{"
+        )
+        head, body = exchange(port, past_the_route, wrap)
+        assert head.startswith(b"HTTP/1.1 413") and body["detail"] == "Request body exceeds the limit of 1000 bytes."
+    finally:
+        assert _stop(proc) == 0
+
+
+HOLDOUT = b'{"name": "Two lengths", "filters": [{"properties": [], "rollout_percentage": 10}]}'
+HEALTH = b"GET /__admin/health HTTP/1.1\r\nConnection: close\r\n"
+REFUSED = [  # each was answered 2xx by cheroot as it comes
+    HEALTH + b"Host: evil.example\r\nHost: 127.0.0.1\r\n\r\n",  # the last Host was kept
+    b"POST /api/projects/1/experiment_holdouts/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer phx_x\r\n"
+    b"Content-Type: application/json\r\nConnection: close\r\nContent-Length: 2\r\nContent-Length: %d\r\n\r\n"
+    % len(HOLDOUT)
+    + HOLDOUT,  # the last length was used, and the holdout created
+    HEALTH + b"Host : 127.0.0.1\r\n\r\n",  # whitespace before the colon
+    HEALTH + b"Host: 127.0.0.1\r\nX-Odd: a\x00b\r\n\r\n",
+    HEALTH + b"Host: 127.0.0.1\r\nX-Big: " + b"a" * 300_000 + b"\r\n\r\n",  # past 256 KiB: read whole
+]
+
+
+def test_serve_over_https_refuses_what_plain_http_refuses_and_drops_as_told(tmp_path: Path) -> None:
+    """`mockserver serve` over HTTPS (cheroot): headers HTTP forbids were read as cheroot likes them
+    (the last Host or Content-Length kept, any size), and a dropped-connection fault answered 500."""
+    proc, url, _lines = _serve("--tls", "self-signed", "--tls-dir", str(tmp_path))
+    ca = str(tmp_path / "ca.pem")
+    context = ssl.create_default_context(cafile=ca)
+    port = int(url.rsplit(":", 1)[1])
+
+    def wrap(sock: Any) -> Any:
+        return context.wrap_socket(sock, server_hostname="127.0.0.1")
+
+    try:
+        for request in REFUSED:
+            try:
+                answer = raw(port, request, wrap)
+            except (ConnectionResetError, ssl.SSLError):
+                answer = b"(closed while sending)"  # headers past the limit: closed before all were sent
+            assert answer.startswith((b"HTTP/1.1 400", b"HTTP/1.1 413", b"HTTP/1.1 431", b"(closed")), (
+                request[:80],
+                answer[:300],
+            )
+        holdouts = requests.get(url + "/api/projects/1/experiment_holdouts/", headers=PH_KEY, verify=ca, timeout=10)
+        assert "Two lengths" not in {h["name"] for h in holdouts.json()["results"]}
+
+        rule = {"operation_id": "getFeatureFlags", "drop_connection": True, "times": 1}
+        assert requests.post(url + "/__admin/faults", json=rule, verify=ca, timeout=10).status_code == 201
+        request = b"GET /api/v2/flags/default HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: api-x\r\n\r\n"
+        try:
+            answer = raw(port, request, wrap)
+        except (ConnectionResetError, ssl.SSLError):
+            answer = b""
+        assert answer == b""  # closed without a byte (was a 500 from cheroot)
+        again = requests.get(url + "/api/v2/flags/default", headers={"Authorization": "api-x"}, verify=ca, timeout=10)
+        assert again.status_code == 200  # the rule fired once
+        journal = requests.get(url + "/__admin/requests", verify=ca, timeout=10).json()["requests"]
+        assert [e.get("dropped") for e in journal if e["operation_id"] == "getFeatureFlags"] == [True, False]
     finally:
         assert _stop(proc) == 0
 
