@@ -56,7 +56,12 @@ def check_criteria(values: Mapping[str, Any]) -> None:
     headers = values.get("headers")
     if isinstance(headers, Mapping):
         for name, value in headers.items():
+            check_arg("headers", name, str, "header names (str)")
             check_arg(f"headers[{name!r}]", value, str, "a header value (str)")
+    query = values.get("query")
+    if isinstance(query, Mapping):
+        for name in query:
+            check_arg("query", name, str, "query parameter names (str)")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from mockserver.calls import RequestLog
-from mockserver.errors import MockServerError, RemoteServerError, UsageError, check_arg, int_id
+from mockserver.errors import (
+    MockServerError,
+    RemoteServerError,
+    UsageError,
+    check_arg,
+    int_id,
+    path_segment,
+    url_text,
+)
 
 # pytest leaves this module's frames out of a failing test's traceback (--full-trace shows them):
 # a refusal points at the test's own line.
@@ -56,13 +64,52 @@ def _base_url(url: Any) -> str:
     check_arg("url", url, str, "the server's base URL (str)")
     try:
         parts = urlsplit(url)
-        host = parts.hostname
+        scheme, host = parts.scheme, parts.hostname
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
-    except ValueError:
-        host = None
-    if parts.scheme not in ("http", "https") or not host:
+        url.encode("ascii")
+    except (ValueError, UnicodeEncodeError):  # an unclosed "[", a port that is no number, not ASCII
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host or url != url.strip():
         raise UsageError("url", f"expected the server's base URL, such as http://127.0.0.1:8010, got {url!r:.80}")
     return url.rstrip("/")
+
+
+def _timeout(timeout: Any) -> float | None:
+    __tracebackhide__ = True
+    if timeout is None:
+        return None
+    check_arg("timeout", timeout, (int, float), "seconds (a number) or None")
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError("timeout", f"expected a positive number of seconds, or None for no timeout, got {timeout!r}")
+    return timeout
+
+
+def _admin_token(token: Any) -> str | None:
+    """A token sent as a header: visible ASCII only (anything else cannot be sent, or is cut)."""
+    __tracebackhide__ = True
+    if token is None:
+        return None
+    check_arg("admin_token", token, str, "the admin token (str) or None")
+    if not token or not all("!" <= ch <= "~" for ch in token):
+        raise UsageError("admin_token", "expected printable ASCII without spaces (as --admin-token takes it)")
+    return token
+
+
+def _fixture_dirs(dirs: Any) -> list[Path]:
+    __tracebackhide__ = True
+    if dirs is None:
+        return []
+    if isinstance(dirs, str | os.PathLike):
+        return [Path(dirs)]  # one directory, not a string's characters
+    try:
+        listed = list(dirs)
+    except TypeError:
+        raise UsageError(
+            "fixture_dirs", f"expected directories (a path or a list of paths), got {dirs!r:.80}"
+        ) from None
+    for item in listed:
+        check_arg("fixture_dirs", item, (str, os.PathLike), "directories (a path or a list of paths)")
+    return [Path(d) for d in listed]
 
 
 class Client:
@@ -85,12 +132,10 @@ class Client:
         app: Any = None,
     ) -> None:
         self.url = _base_url(url)
-        if timeout is not None:
-            check_arg("timeout", timeout, (int, float), "seconds (a number) or None")
-        if admin_token is not None:
-            check_arg("admin_token", admin_token, str, "the admin token (str) or None")
+        timeout = _timeout(timeout)
+        admin_token = _admin_token(admin_token)
         self.app: Any = app  # the app object, when the server runs in this process
-        self.fixture_dirs: list[Path] = [Path(d) for d in fixture_dirs]
+        self.fixture_dirs: list[Path] = _fixture_dirs(fixture_dirs)
         self._flask_client: Any = None
         self._token = admin_token
         if app is not None and transport is None:
@@ -137,7 +182,7 @@ class Client:
         if url is None:
             url = self._urls[path] = self._http.base_url.join(path.lstrip("/"))
         if params:
-            url = url.copy_merge_params({k: v for k, v in params.items() if v is not None})
+            url = url.copy_merge_params({k: _query_text(k, v) for k, v in params.items() if v is not None})
         headers = self._headers
         content = None
         if json is not None:
@@ -159,7 +204,7 @@ class Client:
 
         url = f"{self.url}/{path.lstrip('/')}"
         if params:
-            url += "?" + urlencode([(k, _query_value(v)) for k, v in params.items() if v is not None])
+            url += "?" + urlencode([(k, _query_text(k, v)) for k, v in params.items() if v is not None])
         headers = [(TOKEN_HEADER, self._token)] if self._token else []
         body = b""
         if json is not None:
@@ -217,6 +262,7 @@ class Client:
 
     def vendor(self, name: str) -> Any:
         """The helpers of vendor ``name`` (also reachable as ``client.<name>``)."""
+        check_arg("name", name, str, "a vendor's name (str)")
         controls = self._controls()
         if name not in controls:
             raise MockServerError(f"no installed vendor is called {name!r}; known: {', '.join(controls)}")
@@ -263,12 +309,14 @@ class Client:
         if not text.strip():
             raise UsageError("source", "empty: give a fixture name, a file path or a state document (dict)")
         if isinstance(source, str) and FIXTURE_NAME.match(text):
-            return self._call("POST", f"/__admin/fixtures/{text}/load")
+            return self._call("POST", f"/__admin/fixtures/{path_segment('source', text)}/load")
         path = self._find_file(text)
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise MockServerError(f"fixture {path} could not be read: {exc}") from None
+        except RecursionError:
+            raise MockServerError(f"fixture {path} could not be read: nested too deeply") from None
         try:
             return self._call("PUT", "/__admin/state", doc)
         except MockServerError as exc:
@@ -285,6 +333,8 @@ class Client:
             if candidate.is_file():
                 return candidate
         looked = ", ".join(str(c.parent) for c in candidates)
+        if any(candidate.is_dir() for candidate in candidates):
+            raise MockServerError(f"fixture {text} is a directory, not a file (looked in {looked})")
         raise MockServerError(f"fixture file {text} does not exist (looked in {looked})")
 
     def state(self) -> dict[str, Any]:
@@ -427,6 +477,14 @@ class Client:
 def _encode(value: Any) -> bytes:
     __tracebackhide__ = True
     try:
+        return _encode_json(value)
+    except RecursionError:
+        raise UsageError("body", "nested too deeply to send as JSON (the server reads at most 100 levels)") from None
+
+
+def _encode_json(value: Any) -> bytes:
+    __tracebackhide__ = True
+    try:
         import orjson
 
         encoded = orjson.dumps(value)
@@ -478,11 +536,12 @@ def _first(value: Any, bad: Callable[[Any], bool], at: str = "") -> str | None:
     return None
 
 
-def _query_value(value: Any) -> str:
-    """A query parameter as httpx writes one (booleans in lower case)."""
+def _query_text(name: str, value: Any) -> str:
+    """A query parameter as httpx writes one (booleans in lower case), refused when it cannot be sent."""
+    __tracebackhide__ = True
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return url_text(name, str(value))
 
 
 class _Answer:

@@ -56,12 +56,28 @@ def int_id(field: str, value: Any, what: str) -> int:
     return value
 
 
+MAX_URL_TEXT = 4096  # a value sent in a URL: past this no server takes the request line
+
+
+def url_text(field: str, value: str) -> str:
+    """A string a call sends in a URL (a path segment, a query value): text that UTF-8 can encode
+    (no lone surrogate) and short enough for a request line."""
+    __tracebackhide__ = True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(field, f"not text that can be sent (a lone surrogate): {value!r:.80}") from None
+    if len(value) > MAX_URL_TEXT:
+        raise UsageError(field, f"{len(value)} characters: too long to send in a URL (at most {MAX_URL_TEXT})")
+    return value
+
+
 def path_segment(field: str, value: Any) -> str:
     """An id placed in a control API path: an integer, a UUID or a plain token, quoted, never
     ``..`` or ``/``."""
     __tracebackhide__ = True
     check_arg(field, value, (int, str, UUID), "an id (int, str or UUID)")
-    text = str(value)
+    text = url_text(field, str(value))
     if not text or text in (".", ".."):
         raise UsageError(field, f"not an id: {text!r}")
     return quote(text, safe="")

@@ -129,6 +129,22 @@ def pytest_configure(config: pytest.Config) -> None:
     _configured_seed(config)  # a seed the server would refuse is a usage error now, not one per test
     _env_flag("MOCKSERVER_STRICT_REQUESTS")  # likewise a word that is neither on nor off
     _check_workers(config)
+    _check_coverage_path(config)
+
+
+def _check_coverage_path(config: pytest.Config) -> None:
+    """The report is written at the end of the session: a path that cannot take it is said now
+    (it failed the run after every test had passed)."""
+    target = config.getoption("--mockserver-coverage")
+    if not target:
+        return
+    path = config.invocation_params.dir / target
+    if path.is_dir():
+        raise pytest.UsageError(
+            f"--mockserver-coverage: {path} is a directory; give a file path such as {path / DEFAULT_COVERAGE_PATH}"
+        )
+    if path.parent.exists() and not path.parent.is_dir():
+        raise pytest.UsageError(f"--mockserver-coverage: {path.parent} is not a directory")
 
 
 def _configured_seed(config: pytest.Config) -> int | None:

@@ -338,6 +338,26 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
             lambda: mock.requests.assert_not_called("GET", "experiments_list", headers={"X-Page": 1}),
             "headers['X-Page']",
         ),
+        # from a fuzzing round: each raised a library error (UnboundLocalError, ValueError,
+        # UnicodeEncodeError, httpx.InvalidURL, RecursionError, TypeError) or matched nothing
+        (lambda: Client("http://[::1"), "url"),
+        (lambda: Client(" http://127.0.0.1:8010"), "url"),
+        (lambda: Client("http://127.0.0.1:8010", timeout=-1), "timeout"),
+        (lambda: Client("http://127.0.0.1:8010", timeout=float("nan")), "timeout"),
+        (lambda: Client("http://127.0.0.1:8010", timeout=float("inf")), "timeout"),
+        (lambda: Client("http://127.0.0.1:8010", admin_token="\u00e9"), "admin_token"),
+        (lambda: Client("http://127.0.0.1:8010", admin_token="a\nb"), "admin_token"),
+        (lambda: Client("http://127.0.0.1:8010", fixture_dirs=3), "fixture_dirs"),
+        (lambda: mock.posthog.approve("\ud800"), "id"),
+        (lambda: mock.posthog.cancel("x" * 70_000), "id"),
+        (lambda: mock.load("x" * 70_000), "source"),
+        (lambda: mock.server_errors("\ud800"), "after"),
+        (lambda: mock.requests.all("GET", "/\ud800"), "path"),
+        (lambda: mock.requests.all("GET", "x" * 70_000), "operation_id"),
+        (lambda: mock.requests.all("GET", "experiments_list", headers={1: "x"}), "headers"),
+        (lambda: mock.requests.assert_not_called("GET", "experiments_list", query={b"limit": 10}), "query"),
+        (lambda: mock.add_fault(path="/api/*", status=503, body=_nested(2000)), "body"),
+        (lambda: mock.vendor(["posthog"]), "name"),
     ]
     for call, field in cases:
         with pytest.raises(UsageError) as refused:
@@ -348,6 +368,26 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
     with pytest.raises(MockServerError) as missing:  # an id stays one path segment: no way out of it
         mock.posthog.change_request("../../state")
     assert missing.value.status == 404 and "change-requests/..%2F..%2Fstate" in str(missing.value)
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_fixture_dirs_take_one_path_or_several_and_a_deep_file_is_said(tmp_path):
+    one = Client("http://127.0.0.1:8010", fixture_dirs=str(tmp_path))
+    assert one.fixture_dirs == [tmp_path]  # a string is one directory, not its characters
+    assert Client("http://127.0.0.1:8010", fixture_dirs=None).fixture_dirs == []
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(MockServerError, match="nested too deeply"):
+        one.load("deep.json")
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(MockServerError, match="is a directory"):
+        one.load(str(tmp_path / "adir"))
 
 
 def test_ids_as_read_back_are_taken_and_errors_survive_pickling(mock):

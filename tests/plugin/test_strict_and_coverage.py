@@ -243,6 +243,19 @@ def test_coverage_default_path_and_off_by_default(pytester: pytest.Pytester):
     ).exists()
 
 
+def test_a_coverage_path_that_cannot_take_the_report_is_a_usage_error_at_the_start(pytester: pytest.Pytester):
+    """It was written at the end: the run failed with IsADirectoryError after every test passed."""
+    pytester.makepyfile(test_cov=COVERAGE_TESTS)
+    (pytester.path / "reports").mkdir()
+    result = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-coverage=reports")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--mockserver-coverage: *reports is a directory; give a file path such as*"])
+    (pytester.path / "afile").write_text("x")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-coverage=afile/cov.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*afile is not a directory*"])
+
+
 def test_coverage_of_a_running_server_counts_this_session_only(pytester: pytest.Pytester):
     with MockServer(make_settings()) as server:
         import requests
