@@ -331,3 +331,13 @@ def test_a_chunked_body_over_its_route_s_cap_is_a_413_not_a_body_cut_short():
         assert "Small" in names and "Padded" not in names
     finally:
         server.stop()
+
+
+def test_an_absolute_form_target_is_judged_by_its_own_host(served):
+    """RFC 9112: an origin server uses the target's authority, not the Host header, as the host."""
+    port, _url = served
+    foreign = b"GET http://evil.example/__admin/state HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    answer = _first_answer(port, foreign)
+    assert answer.startswith(b"HTTP/1.1 403") and b"evil.example" in answer, answer[:300]
+    own = b"GET http://127.0.0.1/__admin/health HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+    assert _first_answer(port, own).startswith(b"HTTP/1.1 200")

@@ -26,12 +26,19 @@ from waitress.utilities import RequestEntityTooLarge
 
 
 class _CappedParser(HTTPRequestParser):
-    """waitress's parser, refusing a body past its path's cap (``cap_of``) before reading it."""
+    """waitress's parser, refusing a body past its path's cap (``cap_of``) before reading it.
+
+    It also reads an absolute-form target (``GET http://name/path``) as RFC 9112 asks an origin
+    server to: its authority is the request's host, whatever Host says, so the host guard judges
+    the name the client asked for (waitress kept the Host header and dropped the authority).
+    """
 
     cap_of: Callable[[str], int]
 
     def received(self, data: bytes) -> int:
         consumed = super().received(data)
+        if self.headers_finished and self.proxy_netloc:
+            self.headers["HOST"] = self.proxy_netloc
         if self.error is None and self.headers_finished and self.path:
             cap = self.cap_of(self.path)
             body = self.body_rcv
