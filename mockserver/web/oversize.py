@@ -37,9 +37,10 @@ class _CappedParser(HTTPRequestParser):
 
     def received(self, data: bytes) -> int:
         consumed = super().received(data)
-        if self.headers_finished and self.proxy_netloc:
-            self.headers["HOST"] = self.proxy_netloc
-        if self.error is None and self.headers_finished and self.path:
+        authority = getattr(self, "proxy_netloc", None)  # unset when the request line could not be read
+        if self.headers_finished and authority:
+            self.headers["HOST"] = authority
+        if self.error is None and self.headers_finished and getattr(self, "path", ""):
             cap = self.cap_of(self.path)
             body = self.body_rcv
             chunked = self.chunked and body is not None  # then: what is held plus the rest of this chunk
