@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
@@ -116,6 +116,8 @@ class Router:
 
     def match(self, request: Request, method: str | None = None) -> tuple[Route, dict[str, str]]:
         """The route and path arguments; NotFound or MethodNotAllowed (with the allowed methods)."""
+        if request.path.endswith("//"):  # werkzeug takes one slash more than its rule; Django's `/?$` does not
+            raise NotFound()
         adapter = self.map.bind_to_environ(request.environ)
         path, args = adapter.match(request.path)
         served = self.by_path[path]

@@ -70,3 +70,10 @@ def test_a_list_action_s_path_is_its_own_not_an_experiment_id(api, action):
 
 def act_raw(api, exp_id, action):
     return api.post(f"{ENV}/experiments/{exp_id}/{action}/")
+
+
+@pytest.mark.parametrize("path", [f"{P}/experiments/4//", f"{P}/experiments/4%2F/", f"{P}/experiments//"])
+def test_a_doubled_trailing_slash_is_not_found_as_in_django(api, path):
+    """PostHog's routes end in ``/?$``: one optional slash. werkzeug's matcher took a second one."""
+    assert_error(api.get(path), 404)
+    assert api.get(f"{P}/experiments/4/").status_code == 200
