@@ -55,6 +55,7 @@ TOKEN_HEADER = "X-Mockserver-Admin-Token"
 IN_PROCESS_URL = "http://mockserver.invalid"
 # A fixture name (served from the server's fixtures/); anything else given to load() is a file.
 FIXTURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+MAX_TIMEOUT_S = 1_000_000  # past this a time-out stops being one (and the clock library overflows)
 TIME_UNITS = ("weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds")
 
 
@@ -66,10 +67,11 @@ def _base_url(url: Any) -> str:
         parts = urlsplit(url)
         scheme, host = parts.scheme, parts.hostname
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
-        url.encode("ascii")
-    except (ValueError, UnicodeEncodeError):  # an unclosed "[", a port that is no number, not ASCII
-        scheme, host = "", None
-    if scheme not in ("http", "https") or not host or url != url.strip():
+        url.encode("utf-8")
+        extra = parts.query or parts.fragment
+    except (ValueError, UnicodeEncodeError):  # an unclosed "[", a port that is no number, a lone surrogate
+        scheme, host, extra = "", None, ""
+    if scheme not in ("http", "https") or not host or url != url.strip() or extra:
         raise UsageError("url", f"expected the server's base URL, such as http://127.0.0.1:8010, got {url!r:.80}")
     return url.rstrip("/")
 
@@ -79,19 +81,21 @@ def _timeout(timeout: Any) -> float | None:
     if timeout is None:
         return None
     check_arg("timeout", timeout, (int, float), "seconds (a number) or None")
-    if not (math.isfinite(timeout) and timeout > 0):
-        raise UsageError("timeout", f"expected a positive number of seconds, or None for no timeout, got {timeout!r}")
-    return timeout
+    if not 0 < timeout <= MAX_TIMEOUT_S:  # NaN fails every comparison; a huge int is never converted
+        said = f"expected a positive number of seconds up to {MAX_TIMEOUT_S:,}, or None for no timeout"
+        raise UsageError("timeout", f"{said}, got {timeout!r:.40}")
+    return float(timeout)
 
 
 def _admin_token(token: Any) -> str | None:
-    """A token sent as a header: visible ASCII only (anything else cannot be sent, or is cut)."""
+    """A token sent as a header value: printable ASCII, spaces inside it allowed (anything else
+    cannot be sent, and spaces at either end would be cut off on the way)."""
     __tracebackhide__ = True
     if token is None:
         return None
     check_arg("admin_token", token, str, "the admin token (str) or None")
-    if not token or not all("!" <= ch <= "~" for ch in token):
-        raise UsageError("admin_token", "expected printable ASCII without spaces (as --admin-token takes it)")
+    if not token or token != token.strip(" ") or not all(" " <= ch <= "~" for ch in token):
+        raise UsageError("admin_token", "expected printable ASCII, with no space at either end")
     return token
 
 

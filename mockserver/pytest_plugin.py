@@ -139,12 +139,14 @@ def _check_coverage_path(config: pytest.Config) -> None:
     if not target:
         return
     path = config.invocation_params.dir / target
-    if path.is_dir():
-        raise pytest.UsageError(
-            f"--mockserver-coverage: {path} is a directory; give a file path such as {path / DEFAULT_COVERAGE_PATH}"
-        )
-    if path.parent.exists() and not path.parent.is_dir():
-        raise pytest.UsageError(f"--mockserver-coverage: {path.parent} is not a directory")
+    for written in (path, path.with_suffix(".html")):
+        if written.is_dir():
+            example = path / DEFAULT_COVERAGE_PATH
+            said = f"{written} is a directory; give a file path such as {example}"
+            raise pytest.UsageError(f"--mockserver-coverage: {said}")
+    existing = next(parent for parent in path.parents if parent.exists())  # the rest is made at the end
+    if not existing.is_dir():
+        raise pytest.UsageError(f"--mockserver-coverage: {existing} is not a directory")
 
 
 def _configured_seed(config: pytest.Config) -> int | None:

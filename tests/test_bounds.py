@@ -341,3 +341,29 @@ def test_an_absolute_form_target_is_judged_by_its_own_host(served):
     assert answer.startswith(b"HTTP/1.1 403") and b"evil.example" in answer, answer[:300]
     own = b"GET http://127.0.0.1/__admin/health HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
     assert _first_answer(port, own).startswith(b"HTTP/1.1 200")
+
+
+def test_blank_lines_between_pipelined_requests_are_skipped(served):
+    """RFC 9112 lets a client send an extra CRLF between requests; the parser's cap check read
+    the path of that empty request and the connection died without even the first answer."""
+    port, _url = served
+    health = b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    answer = _first_answer(port, health + b"\r\n\r\n" + health[:-2] + b"Connection: close\r\n\r\n")
+    assert answer.count(b"HTTP/1.1 200") == 2, answer[:300]
+
+
+def test_a_body_of_exactly_the_cap_is_taken_however_it_is_framed(served):
+    """waitress refused a body at its cap (not past it) and counted chunk framing as body."""
+    port, url = served
+    admin = HttpClient(url)
+    doc = json.dumps({"format": "mockserver/state@1", "seed": 7}).encode()
+    exact = doc + b" " * (4096 - len(doc))
+    assert admin.put("/__admin/state", data=exact, content_type="application/json").status_code == 200
+    framed = b"".join(b"%x\r\n%s\r\n" % (len(exact[i : i + 16]), exact[i : i + 16]) for i in range(0, 4096, 16))
+    request = (
+        b"PUT /__admin/state HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + framed + b"0\r\n\r\n"
+    )  # 4,096 bytes of data in 256 chunks: some 6 KiB on the wire
+    assert _first_answer(port, request).startswith(b"HTTP/1.1 200")
+    over = exact + b" "
+    assert admin.put("/__admin/state", data=over, content_type="application/json").status_code == 413

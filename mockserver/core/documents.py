@@ -151,17 +151,17 @@ def _check(schema: dict[str, Any], value: Any, prefix: str = "") -> None:
 
 def _where(doc: dict[str, Any], field: str) -> str:
     """A refusal found in the built state, named where the document says it: under ``patch`` when
-    the patch wrote that record, else under ``data`` (as the schema checks name theirs)."""
+    the patch wrote that record (or replaced or removed its table), else under ``data`` (as the
+    schema checks name theirs). Record keys may hold dots (LaunchDarkly's), so they are matched
+    against the patch's own keys rather than split out of ``field``."""
     part, _, rest = field.partition(".")
     node: Any = (doc.get("patch") or {}).get(part)
-    if not isinstance(node, dict):
+    table, _, tail = rest.partition(".")
+    if not isinstance(node, dict) or table not in node:
         return f"data.{field}"
-    for name in rest.split(".")[:2]:  # table, then record: a value that replaced or removed them
-        if not isinstance(node, dict):
-            break
-        if name not in node:
-            return f"data.{field}"
-        node = node[name]
+    rows = node[table]
+    if isinstance(rows, dict) and not any(tail == key or tail.startswith(f"{key}.") for key in rows):
+        return f"data.{field}"
     return f"patch.{field}"
 
 

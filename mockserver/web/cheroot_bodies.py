@@ -11,15 +11,16 @@ byte past the largest cap, which refuses a chunk before reading it. That refusal
 (``Settings.body_cap``), as over HTTP.
 
 Headers are held to what waitress enforces over HTTP: at most 256 KiB of them, no second Host or
-Content-Length (RFC 9112 answers that with 400: cheroot kept the last), no whitespace before a
-colon and no NUL in a value.
+Content-Length (RFC 9112 answers that with 400: cheroot kept the last), no obsolete line folding
+(cheroot answered a fold before the first header with a 500), no whitespace before a colon and
+no NUL. ``Expect: 100-continue`` is answered only for a body the route will read, and a chunked
+body's trailer is read with it (cheroot left it to be parsed as the next request).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from cheroot import errors, server, wsgi
 
@@ -28,35 +29,74 @@ from mockserver.web.streamed import UNREAD_BODY, BodyTooLarge
 
 MAX_HEADER_BYTES = 262_144  # waitress's default, which plain HTTP answers past with 431
 _ONCE = (b"Host", b"Content-Length")
-
-
-class _Headers(dict):
-    """Header fields as cheroot collects them, refusing what HTTP forbids instead of keeping the last."""
-
-    def __setitem__(self, key: bytes, value: bytes) -> None:
-        if key in _ONCE and key in self:
-            raise ValueError(f"More than one {key.decode()} header.")
-        if b"\0" in value:
-            raise ValueError("A header value holds a NUL byte.")
-        super().__setitem__(key, value)
+_CRLF = b"\r\n"
 
 
 class _HeaderReader(server.HeaderReader):
-    def __call__(self, rfile: Any, hdict: dict[bytes, bytes] | None = None) -> dict[bytes, bytes]:
-        read = super().__call__(rfile, _Headers())
-        if hdict is None:
-            return read
-        hdict.update(read)
-        return hdict
+    """cheroot's header reading, refusing (400) what HTTP forbids rather than keeping the last."""
 
-    def _transform_key(self, key_name: bytes) -> bytes:
-        if key_name != key_name.rstrip():
-            raise ValueError("Whitespace between a header name and its colon.")
-        return super()._transform_key(key_name)
+    def __call__(self, rfile: Any, hdict: dict[bytes, bytes] | None = None) -> dict[bytes, bytes]:
+        hdict = {} if hdict is None else hdict
+        while True:
+            line = rfile.readline()
+            if not line:
+                raise ValueError("Illegal end of headers.")
+            if line == _CRLF:
+                return hdict
+            if not line.endswith(_CRLF):
+                raise ValueError("HTTP requires CRLF terminators")
+            if line[:1] in (b" ", b"\t"):
+                raise ValueError("Obsolete line folding is not accepted (a header line starts with whitespace).")
+            name, colon, value = line[:-2].partition(b":")
+            if not colon or not name:
+                raise ValueError("Illegal header line.")
+            if name != name.rstrip():
+                raise ValueError("Whitespace between a header name and its colon.")
+            if b"\0" in line:
+                raise ValueError("A header holds a NUL byte.")
+            key, value = name.title(), value.strip()
+            if key in _ONCE and key in hdict:
+                raise ValueError(f"More than one {key.decode()} header.")
+            if key in server.comma_separated_headers and hdict.get(key):
+                value = hdict[key] + b", " + value
+            hdict[key] = value
 
 
 class _CappedRequest(server.HTTPRequest):
     header_reader = _HeaderReader()
+
+    def read_request_headers(self) -> bool:
+        """cheroot's, but ``100 Continue`` only invites a body the route would read."""
+        expect: bytes | None = None
+        read = self.header_reader
+
+        def withholding(rfile: Any, hdict: dict[bytes, bytes]) -> dict[bytes, bytes]:
+            nonlocal expect
+            read(rfile, hdict)
+            expect = hdict.pop(b"Expect", None)  # cheroot would answer it before the body is judged
+            return hdict
+
+        self.header_reader = withholding  # type: ignore[assignment]
+        try:
+            if not super().read_request_headers():
+                return False
+        finally:
+            del self.header_reader
+        if expect is not None:
+            self.inheaders[b"Expect"] = expect
+            if expect.lower() == b"100-continue" and self._body_wanted():
+                try:
+                    self.conn.wfile.write(self.server.protocol.encode("ascii") + b" 100 Continue\r\n\r\n")
+                except OSError as exc:
+                    if exc.args[0] not in errors.socket_errors_to_ignore:
+                        raise
+        return True
+
+    def _body_wanted(self) -> bool:
+        if self.chunked_read:
+            return True
+        declared = self.inheaders.get(b"Content-Length", b"0").strip()
+        return declared.isdigit() and int(declared) <= self.cap
 
     def respond(self) -> None:
         if not self.chunked_read:
@@ -73,9 +113,8 @@ class _CappedRequest(server.HTTPRequest):
 
     @property
     def cap(self) -> int:
-        """The cap of this request's path (decoded as WSGI's PATH_INFO is)."""
-        path = unquote_to_bytes(self.path or b"/").decode("latin-1")
-        return self.server.mockserver_cap_of(path)
+        """The cap of this request's path, read as the gateway writes PATH_INFO (cheroot has decoded it)."""
+        return self.server.mockserver_cap_of((self.path or b"/").decode("ISO-8859-1"))
 
 
 class _Connection(server.HTTPConnection):
@@ -87,10 +126,16 @@ class _ChunkedInput:
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
+        self._trailer_read = False
 
     def read(self, size: int = -1) -> bytes:
         try:
-            return self._stream.read(size)
+            data = self._stream.read(size)
+            if self._stream.closed and not self._trailer_read:  # the last chunk: its trailer follows
+                self._trailer_read = True
+                for _line in self._stream.read_trailer_lines():
+                    pass
+            return data
         except errors.MaxSizeExceeded as exc:
             raise BodyTooLarge(str(exc)) from None
         except OSError as exc:

@@ -701,3 +701,18 @@ def test_a_record_a_patch_adds_keeps_its_nulls(make_client):
     doc = {"format": FORMAT, "patch": {"posthog": {"experiments": {"4": {"name": None}}}}}
     refused = client.put("/__admin/state", json_body=doc)
     assert refused.status_code == 400 and refused.json()["field"] == "patch.posthog.experiments.4.name"
+
+
+def test_a_refusal_in_a_patched_record_whose_key_holds_dots_is_named_under_patch(make_client):
+    """LaunchDarkly keys may hold dots: the record was matched by splitting the field on them."""
+    client = make_client()
+    state = client.get("/__admin/state").json()
+    stored_under, metric = next(iter(state["data"]["launchdarkly"]["metrics"].items()))
+    project = stored_under.split("/")[0]
+    doc = {
+        "format": FORMAT,
+        "patch": {"launchdarkly": {"metrics": {f"{project}/my.metric": {**metric, "key": "other.key"}}}},
+    }
+    refused = client.put("/__admin/state", json_body=doc)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["field"] == f"patch.launchdarkly.metrics.{project}/my.metric.key"

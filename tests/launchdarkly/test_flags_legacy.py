@@ -129,6 +129,10 @@ def test_unappliable_patches_are_422(ld_api, ops):
             [{"op": "move", "from": "/tags/7", "path": "/tags/0"}],
             "patch[0] (move /tags/0): /tags/7 does not exist",
         ),
+        (
+            [{"op": "test", "path": "", "value": {}}],
+            "patch[0] (test the document root): the value at the document root is not the tested value",
+        ),
     ],
 )
 def test_a_failed_patch_names_the_operation_not_the_flag_it_ran_on(ld_api, ops, said):

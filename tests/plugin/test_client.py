@@ -345,6 +345,10 @@ def test_wrong_arguments_are_refused_naming_the_argument(mock):
         (lambda: Client("http://127.0.0.1:8010", timeout=-1), "timeout"),
         (lambda: Client("http://127.0.0.1:8010", timeout=float("nan")), "timeout"),
         (lambda: Client("http://127.0.0.1:8010", timeout=float("inf")), "timeout"),
+        (lambda: Client("http://127.0.0.1:8010", timeout=10**400), "timeout"),
+        (lambda: Client("http://127.0.0.1:8010", timeout=1e308), "timeout"),
+        (lambda: Client("http://127.0.0.1:8010?x=1"), "url"),
+        (lambda: Client("http://127.0.0.1:8010", admin_token=" padded"), "admin_token"),
         (lambda: Client("http://127.0.0.1:8010", admin_token="\u00e9"), "admin_token"),
         (lambda: Client("http://127.0.0.1:8010", admin_token="a\nb"), "admin_token"),
         (lambda: Client("http://127.0.0.1:8010", fixture_dirs=3), "fixture_dirs"),
@@ -375,6 +379,14 @@ def _nested(depth: int) -> dict:
     for _ in range(depth):
         value = {"a": value}
     return value
+
+
+def test_what_servers_accept_the_client_accepts_too():
+    """A token with spaces inside (``--admin-token "my secret"``), IPv6 and IDN hosts."""
+    assert Client("http://127.0.0.1:8010", admin_token="my secret token")._token == "my secret token"
+    assert Client("http://[::1]:8010").url == "http://[::1]:8010"
+    assert Client("http://b\u00fccher.example:8010/").url == "http://b\u00fccher.example:8010"
+    assert Client("http://127.0.0.1:8010", timeout=5).health  # an int is seconds too
 
 
 def test_fixture_dirs_take_one_path_or_several_and_a_deep_file_is_said(tmp_path):

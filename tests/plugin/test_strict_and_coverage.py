@@ -251,9 +251,14 @@ def test_a_coverage_path_that_cannot_take_the_report_is_a_usage_error_at_the_sta
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--mockserver-coverage: *reports is a directory; give a file path such as*"])
     (pytester.path / "afile").write_text("x")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-coverage=afile/cov.json")
+    for target in ("afile/cov.json", "afile/sub/cov.json"):
+        result = pytester.runpytest("-p", "no:cacheprovider", f"--mockserver-coverage={target}")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["*afile is not a directory*"])
+    (pytester.path / "cov.html").mkdir()  # where the HTML page beside the report would go
+    result = pytester.runpytest("-p", "no:cacheprovider", "--mockserver-coverage=cov.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*afile is not a directory*"])
+    result.stderr.fnmatch_lines(["*cov.html is a directory*"])
 
 
 def test_coverage_of_a_running_server_counts_this_session_only(pytester: pytest.Pytester):

@@ -186,6 +186,14 @@ def test_shared_metric_search_matches_name_description_and_tags_term_by_term(api
     assert _ids(api, f'{P}/experiment_saved_metrics/?search="rate per"') == set()  # a quoted phrase stays whole
 
 
+def test_shared_metric_search_splits_terms_as_django_s_smart_split(api):
+    """Quotes inside a word keep it whole; a quoted phrase keeps its comma (shlex took both apart)."""
+    made = {name: create_saved_metric(api, name)["id"] for name in ("Rock'n'roll signups", "Conversion, by plan")}
+    assert _ids(api, f"{P}/experiment_saved_metrics/?search=rock'n'roll") == {made["Rock'n'roll signups"]}
+    assert _ids(api, f'{P}/experiment_saved_metrics/?search="conversion, by"') == {made["Conversion, by plan"]}
+    assert _ids(api, f"{P}/experiment_saved_metrics/?search=conversion, by") >= {made["Conversion, by plan"]}
+
+
 def test_a_shared_metric_name_is_unique_in_its_project_ignoring_case(api):
     before = api.get(f"{P}/experiment_saved_metrics/").json()["count"]
     taken = api.post(f"{P}/experiment_saved_metrics/", json_body={"name": "checkout CONVERSION", "query": mean()})

@@ -229,6 +229,20 @@ def test_https_refuses_bodies_over_a_cap_in_the_api_s_json_and_closes_unread(tmp
         )
         head, body = exchange(port, past_the_route, wrap)
         assert head.startswith(b"HTTP/1.1 413") and body["detail"] == "Request body exceeds the limit of 1000 bytes."
+        # the path as PATH_INFO has it (decoded once): /__admin/%73tate is not the state's route
+        encoded = b"PUT /__admin/%2573tate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3000\r\n\r\n{"
+        started = time.monotonic()
+        assert raw(port, encoded, wrap).startswith(b"HTTP/1.1 4") and time.monotonic() - started < 5
+        # 100 Continue invites only a body the route reads
+        invited = (
+            b"PUT /__admin/state HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Expect: 100-continue\r\nContent-Length: 2000\r\n\r\n"
+        )
+        with wrap(socket.create_connection(("127.0.0.1", port), timeout=10)) as sock:
+            sock.sendall(invited)
+            assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        refused = invited.replace(b"/__admin/state", b"/__admin/faults").replace(b"PUT", b"POST")
+        assert raw(port, refused, wrap).startswith(b"HTTP/1.1 413")  # no 100 Continue before it
     finally:
         assert _stop(proc) == 0
 
@@ -243,6 +257,9 @@ REFUSED = [  # each was answered 2xx by cheroot as it comes
     + HOLDOUT,  # the last length was used, and the holdout created
     HEALTH + b"Host : 127.0.0.1\r\n\r\n",  # whitespace before the colon
     HEALTH + b"Host: 127.0.0.1\r\nX-Odd: a\x00b\r\n\r\n",
+    HEALTH + b"Host: 127.0.0.1\r\nX-\x00Odd: ab\r\n\r\n",
+    b"GET /__admin/health HTTP/1.1\r\n X-Folded: 1\r\nHost: 127.0.0.1\r\n\r\n",  # a fold first: cheroot's 500
+    HEALTH + b"Host: 127.0.0.1\r\nX-A: 1\r\n  folded\r\n\r\n",
     HEALTH + b"Host: 127.0.0.1\r\nX-Big: " + b"a" * 300_000 + b"\r\n\r\n",  # past 256 KiB: read whole
 ]
 
@@ -270,6 +287,14 @@ def test_serve_over_https_refuses_what_plain_http_refuses_and_drops_as_told(tmp_
             )
         holdouts = requests.get(url + "/api/projects/1/experiment_holdouts/", headers=PH_KEY, verify=ca, timeout=10)
         assert "Two lengths" not in {h["name"] for h in holdouts.json()["results"]}
+
+        trailed = (  # a chunked body's trailer is read with it, not as the next request
+            b"POST /__admin/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n"
+            b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        answers = raw(port, trailed, wrap)
+        assert answers.count(b"HTTP/1.1 200") == 2 and b"400" not in answers.split(b"\r\n")[0], answers[:400]
 
         rule = {"operation_id": "getFeatureFlags", "drop_connection": True, "times": 1}
         assert requests.post(url + "/__admin/faults", json=rule, verify=ca, timeout=10).status_code == 201

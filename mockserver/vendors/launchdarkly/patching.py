@@ -30,8 +30,13 @@ class Failed(Exception):
     """An operation that could not be applied, described without the document it ran on."""
 
     def __init__(self, index: int, op: dict[str, Any], reason: str, test: bool) -> None:
-        super().__init__(f"patch[{index}] ({op.get('op')} {op.get('path')}): {reason}")
+        super().__init__(f"patch[{index}] ({op.get('op')} {_pointer(op.get('path'))}): {reason}")
         self.test = test
+
+
+def _pointer(path: Any) -> str:
+    """A JSON Pointer as messages name it: the empty one is the whole document."""
+    return str(path) if path else "the document root"
 
 
 def run(doc: Any, ops: list[dict[str, Any]]) -> Any:
@@ -45,7 +50,7 @@ def run(doc: Any, ops: list[dict[str, Any]]) -> Any:
         try:
             doc = jsonpatch.JsonPatch([op]).apply(doc, in_place=True)
         except jsonpatch.JsonPatchTestFailed:
-            raise Failed(index, op, f"the value at {op.get('path')} is not the tested value", True) from None
+            raise Failed(index, op, f"the value at {_pointer(op.get('path'))} is not the tested value", True) from None
         except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException) as exc:
             raise Failed(index, op, _reason(doc, op, exc), False) from None
     return doc
@@ -58,11 +63,11 @@ def _reason(doc: Any, op: dict[str, Any], exc: Exception) -> str:
         try:
             jsonpointer.resolve_pointer(doc, op.get("from"))
         except (jsonpointer.JsonPointerException, TypeError):
-            return f"{op.get('from')} does not exist"
+            return f"{_pointer(op.get('from'))} does not exist"
     text = str(exc)
     if "valid sequence index" in text or "does not support indexing" in text:
-        return f"{op.get('path')} does not name a member of an object or an index of an array"
-    return f"{op.get('path')} does not exist"
+        return f"{_pointer(op.get('path'))} does not name a member of an object or an index of an array"
+    return f"{_pointer(op.get('path'))} does not exist"
 
 
 def apply(

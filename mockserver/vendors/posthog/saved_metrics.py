@@ -7,7 +7,7 @@ links from experiments; their display orders keep the uuid, as PostHog leaves th
 
 from __future__ import annotations
 
-import shlex
+import re
 from datetime import datetime
 from typing import Any
 
@@ -59,14 +59,22 @@ def listing(state, team_id: int, query: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# Django's smart_split: words, with quoted stretches (and the words they sit in) kept whole.
+_SMART_SPLIT = re.compile(r"""((?:[^\s'"]*(?:(?:"(?:[^"\\]|\\.)*" | '(?:[^'\\]|\\.)*')[^\s'"]*)+) | \S+)""", re.VERBOSE)
+
+
 def search_terms(text: str) -> list[str]:
-    """DRF's SearchFilter terms: split on whitespace and commas, quotes kept together, null bytes dropped."""
-    text = text.replace("\x00", "")
-    try:
-        words = shlex.split(text.replace(",", " "))
-    except ValueError:  # an unbalanced quote: DRF's smart_split keeps it as text
-        words = text.replace(",", " ").split()
-    return [w.casefold() for w in words if w]
+    """DRF's SearchFilter terms (``search_smart_split``): Django's smart_split, then a quoted
+    phrase is one term (its quotes taken off) and anything else is split on commas."""
+    terms: list[str] = []
+    for found in _SMART_SPLIT.finditer(text.replace("\x00", "")):
+        term = found[0].strip(",")
+        if len(term) > 1 and term[0] in "\"'" and term[0] == term[-1]:
+            quote = term[0]
+            terms.append(term[1:-1].replace("\\" + quote, quote).replace("\\\\", "\\"))
+        else:
+            terms.extend(part.strip() for part in term.split(",") if part)
+    return [term.casefold() for term in terms if term]
 
 
 def _check_name(state, team_id: int, name: str, skip: int | None = None) -> None:
